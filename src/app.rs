@@ -1,0 +1,28 @@
+//! From a parsed command line to an exit code: one function per subcommand.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::{docs, run, sim};
+
+/// Exit codes (DESIGN.md): 0 ok, 1 failed at run time, 2 bad input before anything ran, 130 interrupted.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_RUNTIME: u8 = 1;
+pub const EXIT_INPUT: u8 = 2;
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+pub fn main() -> ExitCode {
+    // reqwest is built without a default crypto provider (no aws-lc); ring must be installed
+    // before any TLS client or server is made.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let code = match &cli.command {
+        Command::Run(args) => run::run(cli.config.as_deref(), args),
+        Command::Check(args) => run::check(args),
+        Command::Sim(args) => sim::serve_forever(args),
+        Command::Docs(args) => docs::print(args),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,139 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "onboard",
+    version,
+    about = "Script user onboarding across CyberArk, PAM360 and Applications Manager",
+    long_about = "Script user onboarding across CyberArk, ManageEngine PAM360 and ManageEngine \
+                  Applications Manager with Rhai.\n\nTry it with no vendor system at all:\n  \
+                  onboard run scripts/new_hire.rhai --sim",
+    after_help = "Exit codes: 0 success, 1 the script failed while running, 2 bad input before \
+                  anything ran (usage, config, syntax), 130 interrupted."
+)]
+pub struct Cli {
+    /// The config file (default: $ONBOARD_CONFIG, ./onboard.toml, then the user's config folder).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a script.
+    Run(RunArgs),
+    /// Parse scripts and check every vendor call they make, without running them or sending anything.
+    Check(CheckArgs),
+    /// Serve the built-in simulator of all three vendors on 127.0.0.1.
+    Sim(SimArgs),
+    /// List every function a script can call, with its help and, for vendor calls, every field.
+    Docs(DocsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The script to run.
+    pub script: PathBuf,
+    /// The profile of onboard.toml to use (default: $ONBOARD_PROFILE, then default_profile).
+    #[arg(long, short)]
+    pub profile: Option<String>,
+    /// Use the built-in simulator for every vendor: no config and no vendor system needed.
+    #[arg(long)]
+    pub sim: bool,
+    /// A variable in scope for the script; numbers and true/false are typed (repeatable).
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// Print the script's result and the accounts it touched as JSON on stdout (prints go to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Print only what the script prints: no summary of accounts.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The scripts to check.
+    #[arg(required = true)]
+    pub scripts: Vec<PathBuf>,
+    /// Variables the scripts expect from --var (only the names matter here).
+    #[arg(long = "var", value_name = "KEY[=VALUE]")]
+    pub vars: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SimArgs {
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Serve HTTPS with a certificate made at start; its CA is written to --ca-out.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where to write the CA certificate with --tls (default: a file in the temp folder).
+    #[arg(long, value_name = "PATH")]
+    pub ca_out: Option<PathBuf>,
+    /// Answer every Nth vendor request with a 500 error (and change nothing).
+    #[arg(long, value_name = "N")]
+    pub fail_every: Option<u64>,
+    /// Wait this long before answering each vendor request.
+    #[arg(long, value_name = "MS")]
+    pub latency_ms: Option<u64>,
+    /// Answer 429 with Retry-After beyond N vendor requests per second.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// How PAM360 spells success: "Success" (deployed servers) or "true" (the API document).
+    #[arg(long, value_enum, default_value_t = Pam360Status::Success)]
+    pub pam360_status: Pam360Status,
+    /// PAM360 failures with HTTP 400/401/404/409 instead of 200.
+    #[arg(long)]
+    pub pam360_http_errors: bool,
+    /// PAM360 organizations that exist (the orgName header is checked only when given).
+    #[arg(long, value_delimiter = ',', value_name = "ORG,...")]
+    pub pam360_orgs: Vec<String>,
+}
+
+impl Default for SimArgs {
+    fn default() -> Self {
+        SimArgs {
+            port: 0,
+            tls: false,
+            ca_out: None,
+            fail_every: None,
+            latency_ms: None,
+            rate_limit: None,
+            pam360_status: Pam360Status::Success,
+            pam360_http_errors: false,
+            pam360_orgs: Vec::new(),
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pam360Status {
+    #[value(name = "Success", alias = "success")]
+    Success,
+    #[value(name = "true")]
+    True,
+}
+
+#[derive(Args, Debug)]
+pub struct DocsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DocsFormat::Text)]
+    pub format: DocsFormat,
+    /// Only this function or namespace (`cyberark`, `cyberark::create_user`, `random_password`).
+    pub name: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocsFormat {
+    Text,
+    Markdown,
+    Json,
+}

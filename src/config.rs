@@ -1,0 +1,755 @@
+//! `onboard.toml`: where it is found, profiles, vendor settings, and secrets read from the environment or files.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::secret::Secret;
+use crate::suggest;
+use crate::vendors;
+
+/// The file name looked for in the working directory and the user's config directory.
+pub const FILE_NAME: &str = "onboard.toml";
+
+/// A bad config: where (file, line, column) and what.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub at: Option<Loc>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.at {
+            Some(at) => write!(f, "{at}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    fn at(at: &Loc, message: impl Into<String>) -> Self {
+        ConfigError {
+            at: Some(at.clone()),
+            message: message.into(),
+        }
+    }
+
+    fn plain(message: impl Into<String>) -> Self {
+        ConfigError {
+            at: None,
+            message: message.into(),
+        }
+    }
+}
+
+/// A place in a config file.
+#[derive(Debug, Clone)]
+pub struct Loc {
+    pub file: Arc<str>,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// The type of a vendor setting.
+pub enum SettingKind {
+    Text,
+    /// A string, `{ env = "VAR" }` or `{ file = "path" }`; never shown.
+    Secret,
+    OneOf(&'static [&'static str]),
+    Int {
+        min: i64,
+        max: i64,
+    },
+    Bool,
+    /// A file path, relative to the config file.
+    Path,
+}
+
+/// One key of a vendor's section in a profile.
+pub struct SettingSpec {
+    pub key: &'static str,
+    pub kind: SettingKind,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+/// The keys every vendor section has.
+pub const COMMON_SETTINGS: &[SettingSpec] = &[
+    SettingSpec {
+        key: "url",
+        kind: SettingKind::Text,
+        required: true,
+        doc: "scheme, host and port of the server; a path is kept as a prefix (reverse proxies)",
+    },
+    SettingSpec {
+        key: "timeout_secs",
+        kind: SettingKind::Int { min: 1, max: 3600 },
+        required: false,
+        doc: "seconds to wait for a whole answer (default 30)",
+    },
+    SettingSpec {
+        key: "connect_timeout_secs",
+        kind: SettingKind::Int { min: 1, max: 600 },
+        required: false,
+        doc: "seconds to wait for a connection (default 10)",
+    },
+    SettingSpec {
+        key: "ca_cert",
+        kind: SettingKind::Path,
+        required: false,
+        doc: "a PEM file of extra trusted CA certificates (an internal CA)",
+    },
+    SettingSpec {
+        key: "insecure",
+        kind: SettingKind::Bool,
+        required: false,
+        doc: "skip TLS certificate checks (test systems only; warns on every run)",
+    },
+];
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A parsed `onboard.toml`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub default_profile: Option<(String, Loc)>,
+    pub profiles: BTreeMap<String, Profile>,
+    /// `[modules] paths`, resolved against the config file's folder.
+    pub module_paths: Vec<PathBuf>,
+}
+
+/// One named environment: a section per vendor.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub name: String,
+    pub at: Loc,
+    base_dir: PathBuf,
+    pub vendors: BTreeMap<&'static str, VendorSection>,
+}
+
+#[derive(Clone, Debug)]
+pub struct VendorSection {
+    pub vendor: &'static str,
+    pub at: Loc,
+    entries: BTreeMap<&'static str, (Loc, Raw)>,
+}
+
+#[derive(Clone, Debug)]
+enum Raw {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Secret(SecretSource),
+}
+
+#[derive(Clone)]
+enum SecretSource {
+    Inline(Secret),
+    Env(String),
+    File(String),
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SecretSource::Inline(_) => f.write_str("Inline(********)"),
+            SecretSource::Env(v) => write!(f, "Env({v})"),
+            SecretSource::File(p) => write!(f, "File({p})"),
+        }
+    }
+}
+
+/// A vendor's settings with secrets read: what a client is built from.
+#[derive(Clone, Debug)]
+pub struct VendorSettings {
+    pub vendor: &'static str,
+    pub profile: String,
+    pub at: Loc,
+    pub url: reqwest::Url,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// PEM text of extra trusted certificates.
+    pub ca_pem: Option<Vec<u8>>,
+    pub insecure: bool,
+    values: BTreeMap<&'static str, Setting>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Setting {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    Secret(Secret),
+}
+
+impl VendorSettings {
+    pub fn text(&self, key: &str) -> Option<&str> {
+        match self.values.get(key)? {
+            Setting::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn secret(&self, key: &str) -> Option<&Secret> {
+        match self.values.get(key)? {
+            Setting::Secret(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Every secret of this section, so error messages can be scrubbed of them.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.values
+            .values()
+            .filter_map(|v| match v {
+                Setting::Secret(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Where the config is: `--config`, then `$ONBOARD_CONFIG`, then `./onboard.toml`, then the
+/// user's config directory. `Ok(None)` when there is none (fine for `--sim` and vendor-free scripts).
+pub fn locate(explicit: Option<&Path>) -> Result<Option<PathBuf>, ConfigError> {
+    if let Some(p) = explicit {
+        return if p.is_file() {
+            Ok(Some(p.to_path_buf()))
+        } else {
+            Err(ConfigError::plain(format!(
+                "config file {} (from --config) does not exist",
+                p.display()
+            )))
+        };
+    }
+    if let Some(p) = std::env::var_os("ONBOARD_CONFIG").filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(Some(p))
+        } else {
+            Err(ConfigError::plain(format!(
+                "config file {} (from $ONBOARD_CONFIG) does not exist",
+                p.display()
+            )))
+        };
+    }
+    let here = PathBuf::from(FILE_NAME);
+    if here.is_file() {
+        return Ok(Some(here));
+    }
+    Ok(user_config_path().filter(|p| p.is_file()))
+}
+
+/// `~/.config/onboard/onboard.toml` (or the platform's equivalent).
+pub fn user_config_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("onboard").join(FILE_NAME))
+}
+
+/// The places `locate` looks, for "no config found" messages.
+pub fn searched_places() -> String {
+    let mut places = vec![
+        "--config".to_string(),
+        "$ONBOARD_CONFIG".to_string(),
+        format!("./{FILE_NAME}"),
+    ];
+    if let Some(p) = user_config_path() {
+        places.push(p.display().to_string());
+    }
+    places.join(", ")
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::plain(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parse config text; `path` names it in messages and anchors relative paths.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let file: Arc<str> = path.display().to_string().into();
+        let lines = LineIndex::new(text, file.clone());
+        let doc = DeTable::parse(text).map_err(|e| {
+            let at = lines.loc(e.span().map(|s| s.start).unwrap_or(0));
+            ConfigError::at(
+                &at,
+                format!("this is not valid TOML: {}", e.message().trim()),
+            )
+        })?;
+        let base_dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let mut cfg = Config {
+            path: path.to_path_buf(),
+            default_profile: None,
+            profiles: BTreeMap::new(),
+            module_paths: Vec::new(),
+        };
+        for (key, value) in doc.get_ref().iter() {
+            let at = lines.loc(key.span().start);
+            match key.get_ref().as_ref() {
+                "default_profile" => {
+                    let name = expect_string(value, &at, "`default_profile`")?;
+                    cfg.default_profile = Some((name, at));
+                }
+                "profiles" => {
+                    let table = expect_table(value, &at, "`profiles`")?;
+                    for (pkey, pvalue) in table.iter() {
+                        let name = pkey.get_ref().to_string();
+                        let pat = lines.loc(pkey.span().start);
+                        let profile = parse_profile(&name, pvalue, &pat, &lines, &base_dir)?;
+                        cfg.profiles.insert(name, profile);
+                    }
+                }
+                "modules" => {
+                    let table = expect_table(value, &at, "`[modules]`")?;
+                    for (mkey, mvalue) in table.iter() {
+                        let mat = lines.loc(mkey.span().start);
+                        match mkey.get_ref().as_ref() {
+                            "paths" => {
+                                let DeValue::Array(items) = mvalue.get_ref() else {
+                                    return Err(ConfigError::at(
+                                        &mat,
+                                        "`paths` in [modules] must be an array of folder paths",
+                                    ));
+                                };
+                                for item in items {
+                                    let iat = lines.loc(item.span().start);
+                                    let p = expect_string(item, &iat, "each of [modules] `paths`")?;
+                                    cfg.module_paths.push(resolve_path(&base_dir, &p));
+                                }
+                            }
+                            other => {
+                                return Err(unknown_key(&mat, other, "[modules]", &["paths"]));
+                            }
+                        }
+                    }
+                }
+                other => {
+                    return Err(unknown_key(
+                        &at,
+                        other,
+                        "the top level",
+                        &["default_profile", "profiles", "modules"],
+                    ));
+                }
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// The profile to use: `--profile`, else `$ONBOARD_PROFILE`, else `default_profile`, else
+    /// the only profile there is.
+    pub fn select(&self, name: Option<&str>) -> Result<&Profile, ConfigError> {
+        let names: Vec<&str> = self.profiles.keys().map(String::as_str).collect();
+        let list = if names.is_empty() {
+            "it has none".to_string()
+        } else {
+            format!("profiles: {}", names.join(", "))
+        };
+        let from_env = std::env::var("ONBOARD_PROFILE")
+            .ok()
+            .filter(|s| !s.is_empty());
+        let (wanted, at, origin) = match (name, from_env, &self.default_profile) {
+            (Some(n), _, _) => (n.to_string(), None, "--profile"),
+            (None, Some(n), _) => (n, None, "$ONBOARD_PROFILE"),
+            (None, None, Some((n, at))) => (n.clone(), Some(at), "default_profile"),
+            (None, None, None) => {
+                return match self.profiles.values().next() {
+                    Some(p) if self.profiles.len() == 1 => Ok(p),
+                    _ => Err(ConfigError::plain(format!(
+                        "{} has no default_profile; choose one with --profile ({list})",
+                        self.path.display()
+                    ))),
+                };
+            }
+        };
+        self.profiles.get(&wanted).ok_or_else(|| {
+            let hint = suggest::did_you_mean(&wanted, names.iter().copied());
+            let message = format!(
+                "no profile `{wanted}` (from {origin}) in {}{hint} ({list})",
+                self.path.display()
+            );
+            match at {
+                Some(at) => ConfigError::at(at, message),
+                None => ConfigError::plain(message),
+            }
+        })
+    }
+}
+
+impl Profile {
+    pub fn has(&self, vendor: &str) -> bool {
+        self.vendors.contains_key(vendor)
+    }
+
+    /// The vendor's settings with every secret read and the CA file loaded.
+    pub fn resolve(&self, vendor: &str) -> Result<VendorSettings, ConfigError> {
+        let section = self.vendors.get(vendor).ok_or_else(|| {
+            ConfigError::at(
+                &self.at,
+                format!(
+                    "profile `{}` has no [profiles.{}.{vendor}] section",
+                    self.name, self.name
+                ),
+            )
+        })?;
+        let where_ = format!("[profiles.{}.{vendor}]", self.name);
+        let mut values = BTreeMap::new();
+        let mut url = None;
+        let mut timeout = DEFAULT_TIMEOUT;
+        let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+        let mut ca_pem = None;
+        let mut insecure = false;
+        for (key, (at, raw)) in &section.entries {
+            match (*key, raw) {
+                ("url", Raw::Text(t)) => url = Some(parse_url(t, at, &where_)?),
+                ("timeout_secs", Raw::Int(i)) => timeout = Duration::from_secs(*i as u64),
+                ("connect_timeout_secs", Raw::Int(i)) => {
+                    connect_timeout = Duration::from_secs(*i as u64)
+                }
+                ("insecure", Raw::Bool(b)) => insecure = *b,
+                ("ca_cert", Raw::Text(p)) => {
+                    ca_pem = Some(read_ca(&resolve_path(&self.base_dir, p), at, &where_)?)
+                }
+                (_, Raw::Secret(src)) => {
+                    let s = read_secret(src, &self.base_dir, at, key, &where_)?;
+                    values.insert(*key, Setting::Secret(s));
+                }
+                (_, Raw::Text(t)) => {
+                    values.insert(*key, Setting::Text(t.clone()));
+                }
+                (_, Raw::Int(i)) => {
+                    values.insert(*key, Setting::Int(*i));
+                }
+                (_, Raw::Bool(b)) => {
+                    values.insert(*key, Setting::Bool(*b));
+                }
+            }
+        }
+        let url =
+            url.ok_or_else(|| ConfigError::at(&section.at, format!("{where_} has no `url`")))?;
+        Ok(VendorSettings {
+            vendor: section.vendor,
+            profile: self.name.clone(),
+            at: section.at.clone(),
+            url,
+            timeout,
+            connect_timeout,
+            ca_pem,
+            insecure,
+            values,
+        })
+    }
+}
+
+fn parse_profile(
+    name: &str,
+    value: &Spanned<DeValue>,
+    at: &Loc,
+    lines: &LineIndex,
+    base_dir: &Path,
+) -> Result<Profile, ConfigError> {
+    let table = expect_table(value, at, &format!("profile `{name}`"))?;
+    let mut vendors_found = BTreeMap::new();
+    for (vkey, vvalue) in table.iter() {
+        let vat = lines.loc(vkey.span().start);
+        let vname = vkey.get_ref().as_ref();
+        let Some(spec) = vendors::find(vname) else {
+            let names: Vec<&str> = vendors::ALL.iter().map(|v| v.name).collect();
+            return Err(unknown_key(
+                &vat,
+                vname,
+                &format!("[profiles.{name}]"),
+                &names,
+            ));
+        };
+        let where_ = format!("[profiles.{name}.{vname}]");
+        let vtable = expect_table(vvalue, &vat, &where_)?;
+        let mut entries = BTreeMap::new();
+        let specs = || COMMON_SETTINGS.iter().chain(spec.settings.iter());
+        for (key, val) in vtable.iter() {
+            let kat = lines.loc(key.span().start);
+            let k = key.get_ref().as_ref();
+            let Some(setting) = specs().find(|s| s.key == k) else {
+                let keys: Vec<&str> = specs().map(|s| s.key).collect();
+                return Err(unknown_key(&kat, k, &where_, &keys));
+            };
+            let raw = parse_setting(setting, val, &kat, &where_)?;
+            entries.insert(setting.key, (kat, raw));
+        }
+        for s in specs().filter(|s| s.required) {
+            if !entries.contains_key(s.key) {
+                return Err(ConfigError::at(
+                    &vat,
+                    format!("{where_} is missing `{}` ({})", s.key, s.doc),
+                ));
+            }
+        }
+        vendors_found.insert(
+            spec.name,
+            VendorSection {
+                vendor: spec.name,
+                at: vat,
+                entries,
+            },
+        );
+    }
+    Ok(Profile {
+        name: name.to_string(),
+        at: at.clone(),
+        base_dir: base_dir.to_path_buf(),
+        vendors: vendors_found,
+    })
+}
+
+fn parse_setting(
+    spec: &SettingSpec,
+    value: &Spanned<DeValue>,
+    at: &Loc,
+    where_: &str,
+) -> Result<Raw, ConfigError> {
+    let key = spec.key;
+    let wrong = |what: &str| ConfigError::at(at, format!("`{key}` in {where_} must be {what}"));
+    match (&spec.kind, value.get_ref()) {
+        (SettingKind::Text | SettingKind::Path, DeValue::String(s)) => Ok(Raw::Text(s.to_string())),
+        (SettingKind::Text | SettingKind::Path, _) => Err(wrong("a string")),
+        (SettingKind::OneOf(allowed), DeValue::String(s)) => allowed
+            .iter()
+            .find(|a| a.eq_ignore_ascii_case(s))
+            .map(|a| Raw::Text(a.to_string()))
+            .ok_or_else(|| {
+                ConfigError::at(
+                    at,
+                    format!(
+                        "`{key}` in {where_} must be one of {}, not \"{s}\"{}",
+                        allowed.join(", "),
+                        suggest::did_you_mean(s, allowed.iter().copied())
+                    ),
+                )
+            }),
+        (SettingKind::OneOf(allowed), _) => Err(wrong(&format!("one of {}", allowed.join(", ")))),
+        (SettingKind::Int { min, max }, DeValue::Integer(i)) => {
+            match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(n) if (*min..=*max).contains(&n) => Ok(Raw::Int(n)),
+                _ => Err(wrong(&format!("an integer from {min} to {max}"))),
+            }
+        }
+        (SettingKind::Int { min, max }, _) => {
+            Err(wrong(&format!("an integer from {min} to {max}")))
+        }
+        (SettingKind::Bool, DeValue::Boolean(b)) => Ok(Raw::Bool(*b)),
+        (SettingKind::Bool, _) => Err(wrong("true or false")),
+        (SettingKind::Secret, DeValue::String(s)) => {
+            Ok(Raw::Secret(SecretSource::Inline(Secret::new(s.as_ref()))))
+        }
+        (SettingKind::Secret, DeValue::Table(t)) => {
+            let form = "a string, { env = \"VAR\" } or { file = \"path\" }";
+            let mut entries = t.iter();
+            let (Some((k, v)), None) = (entries.next(), entries.next()) else {
+                return Err(wrong(form));
+            };
+            let DeValue::String(s) = v.get_ref() else {
+                return Err(wrong(form));
+            };
+            match k.get_ref().as_ref() {
+                "env" => Ok(Raw::Secret(SecretSource::Env(s.to_string()))),
+                "file" => Ok(Raw::Secret(SecretSource::File(s.to_string()))),
+                other => Err(ConfigError::at(
+                    at,
+                    format!(
+                        "`{key}` in {where_}: unknown secret source `{other}`{}; a secret is {form}",
+                        suggest::did_you_mean(other, ["env", "file"])
+                    ),
+                )),
+            }
+        }
+        (SettingKind::Secret, _) => {
+            Err(wrong("a string, { env = \"VAR\" } or { file = \"path\" }"))
+        }
+    }
+}
+
+fn read_secret(
+    src: &SecretSource,
+    base_dir: &Path,
+    at: &Loc,
+    key: &str,
+    where_: &str,
+) -> Result<Secret, ConfigError> {
+    match src {
+        SecretSource::Inline(s) => Ok(s.clone()),
+        SecretSource::Env(var) => match std::env::var(var) {
+            Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+            Ok(_) => Err(ConfigError::at(
+                at,
+                format!("`{key}` in {where_} reads the environment variable {var}, which is empty"),
+            )),
+            Err(_) => Err(ConfigError::at(
+                at,
+                format!(
+                    "`{key}` in {where_} reads the environment variable {var}, which is not set"
+                ),
+            )),
+        },
+        SecretSource::File(p) => {
+            let path = resolve_path(base_dir, p);
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                ConfigError::at(
+                    at,
+                    format!("`{key}` in {where_} reads the file {}: {e}", path.display()),
+                )
+            })?;
+            let text = text.trim_end_matches(['\r', '\n']);
+            if text.is_empty() {
+                return Err(ConfigError::at(
+                    at,
+                    format!(
+                        "`{key}` in {where_} reads the file {}, which is empty",
+                        path.display()
+                    ),
+                ));
+            }
+            Ok(Secret::new(text))
+        }
+    }
+}
+
+fn parse_url(text: &str, at: &Loc, where_: &str) -> Result<reqwest::Url, ConfigError> {
+    let url = reqwest::Url::parse(text).map_err(|e| {
+        ConfigError::at(
+            at,
+            format!("`url` in {where_} is not a URL (\"{text}\": {e}); write it like https://pvwa.example.com"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::at(
+            at,
+            format!("`url` in {where_} must start with https:// or http://"),
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::at(
+            at,
+            format!("`url` in {where_} must not hold credentials; use the section's own keys"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::at(
+            at,
+            format!("`url` in {where_} must not have a query or fragment"),
+        ));
+    }
+    Ok(url)
+}
+
+fn read_ca(path: &Path, at: &Loc, where_: &str) -> Result<Vec<u8>, ConfigError> {
+    let pem = std::fs::read(path).map_err(|e| {
+        ConfigError::at(
+            at,
+            format!("`ca_cert` in {where_}: cannot read {}: {e}", path.display()),
+        )
+    })?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(pem),
+        _ => Err(ConfigError::at(
+            at,
+            format!(
+                "`ca_cert` in {where_}: {} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                path.display()
+            ),
+        )),
+    }
+}
+
+/// A path from the config: `~/` is the home folder, a relative path is relative to the config file.
+pub fn resolve_path(base_dir: &Path, p: &str) -> PathBuf {
+    if let Some(rest) = p.strip_prefix("~/")
+        && let Some(home) = dirs::home_dir()
+    {
+        return home.join(rest);
+    }
+    let path = PathBuf::from(p);
+    if path.is_absolute() {
+        path
+    } else {
+        base_dir.join(path)
+    }
+}
+
+fn expect_string(value: &Spanned<DeValue>, at: &Loc, what: &str) -> Result<String, ConfigError> {
+    match value.get_ref() {
+        DeValue::String(s) => Ok(s.to_string()),
+        _ => Err(ConfigError::at(at, format!("{what} must be a string"))),
+    }
+}
+
+fn expect_table<'a, 'i>(
+    value: &'a Spanned<DeValue<'i>>,
+    at: &Loc,
+    what: &str,
+) -> Result<&'a DeTable<'i>, ConfigError> {
+    match value.get_ref() {
+        DeValue::Table(t) => Ok(t),
+        _ => Err(ConfigError::at(at, format!("{what} must be a table"))),
+    }
+}
+
+fn unknown_key(at: &Loc, key: &str, place: &str, valid: &[&str]) -> ConfigError {
+    let hint = match suggest::closest(key, valid.iter().copied()) {
+        Some(c) => format!("; did you mean `{c}`?"),
+        None => format!(" (valid: {})", valid.join(", ")),
+    };
+    ConfigError::at(at, format!("unknown key `{key}` in {place}{hint}"))
+}
+
+/// Byte offsets to line and column numbers.
+struct LineIndex {
+    file: Arc<str>,
+    starts: Vec<usize>,
+    text: String,
+}
+
+impl LineIndex {
+    fn new(text: &str, file: Arc<str>) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex {
+            file,
+            starts,
+            text: text.to_string(),
+        }
+    }
+
+    fn loc(&self, offset: usize) -> Loc {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let col = self
+            .text
+            .get(start..offset.min(self.text.len()))
+            .map_or(1, |s| s.chars().count() + 1);
+        Loc {
+            file: self.file.clone(),
+            line,
+            col,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! Errors shown the way compilers show them: `file:line:col`, the source line, and a caret.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
+
+use crate::engine::Limits;
+use crate::vendors::error::VendorError;
+
+/// One error or warning, with where it happened when that is known.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub message: String,
+    /// The file (or module) the position is in.
+    pub file: String,
+    pub pos: Position,
+    /// "called from …" lines, innermost first.
+    pub notes: Vec<String>,
+}
+
+/// How a run that failed should end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// A vendor error, a `throw`, a limit: the script failed while running.
+    Runtime,
+}
+
+/// The text of files named in diagnostics, read from disk when not given.
+#[derive(Default)]
+pub struct Sources {
+    texts: HashMap<String, String>,
+}
+
+impl Sources {
+    pub fn add(&mut self, name: &str, text: &str) {
+        self.texts.insert(name.to_string(), text.to_string());
+    }
+
+    fn line(&mut self, file: &str, line: usize) -> Option<String> {
+        if !self.texts.contains_key(file) {
+            let text = std::fs::read_to_string(file).ok()?;
+            self.texts.insert(file.to_string(), text);
+        }
+        self.texts
+            .get(file)?
+            .lines()
+            .nth(line.checked_sub(1)?)
+            .map(str::to_string)
+    }
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, file: &str, pos: Position) -> Self {
+        Diagnostic {
+            message: message.into(),
+            file: file.to_string(),
+            pos,
+            notes: Vec::new(),
+        }
+    }
+
+    /// `file:line:col`, or just the file when there is no position.
+    pub fn location(&self) -> String {
+        match (self.pos.line(), self.pos.position()) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
+            (Some(l), None) => format!("{}:{l}", self.file),
+            _ => self.file.clone(),
+        }
+    }
+
+    /// ```text
+    /// error: unknown field `frist_name` for cyberark::create_user; did you mean `first_name`?
+    ///   --> scripts/new_hire.rhai:7:9
+    ///    |
+    ///  7 |         frist_name: "Jane",
+    ///    |         ^
+    /// ```
+    pub fn render(&self, sources: &mut Sources) -> String {
+        let mut out = format!("error: {}\n", self.message);
+        let width = self.pos.line().map_or(1, |l| l.to_string().len());
+        let _ = writeln!(out, "{:width$}--> {}", "", self.location());
+        if let Some(line_no) = self.pos.line()
+            && let Some(text) = sources.line(&self.file, line_no)
+        {
+            let col = self.pos.position().unwrap_or(1).max(1);
+            // Tabs keep their width under the caret.
+            let pad: String = text
+                .chars()
+                .take(col - 1)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            let _ = writeln!(out, "{:width$} |", "");
+            let _ = writeln!(out, "{line_no} | {text}");
+            let _ = writeln!(out, "{:width$} | {pad}^", "");
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "  = note: {note}");
+        }
+        out
+    }
+}
+
+/// A syntax error.
+pub fn from_parse_error(err: &ParseError, file: &str) -> Diagnostic {
+    let ParseError(kind, pos) = err;
+    let message = match kind.as_ref() {
+        ParseErrorType::VariableUndefined(name) => format!(
+            "variable `{name}` is not defined (declare it with `let {name} = …;`, or pass it with --var {name}=…)"
+        ),
+        ParseErrorType::Reserved(word) => {
+            format!("`{word}` is a reserved word in Rhai; choose another name")
+        }
+        ParseErrorType::UnknownOperator(op) if op == "eval" => {
+            "`eval` is disabled in onboard scripts".to_string()
+        }
+        other => other.to_string(),
+    };
+    Diagnostic::new(message, file, *pos)
+}
+
+/// A run-time error: the innermost place it happened, with the calls that led there.
+pub fn from_eval_error(err: &EvalAltResult, file: &str, limits: &Limits) -> (Diagnostic, Failure) {
+    let mut notes = Vec::new();
+    let mut file = file.to_string();
+    let mut err = err;
+    loop {
+        match err {
+            EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) => {
+                notes.push(format!("in a call to `{name}` at {}", place(&file, *pos)));
+                if !source.is_empty() {
+                    file = source.clone();
+                }
+                err = inner;
+            }
+            EvalAltResult::ErrorInModule(path, inner, pos) => {
+                notes.push(format!(
+                    "in module `{path}`, imported at {}",
+                    place(&file, *pos)
+                ));
+                file = path.clone();
+                err = inner;
+            }
+            _ => break,
+        }
+    }
+    notes.reverse();
+    let pos = err.position();
+    let (message, failure) = describe(err, limits);
+    let mut d = Diagnostic::new(message, &file, pos);
+    d.notes = notes;
+    (d, failure)
+}
+
+fn place(file: &str, pos: Position) -> String {
+    match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!("{file}:{l}:{c}"),
+        _ => file.to_string(),
+    }
+}
+
+fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
+    use EvalAltResult as E;
+    let msg = match err {
+        E::ErrorTerminated(..) => return ("interrupted".into(), Failure::Interrupted),
+        E::ErrorRuntime(value, _) => VendorError::describe_thrown(value).unwrap_or_else(|| {
+            if value.is_string() {
+                format!("the script threw: {value}")
+            } else {
+                format!("the script threw: {}", crate::values::display_inline(value))
+            }
+        }),
+        E::ErrorTooManyOperations(_) => format!(
+            "the script ran past its limit of {} operations; is there an endless loop?",
+            limits.max_operations
+        ),
+        E::ErrorStackOverflow(_) => format!(
+            "function calls nested deeper than {} levels; is there endless recursion?",
+            limits.max_call_levels
+        ),
+        E::ErrorDataTooLarge(what, _) => format!(
+            "{} grew past the script limit (strings {} bytes, arrays {} items, maps {} keys)",
+            what.to_lowercase(),
+            limits.max_string_size,
+            limits.max_array_size,
+            limits.max_map_size
+        ),
+        E::ErrorTooManyModules(_) => {
+            format!("more than {} modules were imported", limits.max_modules)
+        }
+        other => strip_position(&other.to_string()),
+    };
+    (msg, Failure::Runtime)
+}
+
+/// Rhai appends ` (line 3, position 7)` to its messages; the caret shows that already.
+fn strip_position(text: &str) -> String {
+    match text.rfind(" (line ") {
+        Some(i) if text.ends_with(')') => text[..i].to_string(),
+        _ => text.to_string(),
+    }
+}

@@ -1,0 +1,153 @@
+//! Builds the Rhai engine: limits, safety settings, and every type and function scripts can use.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rhai::{Engine, FuncRegistration, OptimizationLevel};
+
+use crate::helpers;
+use crate::secret::{MASK, Secret};
+use crate::session::Session;
+use crate::values;
+use crate::vendors;
+
+/// The engine's limits. The same in debug and release builds: Rhai's defaults differ between them.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_expr_depth: usize,
+    pub max_function_expr_depth: usize,
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+    pub max_modules: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            // About a second of a tight loop in a release build: an endless loop ends quickly,
+            // while onboarding logic (a few thousand operations per person) never comes close.
+            max_operations: 50_000_000,
+            max_call_levels: 64,
+            max_expr_depth: 64,
+            max_function_expr_depth: 32,
+            max_string_size: 4 * 1024 * 1024,
+            max_array_size: 1_000_000,
+            max_map_size: 100_000,
+            max_modules: 256,
+        }
+    }
+}
+
+/// Where `print` goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrintTo {
+    Stdout,
+    /// With `--json`, stdout carries only the JSON document.
+    Stderr,
+}
+
+/// How to build an engine.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub limits: Limits,
+    pub print_to: PrintTo,
+    /// The folder of the script being run: helpers read files relative to it.
+    pub script_dir: PathBuf,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::default(),
+            print_to: PrintTo::Stdout,
+            script_dir: PathBuf::from("."),
+        }
+    }
+}
+
+/// An engine with every onboard function registered, bound to `session`.
+pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
+    let mut engine = Engine::new();
+    // `Full` would call registered functions whose arguments are constant at compile time,
+    // creating accounts before the script runs; `Simple` never calls functions.
+    engine.set_optimization_level(OptimizationLevel::Simple);
+    let l = &options.limits;
+    engine
+        .set_max_operations(l.max_operations)
+        .set_max_call_levels(l.max_call_levels)
+        .set_max_expr_depths(l.max_expr_depth, l.max_function_expr_depth)
+        .set_max_string_size(l.max_string_size)
+        .set_max_array_size(l.max_array_size)
+        .set_max_map_size(l.max_map_size)
+        .set_max_modules(l.max_modules)
+        .set_strict_variables(true)
+        .set_fail_on_invalid_map_property(true);
+    engine.disable_symbol("eval");
+
+    let print_to = options.print_to;
+    engine.on_print(move |text| {
+        // A closed pipe (`onboard run x | head`) must not panic.
+        let _ = match print_to {
+            PrintTo::Stdout => writeln!(std::io::stdout().lock(), "{text}"),
+            PrintTo::Stderr => writeln!(std::io::stderr().lock(), "{text}"),
+        };
+    });
+    engine.on_debug(|text, source, pos| {
+        let place = match (source, pos.line()) {
+            (Some(src), Some(line)) => format!("{src}:{line}: "),
+            (None, Some(line)) => format!("line {line}: "),
+            _ => String::new(),
+        };
+        let _ = writeln!(std::io::stderr().lock(), "[debug] {place}{text}");
+    });
+
+    register_secret(&mut engine);
+    register_json(&mut engine);
+    helpers::register(&mut engine, &options.script_dir);
+    for vendor in vendors::ALL {
+        (vendor.install)(&mut engine, session);
+    }
+    engine
+}
+
+fn register_secret(engine: &mut Engine) {
+    engine
+        .register_type_with_name::<Secret>("Secret")
+        .register_fn("to_string", |_: &mut Secret| MASK.to_string())
+        .register_fn("to_debug", |_: &mut Secret| format!("Secret({MASK})"))
+        .register_fn("len", |s: &mut Secret| s.len() as i64)
+        .register_fn("is_empty", |s: &mut Secret| s.is_empty())
+        .register_fn("==", |a: &mut Secret, b: Secret| *a == b)
+        .register_fn("!=", |a: &mut Secret, b: Secret| *a != b);
+    FuncRegistration::new("reveal")
+        .with_params_info(["secret: Secret", "String"])
+        .with_comments([
+            "/// The text of a secret. Only for passing it somewhere that needs it: \
+                         what you print from it is no longer masked.",
+        ])
+        .register_into_engine(engine, |s: &mut Secret| s.reveal().to_string());
+    FuncRegistration::new("secret")
+        .with_params_info(["text: &str", "Secret"])
+        .with_comments(["/// Wrap text as a Secret, so it is masked wherever it is shown."])
+        .register_into_engine(engine, |text: &str| Secret::new(text));
+}
+
+/// `to_json` that masks secrets and understands vendor results (Rhai's own shows type names).
+fn register_json(engine: &mut Engine) {
+    FuncRegistration::new("to_json")
+        .with_params_info(["map: Map", "String"])
+        .with_comments(["/// The map as JSON; secrets show as ********."])
+        .register_into_engine(engine, |m: &mut rhai::Map| {
+            values::to_json_string(&rhai::Dynamic::from_map(m.clone()), false)
+        });
+    FuncRegistration::new("to_json")
+        .with_params_info(["array: Array", "String"])
+        .with_comments(["/// The array as JSON; secrets show as ********."])
+        .register_into_engine(engine, |a: &mut rhai::Array| {
+            values::to_json_string(&rhai::Dynamic::from_array(a.clone()), false)
+        });
+}

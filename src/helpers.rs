@@ -1,0 +1,220 @@
+//! The global helpers scripts call: passwords, environment, CSV and JSON files, dates and logging.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext, Position};
+
+use crate::dates;
+use crate::secret::{self, Secret};
+use crate::values;
+use crate::vendors::error::located;
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+fn fail(message: String) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
+}
+
+pub const LOG_LEVELS: &[&str] = &["debug", "info", "warn", "error"];
+
+pub fn register(engine: &mut Engine, script_dir: &Path) {
+    FuncRegistration::new("random_password")
+        .with_volatility(true)
+        .with_params_info(["len: i64", "Secret"])
+        .with_comments([format!(
+            "/// A password of `len` characters ({}–{}) from the system's cryptographic random\n\
+             /// generator, with upper- and lower-case letters, a digit and a symbol. A Secret.",
+            secret::PASSWORD_MIN,
+            secret::PASSWORD_MAX
+        )])
+        .register_into_engine(
+            engine,
+            |ctx: NativeCallContext, len: i64| -> RhaiResult<Secret> {
+                secret::random_password(usize::try_from(len).unwrap_or(0))
+                    .map_err(|e| located(&ctx, fail(e)))
+            },
+        );
+
+    FuncRegistration::new("env")
+        .with_volatility(true)
+        .with_params_info(["name: &str", "String or ()"])
+        .with_comments(["/// The environment variable `name`, or `()` when it is not set."])
+        .register_into_engine(engine, |name: &str| -> Dynamic {
+            std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from)
+        });
+
+    let dir = script_dir.to_path_buf();
+    FuncRegistration::new("read_csv")
+        .with_volatility(true)
+        .with_params_info(["path: &str", "Array"])
+        .with_comments([
+            "/// The rows of a CSV file with a header row, as an array of maps (values are strings).\n\
+             /// The path is relative to the script's folder; only files under it or the working\n\
+             /// directory can be read.",
+        ])
+        .register_into_engine(engine, move |ctx: NativeCallContext, path: &str| -> RhaiResult<rhai::Array> {
+            let file = allowed_path(&dir, path)
+                .map_err(|e| located(&ctx, fail(format!("read_csv(\"{path}\"): {e}"))))?;
+            let rows = read_csv(&file)
+                .map_err(|e| located(&ctx, fail(format!("read_csv(\"{path}\"): {e}"))))?;
+            Ok(rows.into_iter().map(Dynamic::from_map).collect())
+        });
+
+    let dir = script_dir.to_path_buf();
+    FuncRegistration::new("read_json")
+        .with_volatility(true)
+        .with_params_info(["path: &str", "Dynamic"])
+        .with_comments([
+            "/// The contents of a JSON file as script values. The path is relative to the\n\
+             /// script's folder; only files under it or the working directory can be read.",
+        ])
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext, path: &str| -> RhaiResult<Dynamic> {
+                let read = || -> Result<Dynamic, String> {
+                    let file = allowed_path(&dir, path)?;
+                    let text = std::fs::read_to_string(&file).map_err(|e| e.to_string())?;
+                    let json: serde_json::Value =
+                        serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+                    Ok(values::from_json(&json))
+                };
+                read().map_err(|e| located(&ctx, fail(format!("read_json(\"{path}\"): {e}"))))
+            },
+        );
+
+    FuncRegistration::new("now")
+        .with_volatility(true)
+        .with_params_info(["i64"])
+        .with_comments(["/// The current time in Unix seconds (UTC)."])
+        .register_into_engine(engine, dates::now);
+
+    FuncRegistration::new("date")
+        .with_params_info(["secs: i64", "String"])
+        .with_comments([
+            "/// A time in Unix seconds as a date \"YYYY-MM-DD\" (UTC): `date(now() + 90 * 86400)`.",
+        ])
+        .register_into_engine(engine, |secs: i64| dates::format_ymd(secs.div_euclid(86_400)));
+
+    FuncRegistration::new("log")
+        .with_volatility(true)
+        .with_params_info(["level: &str", "message: Dynamic", "()"])
+        .with_comments([format!(
+            "/// Write a line to stderr at a level: {}. Secrets stay masked.",
+            LOG_LEVELS.join(", ")
+        )])
+        .register_into_engine(
+            engine,
+            |ctx: NativeCallContext, level: &str, message: Dynamic| -> RhaiResult<()> {
+                let level = level.to_ascii_lowercase();
+                if !LOG_LEVELS.contains(&level.as_str()) {
+                    return Err(located(
+                        &ctx,
+                        fail(format!(
+                            "log level must be one of {}, not \"{level}\"",
+                            LOG_LEVELS.join(", ")
+                        )),
+                    ));
+                }
+                log_line(&level, &message);
+                Ok(())
+            },
+        );
+    FuncRegistration::new("log")
+        .with_volatility(true)
+        .with_params_info(["message: Dynamic", "()"])
+        .with_comments(["/// Write a line to stderr at level info. Secrets stay masked."])
+        .register_into_engine(engine, |message: Dynamic| log_line("info", &message));
+}
+
+fn log_line(level: &str, message: &Dynamic) {
+    let text = if message.is_string() {
+        message.to_string()
+    } else {
+        values::display_inline(message)
+    };
+    let _ = writeln!(std::io::stderr().lock(), "[{level}] {text}");
+}
+
+/// `path` resolved against the script's folder, refused if it leads outside both that folder
+/// and the working directory (a shared script must not read `~/.ssh` through a helper).
+pub fn allowed_path(script_dir: &Path, path: &str) -> Result<PathBuf, String> {
+    let given = Path::new(path);
+    let full = if given.is_absolute() {
+        given.to_path_buf()
+    } else {
+        script_dir.join(given)
+    };
+    let canon = full
+        .canonicalize()
+        .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+    let roots: Vec<PathBuf> = [Some(script_dir.to_path_buf()), std::env::current_dir().ok()]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.canonicalize().ok())
+        .collect();
+    if roots.iter().any(|r| canon.starts_with(r)) {
+        Ok(canon)
+    } else {
+        Err(format!(
+            "\"{path}\" is outside the script's folder and the working directory; \
+             helpers read files only there"
+        ))
+    }
+}
+
+/// A CSV file with a header row as maps of strings. Quoted fields, embedded commas and UTF-8
+/// are handled; a leading byte-order mark is dropped; a row of the wrong width names its line.
+pub fn read_csv(path: &Path) -> Result<Vec<Map>, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_path(path)
+        .map_err(|e| format!("cannot read {}: {}", path.display(), csv_error(&e)))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| csv_error(&e))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.trim_start_matches('\u{feff}')
+            } else {
+                h
+            };
+            h.trim().to_string()
+        })
+        .collect();
+    if let Some(i) = headers.iter().position(String::is_empty) {
+        return Err(format!("column {} of the header row has no name", i + 1));
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(&e))?;
+        let map: Map = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, v)| (h.as_str().into(), Dynamic::from(v.to_string())))
+            .collect();
+        rows.push(map);
+    }
+    Ok(rows)
+}
+
+fn csv_error(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => format!(
+            "line {} has {len} fields but the header has {expected_len}",
+            pos.as_ref().map_or(0, |p| p.line())
+        ),
+        csv::ErrorKind::Utf8 { pos, .. } => format!(
+            "line {} is not UTF-8 text",
+            pos.as_ref().map_or(0, |p| p.line())
+        ),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,28 @@
+//! onboard: a command-line host that embeds Rhai to script user onboarding across vendors.
+
+/// The one list of vendors. Each is a client in `src/vendors/NAME.rs` and a simulator in
+/// `src/sim/NAME.rs`; adding a vendor means writing those two files and adding its name here.
+#[macro_export]
+macro_rules! with_vendors {
+    ($then:ident) => {
+        $then!(cyberark, pam360, appmanager);
+    };
+}
+
+pub mod analyze;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dates;
+pub mod diagnostics;
+pub mod docs;
+pub mod engine;
+pub mod helpers;
+pub mod journal;
+pub mod run;
+pub mod secret;
+pub mod session;
+pub mod sim;
+pub mod suggest;
+pub mod values;
+pub mod vendors;

@@ -1,0 +1,735 @@
+//! Simulated CyberArk PVWA: Gen2 logon and users, the Gen1 paths older clients still call, IIS-style paths.
+//!
+//! The enum lists here are written out from the API documents on purpose, not shared with the
+//! client: the simulator and the client must each agree with the documents, so that a mistake in
+//! one is caught by the other.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map as JsonMap, Value as Json, json};
+
+use super::{SimRequest, SimResponse, SimSpec, SimVendor};
+use crate::cli::SimArgs;
+use crate::secret::random_hex;
+
+pub static SIM: SimSpec = SimSpec {
+    name: "cyberark",
+    new: |_: &SimArgs| Box::new(CyberArkSim::new()),
+    profile: |url| {
+        vec![
+            ("url", url.to_string()),
+            ("auth_method", "CyberArk".into()),
+            ("username", USERNAME.into()),
+            ("password", PASSWORD.into()),
+        ]
+    },
+};
+
+/// The simulator's fixed logon; it guards nothing.
+pub const USERNAME: &str = "onboard-sim";
+pub const PASSWORD: &str = "Sim-Vault-Passw0rd";
+
+const SESSION_TTL: Duration = Duration::from_secs(1200);
+/// .NET `DateTime.MinValue` in Unix seconds, which PVWA sends for "never expires".
+const NEVER: i64 = -62_135_578_800;
+
+const LOGON_METHODS: &[&str] = &["cyberark", "ldap", "radius", "windows"];
+const AUTH_TYPES: &[&str] = &["AuthTypePass", "AuthTypeLDAP", "AuthTypeRADIUS"];
+const INTERFACES: &[&str] = &[
+    "PIMSU", "PSM", "PSMP", "PVWA", "WINCLIENT", "PTA", "PACLI", "NAPI", "XAPI", "HTTPGW", "EVD",
+    "CPM", "PVWAApp", "PSMApp", "AppPrv", "AIMApp", "PSMPApp", "GUI",
+];
+const AUTHORIZATIONS: &[&str] = &[
+    "AddSafes", "AuditUsers", "AddUpdateUsers", "ResetUsersPasswords", "ActivateUsers",
+    "AddNetworkAreas", "ManageDirectoryMapping", "ManageServerFileCategories", "BackupAllSafes",
+    "RestoreAllSafes",
+];
+const ALLOWED_METHODS: &[&str] = &["SAML", "PKI", "FIDO", "WINDOWS"];
+const COMPONENT_TYPES: &[&str] = &[
+    "CPM", "PSM", "PVWA", "AppProvider", "AIMAccount", "PSMHTML5Gateway", "OPMProvider",
+    "CCPEndpoints", "PSMPServer", "PTA", "DiscoveryApp",
+];
+const NAME_FORBIDDEN: &str = "\\/:*?\"<>|\t\r\n";
+
+/// Nested objects: their keys and length limits.
+const NESTED: &[(&str, &[(&str, usize)])] = &[
+    (
+        "businessAddress",
+        &[("workStreet", 29), ("workCity", 19), ("workState", 19), ("workZip", 19), ("workCountry", 19)],
+    ),
+    (
+        "internet",
+        &[("homePage", 319), ("homeEmail", 319), ("businessEmail", 319), ("otherEmail", 319)],
+    ),
+    (
+        "phones",
+        &[("homeNumber", 24), ("businessNumber", 24), ("cellularNumber", 24), ("faxNumber", 24), ("pagerNumber", 24)],
+    ),
+    (
+        "personalDetails",
+        &[
+            ("street", 29), ("city", 19), ("state", 19), ("zip", 19), ("country", 19), ("title", 49),
+            ("organization", 49), ("department", 49), ("profession", 49), ("firstName", 29),
+            ("middleName", 29), ("lastName", 29),
+        ],
+    ),
+];
+
+struct User {
+    /// The Gen2 user object as PVWA returns it.
+    json: Json,
+    builtin: bool,
+}
+
+pub struct CyberArkSim {
+    users: BTreeMap<i64, User>,
+    next_id: i64,
+    sessions: HashMap<String, Instant>,
+}
+
+enum Route {
+    Logon(String),
+    Gen1Logon,
+    Logoff,
+    Gen1Logoff,
+    Server,
+    LoginsInfo,
+    Users,
+    User(String),
+    Gen1Users,
+    Gen1User(String),
+    Gen1Me,
+}
+
+impl CyberArkSim {
+    fn new() -> Self {
+        let mut sim = CyberArkSim {
+            users: BTreeMap::new(),
+            next_id: 100,
+            sessions: HashMap::new(),
+        };
+        for (id, name) in [(2, "Administrator"), (3, "Auditor"), (4, USERNAME)] {
+            let mut body = json!({ "username": name, "authenticationMethod": ["AuthTypePass"] });
+            if name == "Administrator" {
+                body["vaultAuthorization"] = json!(AUTHORIZATIONS);
+            }
+            if let Ok(mut json) = build_user(&body, id, false) {
+                json["location"] = json!("\\");
+                sim.users.insert(id, User { json, builtin: true });
+            }
+        }
+        sim
+    }
+
+    fn route(req: &SimRequest) -> Option<Route> {
+        let r = |p: &str| req.route(p, true);
+        let one = |p: &str| r(p).and_then(|c| c.into_iter().next());
+        if let Some(m) = one("/PasswordVault/API/auth/{}/Logon") {
+            return Some(Route::Logon(m));
+        }
+        let gen1_auth = "/PasswordVault/WebServices/auth/Cyberark/CyberArkAuthenticationService.svc";
+        Some(if r(&format!("{gen1_auth}/Logon")).is_some() {
+            Route::Gen1Logon
+        } else if r(&format!("{gen1_auth}/Logoff")).is_some() {
+            Route::Gen1Logoff
+        } else if r("/PasswordVault/API/Auth/Logoff").is_some() {
+            Route::Logoff
+        } else if r("/PasswordVault/WebServices/PIMServices.svc/Server").is_some() {
+            Route::Server
+        } else if r("/PasswordVault/API/LoginsInfo").is_some() {
+            Route::LoginsInfo
+        } else if r("/PasswordVault/API/Users").is_some() {
+            Route::Users
+        } else if let Some(id) = one("/PasswordVault/API/Users/{}") {
+            Route::User(id)
+        } else if r("/PasswordVault/WebServices/PIMServices.svc/Users").is_some() {
+            Route::Gen1Users
+        } else if let Some(name) = one("/PasswordVault/WebServices/PIMServices.svc/Users/{}") {
+            Route::Gen1User(name)
+        } else if r("/PasswordVault/WebServices/PIMServices.svc/User").is_some() {
+            Route::Gen1Me
+        } else {
+            return None;
+        })
+    }
+
+    /// The session a request carries, or the 401 PVWA answers.
+    fn authorize(&mut self, req: &SimRequest) -> Result<(), SimResponse> {
+        let now = Instant::now();
+        self.sessions.retain(|_, last| now.duration_since(*last) < SESSION_TTL);
+        // Self-hosted PVWA takes the bare token: a `Bearer ` prefix is a client mistake.
+        let token = req.header("authorization").unwrap_or_default();
+        match self.sessions.get_mut(token) {
+            Some(last) => {
+                *last = now;
+                Ok(())
+            }
+            None => Err(error(
+                401,
+                "PASWS006E",
+                "The session token is missing, invalid or has expired. Please log on again.",
+            )),
+        }
+    }
+
+    fn logon(&mut self, method: &str, req: &SimRequest, gen1: bool) -> SimResponse {
+        if !gen1 && !LOGON_METHODS.contains(&method.to_ascii_lowercase().as_str()) {
+            return not_found(req);
+        }
+        let Ok(body) = serde_json::from_slice::<Json>(&req.body) else {
+            return invalid(vec!["the logon body must be JSON with username and password".into()]);
+        };
+        let (Some(user), Some(pass)) = (
+            get_ci(&body, "username").and_then(Json::as_str),
+            get_ci(&body, "password").and_then(Json::as_str),
+        ) else {
+            return invalid(vec!["username and password are mandatory".into()]);
+        };
+        if !(user.eq_ignore_ascii_case(USERNAME) && pass == PASSWORD) {
+            return error(403, "ITATS004E", &format!("Authentication failure for User [{user}]."));
+        }
+        // psPAS recognises a Gen2 token by its length (180 characters or more).
+        let token = random_hex(100);
+        self.sessions.insert(token.clone(), Instant::now());
+        if gen1 {
+            SimResponse::json(200, &json!({ "CyberArkLogonResult": token }))
+        } else {
+            SimResponse::json(200, &json!(token))
+        }
+    }
+
+    fn find_by_name(&self, name: &str) -> Option<i64> {
+        self.users
+            .iter()
+            .find(|(_, u)| user_name(&u.json).eq_ignore_ascii_case(name))
+            .map(|(id, _)| *id)
+    }
+
+    fn create(&mut self, body: &Json) -> Result<(i64, Json), SimResponse> {
+        let name = get_ci(body, "username").and_then(Json::as_str).unwrap_or_default();
+        if !name.is_empty() && self.find_by_name(name).is_some() {
+            return Err(error(409, "PASWS027E", &format!("User [{name}] already exists.")));
+        }
+        let id = self.next_id;
+        let user = build_user(body, id, true).map_err(invalid)?;
+        self.next_id += 1;
+        self.users.insert(id, User { json: user.clone(), builtin: false });
+        Ok((id, user))
+    }
+
+    fn update(&mut self, id: i64, changes: &Json) -> Result<Json, SimResponse> {
+        let Some(user) = self.users.get(&id) else {
+            return Err(user_not_found(&id.to_string()));
+        };
+        let mut merged = user.json.clone();
+        if let (Json::Object(target), Json::Object(changes)) = (&mut merged, changes) {
+            for (k, v) in changes {
+                let key = target
+                    .keys()
+                    .find(|t| t.eq_ignore_ascii_case(k))
+                    .cloned()
+                    .unwrap_or_else(|| k.clone());
+                target.insert(key, v.clone());
+            }
+        }
+        let rebuilt = build_user(&merged, id, false).map_err(invalid)?;
+        if let Some(u) = self.users.get_mut(&id) {
+            u.json = rebuilt.clone();
+        }
+        Ok(rebuilt)
+    }
+
+    fn delete(&mut self, id: i64) -> SimResponse {
+        match self.users.get(&id) {
+            None => user_not_found(&id.to_string()),
+            Some(u) if u.builtin => error(403, "PASWS041E", "Not authorized."),
+            Some(_) => {
+                self.users.remove(&id);
+                SimResponse::empty(204)
+            }
+        }
+    }
+
+    fn list(&self, req: &SimRequest) -> SimResponse {
+        let search = req.query_ci("search").map(str::to_lowercase);
+        let exact = req.query_ci("userName");
+        let user_type = req.query_ci("userType");
+        let filters: Vec<(String, String)> = req
+            .query_ci("filter")
+            .map(|f| {
+                f.split(" AND ")
+                    .filter_map(|c| {
+                        let mut parts = c.trim().splitn(3, ' ');
+                        let (field, op, value) = (parts.next()?, parts.next()?, parts.next()?);
+                        op.eq_ignore_ascii_case("eq")
+                            .then(|| (field.to_lowercase(), value.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let users: Vec<Json> = self
+            .users
+            .values()
+            .map(|u| &u.json)
+            .filter(|u| {
+                let name = user_name(u);
+                let text = |k: &str| u.get(k).and_then(Json::as_str).unwrap_or_default();
+                let pd = |k: &str| u["personalDetails"][k].as_str().unwrap_or_default().to_lowercase();
+                let search_ok = search.as_ref().is_none_or(|s| {
+                    name.to_lowercase().contains(s) || pd("firstName").contains(s) || pd("lastName").contains(s)
+                });
+                let exact_ok = exact.is_none_or(|n| name.eq_ignore_ascii_case(n));
+                let type_ok = user_type.is_none_or(|t| text("userType").eq_ignore_ascii_case(t));
+                let filters_ok = filters.iter().all(|(f, v)| match f.as_str() {
+                    "username" => name.eq_ignore_ascii_case(v),
+                    "usertype" => text("userType").eq_ignore_ascii_case(v),
+                    "componentuser" => u["componentUser"].as_bool().map(|b| b.to_string()).as_deref() == Some(v.to_lowercase().as_str()),
+                    _ => true,
+                });
+                search_ok && exact_ok && type_ok && filters_ok
+            })
+            .map(summary)
+            .collect();
+        SimResponse::json(200, &json!({ "Users": users, "Total": users.len() }))
+    }
+
+    fn gen1_create(&mut self, body: &Json) -> SimResponse {
+        let converted = from_gen1(body, None);
+        match self.create(&converted) {
+            Ok((_, user)) => SimResponse::json(201, &gen1_view(&user)),
+            Err(resp) => resp,
+        }
+    }
+
+    fn gen1_user(&mut self, method: &str, name: &str, req: &SimRequest) -> SimResponse {
+        let Some(id) = self.find_by_name(name) else {
+            return user_not_found(name);
+        };
+        match method {
+            "GET" => SimResponse::json(200, &gen1_view(&self.users[&id].json)),
+            "PUT" => {
+                let Ok(body) = serde_json::from_slice::<Json>(&req.body) else {
+                    return invalid(vec!["the body must be JSON".into()]);
+                };
+                let changes = from_gen1(&body, Some(&self.users[&id].json));
+                match self.update(id, &changes) {
+                    Ok(user) => SimResponse::json(200, &gen1_view(&user)),
+                    Err(resp) => resp,
+                }
+            }
+            _ => match self.delete(id) {
+                r if r.status == 204 => SimResponse::json(200, &json!({})),
+                r => r,
+            },
+        }
+    }
+}
+
+impl SimVendor for CyberArkSim {
+    fn owns(&self, path: &str) -> bool {
+        path.to_ascii_lowercase().starts_with("/passwordvault")
+    }
+
+    fn handle(&mut self, req: &SimRequest) -> SimResponse {
+        let Some(route) = Self::route(req) else {
+            return not_found(req);
+        };
+        let method = req.method.as_str();
+        let allowed: &[&str] = match &route {
+            Route::Logon(_) | Route::Gen1Logon | Route::Logoff | Route::Gen1Logoff => &["POST"],
+            Route::Server | Route::LoginsInfo | Route::Gen1Me => &["GET"],
+            Route::Users | Route::Gen1Users => &["GET", "POST"],
+            Route::User(_) | Route::Gen1User(_) => &["GET", "PUT", "DELETE"],
+        };
+        if !allowed.contains(&method) {
+            return SimResponse::json(
+                405,
+                &json!({ "Message": format!("The requested resource does not support http method '{method}'.") }),
+            );
+        }
+        match &route {
+            Route::Logon(m) => return self.logon(m, req, false),
+            Route::Gen1Logon => return self.logon("cyberark", req, true),
+            Route::Server => {
+                return SimResponse::json(
+                    200,
+                    &json!({ "ServerName": "onboard simulator", "ServerId": "onboard-sim",
+                             "ExternalVersion": "14.2.0", "InternalVersion": "14.2.0.6",
+                             "Applications": [] }),
+                );
+            }
+            _ => {}
+        }
+        if let Err(resp) = self.authorize(req) {
+            return resp;
+        }
+        let has_body = matches!(method, "POST" | "PUT") && !req.body.is_empty();
+        if has_body && !req.content_type().contains("json") {
+            return SimResponse::json(
+                415,
+                &json!({ "Message": format!("The request entity's media type '{}' is not supported for this resource.", req.content_type()) }),
+            );
+        }
+        let body = if has_body {
+            match serde_json::from_slice::<Json>(&req.body) {
+                Ok(b) => Some(b),
+                Err(e) => return invalid(vec![format!("the body is not valid JSON: {e}")]),
+            }
+        } else {
+            None
+        };
+        match (route, method) {
+            (Route::Logoff | Route::Gen1Logoff, _) => {
+                if let Some(token) = req.header("authorization") {
+                    self.sessions.remove(token);
+                }
+                SimResponse::empty(200)
+            }
+            (Route::LoginsInfo, _) => SimResponse::json(
+                200,
+                &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::dates::now() }),
+            ),
+            (Route::Users, "GET") => self.list(req),
+            (Route::Users, _) => match self.create(&body.unwrap_or(Json::Null)) {
+                Ok((_, user)) => SimResponse::json(201, &user),
+                Err(resp) => resp,
+            },
+            (Route::User(id), m) => {
+                let Ok(id) = id.parse::<i64>() else {
+                    return error(
+                        400,
+                        "PASWS018E",
+                        &format!("Input parameter for [UserID] value [{id}] is invalid. The value should be numeric."),
+                    );
+                };
+                match m {
+                    "GET" => match self.users.get(&id) {
+                        Some(u) => SimResponse::json(200, &u.json),
+                        None => user_not_found(&id.to_string()),
+                    },
+                    "PUT" => match self.update(id, &body.unwrap_or(Json::Null)) {
+                        Ok(user) => SimResponse::json(200, &user),
+                        Err(resp) => resp,
+                    },
+                    _ => self.delete(id),
+                }
+            }
+            (Route::Gen1Users, "GET") => {
+                let users: Vec<Json> = self.users.values().map(|u| gen1_view(&u.json)).collect();
+                SimResponse::json(200, &json!({ "users": users }))
+            }
+            (Route::Gen1Users, _) => self.gen1_create(&body.unwrap_or(Json::Null)),
+            (Route::Gen1User(name), m) => self.gen1_user(m, &name, req),
+            (Route::Gen1Me, _) => match self.find_by_name(USERNAME) {
+                Some(id) => SimResponse::json(200, &gen1_view(&self.users[&id].json)),
+                None => user_not_found(USERNAME),
+            },
+            _ => not_found(req),
+        }
+    }
+
+    fn server_error(&self) -> SimResponse {
+        SimResponse::json(500, &json!({ "Message": "An error has occurred." }))
+    }
+
+    fn users(&self) -> Json {
+        Json::Array(self.users.values().map(|u| u.json.clone()).collect())
+    }
+
+    fn expire_sessions(&mut self) {
+        self.sessions.clear();
+    }
+}
+
+fn error(status: u16, code: &str, message: &str) -> SimResponse {
+    SimResponse::json(status, &json!({ "ErrorCode": code, "ErrorMessage": message }))
+}
+
+fn invalid(details: Vec<String>) -> SimResponse {
+    let details: Vec<Json> = details
+        .iter()
+        .map(|d| json!({ "ErrorCode": "PASWS167E", "ErrorMessage": d }))
+        .collect();
+    SimResponse::json(
+        400,
+        &json!({ "ErrorCode": "PASWS167E", "ErrorMessage": "There are some invalid parameters", "Details": details }),
+    )
+}
+
+fn user_not_found(which: &str) -> SimResponse {
+    error(404, "ITATS003E", &format!("User [{which}] was not found."))
+}
+
+fn not_found(req: &SimRequest) -> SimResponse {
+    SimResponse::json(
+        404,
+        &json!({ "Message": format!("No HTTP resource was found that matches the request URI '{}'.", req.path) }),
+    )
+}
+
+/// A field by name, ignoring case: PVWA binds JSON names that way.
+fn get_ci<'a>(v: &'a Json, key: &str) -> Option<&'a Json> {
+    let o = v.as_object()?;
+    o.get(key)
+        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+        .filter(|v| !v.is_null())
+}
+
+fn user_name(u: &Json) -> &str {
+    u.get("username").and_then(Json::as_str).unwrap_or_default()
+}
+
+/// Booleans as PVWA reads them: JSON booleans or the strings "true"/"false" in any case.
+fn lenient_bool(v: &Json) -> Option<bool> {
+    match v {
+        Json::Bool(b) => Some(*b),
+        Json::String(s) => s.to_ascii_lowercase().parse().ok(),
+        _ => None,
+    }
+}
+
+fn lenient_int(v: &Json) -> Option<i64> {
+    match v {
+        Json::Number(n) => n.as_i64(),
+        Json::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Validate a create (or merged update) body the way PVWA does and build the stored user.
+fn build_user(body: &Json, id: i64, check_password: bool) -> Result<Json, Vec<String>> {
+    let mut problems = Vec::new();
+    let text = |key: &str, max: usize, problems: &mut Vec<String>| -> String {
+        match get_ci(body, key) {
+            None => String::new(),
+            Some(Json::String(s)) if max == 0 || s.chars().count() <= max => s.clone(),
+            Some(Json::String(_)) => {
+                problems.push(format!("{key} is longer than {max} characters"));
+                String::new()
+            }
+            Some(_) => {
+                problems.push(format!("{key} must be a string"));
+                String::new()
+            }
+        }
+    };
+    let flag = |key: &str, default: bool, problems: &mut Vec<String>| -> bool {
+        match get_ci(body, key) {
+            None => default,
+            Some(v) => lenient_bool(v).unwrap_or_else(|| {
+                problems.push(format!("{key} must be true or false"));
+                default
+            }),
+        }
+    };
+    let list = |key: &str, allowed: &[&str], default: &[&str], problems: &mut Vec<String>| -> Vec<String> {
+        match get_ci(body, key) {
+            None => default.iter().map(|s| s.to_string()).collect(),
+            Some(Json::Array(items)) => items
+                .iter()
+                .filter_map(|i| {
+                    let s = i.as_str().unwrap_or_default();
+                    match allowed.iter().find(|a| a.eq_ignore_ascii_case(s)) {
+                        Some(a) => Some(a.to_string()),
+                        None => {
+                            problems.push(format!("{key} has an invalid value [{s}]"));
+                            None
+                        }
+                    }
+                })
+                .collect(),
+            Some(_) => {
+                problems.push(format!("{key} must be an array"));
+                vec![]
+            }
+        }
+    };
+    let username = text("username", 128, &mut problems);
+    if username.is_empty() {
+        problems.push("username is mandatory".into());
+    } else if username.contains(|c| NAME_FORBIDDEN.contains(c)) {
+        problems.push(format!("username [{username}] contains a character that is not allowed"));
+    }
+    let mut user_type = text("userType", 0, &mut problems);
+    if user_type.is_empty() {
+        user_type = "EPVUser".into();
+    }
+    let methods = list("authenticationMethod", AUTH_TYPES, &["AuthTypePass"], &mut problems);
+    let password = text("initialPassword", 39, &mut problems);
+    if check_password && methods.iter().any(|m| m == "AuthTypePass") {
+        let good = password.chars().count() >= 8
+            && password.chars().any(|c| c.is_ascii_uppercase())
+            && password.chars().any(|c| c.is_ascii_lowercase())
+            && password.chars().any(|c| c.is_ascii_digit());
+        if !good {
+            problems.push(
+                "initialPassword does not meet the password policy (8-39 characters with upper case, lower case and a digit)"
+                    .into(),
+            );
+        }
+    }
+    let mut location = text("location", 0, &mut problems);
+    if location.is_empty() {
+        location = "\\".into();
+    }
+    let expiry = match get_ci(body, "expiryDate") {
+        None => NEVER,
+        Some(v) => lenient_int(v).unwrap_or_else(|| {
+            problems.push("Input parameter for [expiryDate] value is invalid. The value should be numeric".into());
+            NEVER
+        }),
+    };
+    let mut hours = JsonMap::new();
+    for key in ["loginFromHour", "loginToHour"] {
+        if let Some(v) = get_ci(body, key) {
+            match lenient_int(v) {
+                Some(h) if (0..=23).contains(&h) => {
+                    hours.insert(key.into(), json!(h));
+                }
+                _ => problems.push(format!("{key} must be an hour from 0 to 23")),
+            }
+        }
+    }
+    let retention = get_ci(body, "userActivityLogRetentionDays").map_or(Some(90), lenient_int);
+    if retention.is_none() {
+        problems.push("userActivityLogRetentionDays must be a number".into());
+    }
+    let description = text("description", 99, &mut problems);
+    let mut user = json!({
+        "enableUser": flag("enableUser", true, &mut problems),
+        "changePassOnNextLogon": flag("changePassOnNextLogon", true, &mut problems),
+        "expiryDate": expiry,
+        "suspended": flag("suspended", false, &mut problems),
+        "lastSuccessfulLoginDate": 0,
+        "unAuthorizedInterfaces": list("unAuthorizedInterfaces", INTERFACES, &[], &mut problems),
+        "authenticationMethod": methods,
+        "passwordNeverExpires": flag("passwordNeverExpires", false, &mut problems),
+        "distinguishedName": text("distinguishedName", 0, &mut problems),
+        "description": description,
+        "id": id,
+        "username": username,
+        "source": "CyberArk",
+        "userType": user_type,
+        "componentUser": COMPONENT_TYPES.iter().any(|t| t.eq_ignore_ascii_case(&user_type)),
+        "groupsMembership": [],
+        "vaultAuthorization": list("vaultAuthorization", AUTHORIZATIONS, &[], &mut problems),
+        "allowedAuthenticationMethods": list("allowedAuthenticationMethods", ALLOWED_METHODS, &[], &mut problems),
+        "location": location,
+        "userActivityLogRetentionDays": retention.unwrap_or(90),
+    });
+    if let Json::Object(u) = &mut user {
+        u.extend(hours);
+        for (name, keys) in NESTED {
+            let given = get_ci(body, name);
+            if given.is_some_and(|g| !g.is_object()) {
+                problems.push(format!("{name} must be an object"));
+            }
+            let mut obj = JsonMap::new();
+            for (key, max) in *keys {
+                let value = given.and_then(|g| get_ci(g, key));
+                let s = match value {
+                    None => String::new(),
+                    Some(Json::String(s)) if s.chars().count() <= *max => s.clone(),
+                    Some(Json::String(_)) => {
+                        problems.push(format!("{name}.{key} is longer than {max} characters"));
+                        String::new()
+                    }
+                    Some(_) => {
+                        problems.push(format!("{name}.{key} must be a string"));
+                        String::new()
+                    }
+                };
+                obj.insert((*key).into(), json!(s));
+            }
+            u.insert((*name).into(), Json::Object(obj));
+        }
+    }
+    if problems.is_empty() { Ok(user) } else { Err(problems) }
+}
+
+/// An entry of `GET /API/Users`: the fields PVWA lists.
+fn summary(u: &Json) -> Json {
+    json!({
+        "id": u["id"], "username": u["username"], "source": u["source"], "userType": u["userType"],
+        "componentUser": u["componentUser"], "vaultAuthorization": u["vaultAuthorization"],
+        "location": u["location"],
+        "personalDetails": {
+            "firstName": u["personalDetails"]["firstName"],
+            "middleName": u["personalDetails"]["middleName"],
+            "lastName": u["personalDetails"]["lastName"],
+        },
+    })
+}
+
+/// The Gen1 (`PIMServices.svc`) view of a user.
+fn gen1_view(u: &Json) -> Json {
+    let expiry = u["expiryDate"].as_i64().filter(|e| *e > 0).map(|e| {
+        let ymd = crate::dates::format_ymd(e.div_euclid(86_400));
+        // Gen1 dates are MM/DD/YYYY.
+        format!("{}/{}/{}", &ymd[5..7], &ymd[8..10], &ymd[0..4])
+    });
+    json!({
+        "AgentUser": u["componentUser"],
+        "Disabled": !u["enableUser"].as_bool().unwrap_or(true),
+        "Email": u["internet"]["businessEmail"],
+        "Expired": false,
+        "ExpiryDate": expiry.unwrap_or_default(),
+        "ExternalUser": false,
+        "FirstName": u["personalDetails"]["firstName"],
+        "LastName": u["personalDetails"]["lastName"],
+        "Location": u["location"],
+        "Source": "Internal",
+        "Suspended": u["suspended"],
+        "UserName": u["username"],
+        "UserTypeName": u["userType"],
+        "ChangePasswordOnTheNextLogon": u["changePassOnNextLogon"],
+        "PasswordNeverExpires": u["passwordNeverExpires"],
+    })
+}
+
+/// A Gen1 body (`UserName`, `Email`, `FirstName`, `Disabled`, …) as Gen2 fields, over `base`.
+fn from_gen1(body: &Json, base: Option<&Json>) -> Json {
+    let mut out = base.cloned().unwrap_or_else(|| json!({}));
+    let g = |k: &str| get_ci(body, k);
+    if let Some(v) = g("UserName") {
+        out["username"] = v.clone();
+    }
+    if let Some(v) = g("InitialPassword").or_else(|| g("NewPassword")) {
+        out["initialPassword"] = v.clone();
+    }
+    if let Some(v) = g("UserTypeName") {
+        out["userType"] = v.clone();
+    }
+    if let Some(v) = g("Location") {
+        out["location"] = v.clone();
+    }
+    if let Some(v) = g("ChangePasswordOnTheNextLogon") {
+        out["changePassOnNextLogon"] = v.clone();
+    }
+    if let Some(v) = g("Disabled").and_then(lenient_bool) {
+        out["enableUser"] = json!(!v);
+    }
+    if let Some(v) = g("ExpiryDate").and_then(Json::as_str) {
+        // MM/DD/YYYY
+        let parts: Vec<&str> = v.split('/').collect();
+        if let [m, d, y] = parts[..]
+            && let Some(day) = crate::dates::parse_ymd(&format!("{y:0>4}-{m:0>2}-{d:0>2}"))
+        {
+            out["expiryDate"] = json!(day * 86_400);
+        }
+    }
+    for (gen1, parent, key) in [
+        ("Email", "internet", "businessEmail"),
+        ("FirstName", "personalDetails", "firstName"),
+        ("LastName", "personalDetails", "lastName"),
+    ] {
+        if let Some(v) = g(gen1) {
+            if !out[parent].is_object() {
+                out[parent] = json!({});
+            }
+            out[parent][key] = v.clone();
+        }
+    }
+    out
+}

@@ -1,0 +1,360 @@
+//! The vendor simulator: every vendor on one loopback port, in memory, with fault injection.
+//!
+//! Besides the vendors' own APIs it answers a few paths of its own under `/__sim/`:
+//! `GET /__sim/log` (the requests it received: method, path without query, vendor, status),
+//! `GET /__sim/users` (every vendor's users), `POST /__sim/reset` and
+//! `POST /__sim/expire-sessions` (ends CyberArk sessions, to exercise re-logon).
+
+mod http;
+mod tls;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use serde::Serialize;
+use serde_json::{Value as Json, json};
+use tokio::sync::oneshot;
+
+pub use http::{SimRequest, SimResponse};
+
+use crate::app::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::SimArgs;
+use crate::config::{Config, ConfigError, Profile};
+
+/// One vendor's simulated server.
+pub trait SimVendor: Send {
+    /// Whether this path belongs to this vendor's API.
+    fn owns(&self, path: &str) -> bool;
+    /// The answer to a request for this vendor.
+    fn handle(&mut self, req: &SimRequest) -> SimResponse;
+    /// What the vendor's server shows when it fails internally (for `--fail-every`).
+    fn server_error(&self) -> SimResponse;
+    /// Every user, as JSON, for `/__sim/users`.
+    fn users(&self) -> Json;
+    /// End every logon session (vendors without sessions ignore it).
+    fn expire_sessions(&mut self) {}
+}
+
+/// How to make one vendor's simulator, and the profile section that points at it.
+pub struct SimSpec {
+    pub name: &'static str,
+    pub new: fn(&SimArgs) -> Box<dyn SimVendor>,
+    /// The keys of `[profiles.sim.NAME]` for a simulator at `url` (credentials included).
+    pub profile: fn(url: &str) -> Vec<(&'static str, String)>,
+}
+
+macro_rules! declare_sims {
+    ($($name:ident),*) => {
+        $(mod $name;)*
+        /// Every vendor's simulator, in the same order as the clients.
+        pub static ALL: &[&SimSpec] = &[$(&$name::SIM),*];
+    };
+}
+crate::with_vendors!(declare_sims);
+
+/// A request the simulator received, for `/__sim/log`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub vendor: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+struct Shared {
+    args: SimArgs,
+    vendors: Vec<(&'static str, Mutex<Box<dyn SimVendor>>)>,
+    log: Mutex<Vec<LogEntry>>,
+    requests: AtomicU64,
+    /// Start of the current one-second window and the requests seen in it.
+    window: Mutex<(Instant, u32)>,
+}
+
+impl Shared {
+    fn new(args: &SimArgs) -> Self {
+        Shared {
+            args: args.clone(),
+            vendors: ALL
+                .iter()
+                .map(|s| (s.name, Mutex::new((s.new)(args))))
+                .collect(),
+            log: Mutex::default(),
+            requests: AtomicU64::new(0),
+            window: Mutex::new((Instant::now(), 0)),
+        }
+    }
+}
+
+/// A running simulator; dropping it stops it.
+pub struct Simulator {
+    pub url: String,
+    pub addr: SocketAddr,
+    pub ca_path: Option<PathBuf>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Simulator {
+    /// A ready-to-paste `onboard.toml` profile named `sim` that points at this simulator.
+    pub fn profile_toml(&self) -> String {
+        let mut out = String::new();
+        for spec in ALL {
+            out.push_str(&format!("[profiles.sim.{}]\n", spec.name));
+            for (key, value) in (spec.profile)(&self.url) {
+                out.push_str(&format!("{key} = {}\n", toml_string(&value)));
+            }
+            if let Some(ca) = &self.ca_path {
+                out.push_str(&format!(
+                    "ca_cert = {}\n",
+                    toml_string(&ca.display().to_string())
+                ));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The same profile, parsed the way a config file is.
+    pub fn profile(&self) -> Result<Profile, ConfigError> {
+        let text = format!("default_profile = \"sim\"\n\n{}", self.profile_toml());
+        let config = Config::parse(&text, std::path::Path::new("<simulator>"))?;
+        config.select(Some("sim")).cloned()
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    let escaped: String = s
+        .chars()
+        .flat_map(|c| match c {
+            '"' => vec!['\\', '"'],
+            '\\' => vec!['\\', '\\'],
+            c => vec![c],
+        })
+        .collect();
+    format!("\"{escaped}\"")
+}
+
+/// Start a simulator on 127.0.0.1 (within a tokio runtime).
+pub async fn start(args: &SimArgs) -> Result<Simulator, String> {
+    let shared = Arc::new(Shared::new(args));
+    let app = Router::new().fallback(dispatch).with_state(shared);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", args.port))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the listening address: {e}"))?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let stop = async move {
+        let _ = rx.await;
+    };
+    let (url, ca_path) = if args.tls {
+        let ca_out = args.ca_out.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("onboard-sim-ca-{}.pem", addr.port()))
+        });
+        let listener = tls::TlsListener::new(listener, &ca_out)?;
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await;
+        });
+        (format!("https://127.0.0.1:{}", addr.port()), Some(ca_out))
+    } else {
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await;
+        });
+        (format!("http://127.0.0.1:{}", addr.port()), None)
+    };
+    Ok(Simulator {
+        url,
+        addr,
+        ca_path,
+        shutdown: Some(tx),
+    })
+}
+
+/// `onboard sim`: serve until Ctrl-C, after printing where and a profile to paste.
+pub fn serve_forever(args: &SimArgs) -> u8 {
+    let runtime = match crate::run::runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_RUNTIME;
+        }
+    };
+    runtime.block_on(async {
+        let sim = match start(args).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INPUT;
+            }
+        };
+        println!("onboard sim listening on {}", sim.url);
+        if let Some(ca) = &sim.ca_path {
+            println!("CA certificate written to {}", ca.display());
+        }
+        println!(
+            "# A profile for onboard.toml. The credentials are the simulator's fixed test ones; they guard nothing.\n"
+        );
+        print!("{}", sim.profile_toml());
+        let faults = describe_faults(args);
+        if !faults.is_empty() {
+            println!("# Fault injection: {faults}");
+        }
+        println!("# Ctrl-C stops the simulator.");
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let _ = tokio::signal::ctrl_c().await;
+        drop(sim);
+        EXIT_OK
+    })
+}
+
+fn describe_faults(args: &SimArgs) -> String {
+    let mut f = Vec::new();
+    if let Some(n) = args.fail_every {
+        f.push(format!("every {n}th request fails with 500"));
+    }
+    if let Some(ms) = args.latency_ms {
+        f.push(format!("{ms} ms latency"));
+    }
+    if let Some(n) = args.rate_limit {
+        f.push(format!("429 beyond {n} requests/s"));
+    }
+    f.join(", ")
+}
+
+async fn dispatch(
+    State(shared): State<Arc<Shared>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let req = match SimRequest::read(request).await {
+        Ok(r) => r,
+        Err(resp) => return resp.into_response(),
+    };
+    if req.path.starts_with("/__sim/") {
+        return admin(&shared, &req).into_response();
+    }
+    let Some(index) = shared
+        .vendors
+        .iter()
+        .position(|(_, v)| v.lock().is_ok_and(|v| v.owns(&req.path)))
+    else {
+        return SimResponse::text(404, "no simulated API at this path").into_response();
+    };
+    let n = shared.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    if let Some(ms) = shared.args.latency_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let (name, vendor) = &shared.vendors[index];
+    let response = if rate_limited(&shared) {
+        SimResponse::text(429, "Too Many Requests").header("Retry-After", "1")
+    } else if shared
+        .args
+        .fail_every
+        .is_some_and(|every| every > 0 && n % every == 0)
+    {
+        match vendor.lock() {
+            Ok(v) => v.server_error(),
+            Err(_) => SimResponse::text(500, "simulator state poisoned"),
+        }
+    } else {
+        match vendor.lock() {
+            Ok(mut v) => v.handle(&req),
+            Err(_) => SimResponse::text(500, "simulator state poisoned"),
+        }
+    };
+    if let Ok(mut log) = shared.log.lock() {
+        log.push(LogEntry {
+            seq: n,
+            vendor: name.to_string(),
+            method: req.method.clone(),
+            path: req.path.clone(),
+            status: response.status,
+        });
+    }
+    response.into_response()
+}
+
+fn rate_limited(shared: &Shared) -> bool {
+    let Some(limit) = shared.args.rate_limit else {
+        return false;
+    };
+    let Ok(mut w) = shared.window.lock() else {
+        return false;
+    };
+    if w.0.elapsed() >= Duration::from_secs(1) {
+        *w = (Instant::now(), 0);
+    }
+    w.1 += 1;
+    w.1 > limit
+}
+
+fn admin(shared: &Shared, req: &SimRequest) -> SimResponse {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/__sim/log") => {
+            let log = shared.log.lock().map(|l| l.clone()).unwrap_or_default();
+            SimResponse::json(200, &json!(log))
+        }
+        ("GET", "/__sim/users") => {
+            let mut out = serde_json::Map::new();
+            for (name, v) in &shared.vendors {
+                if let Ok(v) = v.lock() {
+                    out.insert(name.to_string(), v.users());
+                }
+            }
+            SimResponse::json(200, &Json::Object(out))
+        }
+        ("POST", "/__sim/reset") => {
+            for (spec, (_, v)) in ALL.iter().zip(&shared.vendors) {
+                if let Ok(mut v) = v.lock() {
+                    *v = (spec.new)(&shared.args);
+                }
+            }
+            if let Ok(mut log) = shared.log.lock() {
+                log.clear();
+            }
+            SimResponse::json(200, &json!({ "reset": true }))
+        }
+        ("POST", "/__sim/expire-sessions") => {
+            for (_, v) in &shared.vendors {
+                if let Ok(mut v) = v.lock() {
+                    v.expire_sessions();
+                }
+            }
+            SimResponse::json(200, &json!({ "expired": true }))
+        }
+        _ => SimResponse::text(404, "unknown simulator admin path"),
+    }
+}
+
+impl SimResponse {
+    fn into_response(self) -> axum::response::Response {
+        let mut builder = axum::response::Response::builder()
+            .status(self.status)
+            .header("content-type", self.content_type);
+        for (k, v) in &self.headers {
+            builder = builder.header(*k, v.as_str());
+        }
+        builder
+            .body(Body::from(self.body))
+            .unwrap_or_else(|_| axum::response::Response::new(Body::from("bad response")))
+    }
+}

@@ -1,0 +1,240 @@
+//! The HTTP layer every vendor client shares: TLS, timeouts, size caps, and failures turned into `VendorError`s.
+
+use reqwest::{Method, RequestBuilder, Url};
+
+use super::error::{ErrorKind, VendorError};
+use crate::config::VendorSettings;
+use crate::secret::Secret;
+
+/// The largest answer read from a vendor; anything bigger is a `protocol` error.
+pub const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// One vendor's connection pool and what it needs to report failures well.
+pub struct Http {
+    vendor: &'static str,
+    client: reqwest::Client,
+    base: Url,
+    /// Texts that must never appear in a message: the profile's secrets.
+    scrub: Vec<Secret>,
+}
+
+/// A vendor's answer, fully read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub retry_after: Option<u64>,
+    pub body: String,
+}
+
+impl Http {
+    pub fn new(settings: &VendorSettings) -> Result<Http, VendorError> {
+        let vendor = settings.vendor;
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .pool_max_idle_per_host(64);
+        if let Some(pem) = &settings.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                VendorError::new(vendor, ErrorKind::Transport, format!("ca_cert: {e}"))
+            })?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        if settings.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        let client = builder.build().map_err(|e| {
+            VendorError::new(
+                vendor,
+                ErrorKind::Transport,
+                format!("cannot set up HTTPS: {}", chain(&e)),
+            )
+        })?;
+        Ok(Http {
+            vendor,
+            client,
+            base: settings.url.clone(),
+            scrub: settings.secrets(),
+        })
+    }
+
+    pub fn vendor(&self) -> &'static str {
+        self.vendor
+    }
+
+    /// The base URL plus a product path (`/PasswordVault/API/Users`) and escaped segments
+    /// (user names, ids). A path in the configured URL stays as a prefix.
+    pub fn url(&self, path: &str, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut p) = url.path_segments_mut() {
+            p.pop_if_empty();
+            for s in path.split('/').filter(|s| !s.is_empty()) {
+                p.push(s);
+            }
+            for s in segments {
+                p.push(s);
+            }
+        }
+        url
+    }
+
+    pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Send and read the whole answer, whatever its status.
+    pub async fn send(&self, request: RequestBuilder) -> Result<Reply, VendorError> {
+        let mut response = request.send().await.map_err(|e| self.transport(e))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header("content-type").unwrap_or_default();
+        let retry_after = header("retry-after").and_then(|v| v.trim().parse().ok());
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(self
+                    .error(
+                        ErrorKind::Protocol,
+                        format!("the answer is larger than {} MiB", MAX_BODY >> 20),
+                    )
+                    .status(status));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = String::from_utf8(body).map_err(|e| {
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            self.error(
+                ErrorKind::Protocol,
+                format!("the answer is not UTF-8 text: {}", self.excerpt(&lossy)),
+            )
+            .status(status)
+        })?;
+        Ok(Reply {
+            status,
+            content_type,
+            retry_after,
+            body,
+        })
+    }
+
+    pub fn error(&self, kind: ErrorKind, message: impl AsRef<str>) -> VendorError {
+        VendorError::new(self.vendor, kind, self.scrub(message.as_ref()))
+    }
+
+    /// `message` with every secret of the profile replaced by `********`.
+    pub fn scrub(&self, message: &str) -> String {
+        let mut out = message.to_string();
+        for s in &self.scrub {
+            if !s.is_empty() && out.contains(s.reveal()) {
+                out = out.replace(s.reveal(), crate::secret::MASK);
+            }
+        }
+        out
+    }
+
+    /// A short, single-line, scrubbed piece of an answer for an error message.
+    pub fn excerpt(&self, body: &str) -> String {
+        let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut short: String = flat.chars().take(200).collect();
+        if flat.chars().count() > 200 {
+            short.push('…');
+        }
+        if short.is_empty() {
+            short = "(empty)".into();
+        }
+        format!("`{}`", self.scrub(&short))
+    }
+
+    /// A failure before an answer arrived.
+    fn transport(&self, e: reqwest::Error) -> VendorError {
+        let e = e.without_url();
+        let detail = chain(&e);
+        let host = self.base.as_str().trim_end_matches('/');
+        if e.is_timeout() {
+            return self.error(
+                ErrorKind::Timeout,
+                format!("no answer from {host} in time ({detail})"),
+            );
+        }
+        if detail.contains("certificate") || detail.contains("UnknownIssuer") {
+            return self.error(
+                ErrorKind::Transport,
+                format!(
+                    "the TLS certificate of {host} is not trusted ({detail}); add its CA with \
+                     `ca_cert = \"ca.pem\"` in the profile, or set `insecure = true` for a test system"
+                ),
+            );
+        }
+        if e.is_connect() {
+            return self.error(
+                ErrorKind::Transport,
+                format!("cannot connect to {host}: {detail}"),
+            );
+        }
+        self.error(
+            ErrorKind::Transport,
+            format!("the connection to {host} failed: {detail}"),
+        )
+    }
+}
+
+impl Reply {
+    /// The answer as JSON, or a `protocol` error quoting it.
+    pub fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        http: &Http,
+        what: &str,
+    ) -> Result<T, VendorError> {
+        serde_json::from_str(&self.body).map_err(|e| {
+            http.error(
+                ErrorKind::Protocol,
+                format!(
+                    "expected {what} as JSON, got {} ({e})",
+                    http.excerpt(&self.body)
+                ),
+            )
+            .status(self.status)
+        })
+    }
+
+    pub fn is_html(&self) -> bool {
+        self.content_type.contains("html")
+            || self.body.trim_start().starts_with('<')
+                && self.body.to_ascii_lowercase().contains("<html")
+    }
+}
+
+/// An error and its causes on one line: `error sending request: connection refused`.
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
+}
+
+/// The kind a bare HTTP status stands for, when the body says nothing more useful.
+pub fn kind_of_status(status: u16) -> ErrorKind {
+    match status {
+        400 | 422 => ErrorKind::Validation,
+        401 => ErrorKind::Auth,
+        403 => ErrorKind::Forbidden,
+        404 => ErrorKind::NotFound,
+        409 => ErrorKind::AlreadyExists,
+        429 => ErrorKind::RateLimited,
+        500..=599 => ErrorKind::Server,
+        _ => ErrorKind::Protocol,
+    }
+}

@@ -1,0 +1,121 @@
+//! The vendors: their registry, what each declares, and the contract each client fulfils.
+
+pub mod bridge;
+pub mod error;
+pub mod http;
+pub mod record;
+pub mod schema;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use rhai::{Dynamic, Engine, Map};
+
+use crate::config::{SettingSpec, VendorSettings};
+use crate::session::Session;
+use error::VendorError;
+use record::UserRecord;
+use schema::{Field, Kind, Request, RequestSpec};
+
+/// Everything the rest of onboard knows about a vendor; each vendor file defines one `SPEC`.
+pub struct VendorSpec {
+    /// The script namespace and config section name (`cyberark`).
+    pub name: &'static str,
+    pub product: &'static str,
+    pub doc: &'static str,
+    /// Keys of the vendor's section in a profile, besides `url`, timeouts and TLS.
+    pub settings: &'static [SettingSpec],
+    /// The request of `create_user` and `ensure_user`.
+    pub create: &'static RequestSpec,
+    pub user_type: &'static str,
+    pub user_properties: &'static [(&'static str, &'static str)],
+    /// Register the user type and the vendor's static module.
+    pub install: fn(&mut Engine, &Arc<Session>),
+    pub record_map: fn(&Dynamic) -> Option<Map>,
+    pub record_common: fn(&Dynamic) -> Option<record::Common>,
+    pub record_summary: fn(&Dynamic) -> Option<String>,
+}
+
+/// What a vendor client does. The bridge turns these into the script functions of FIELDS.md.
+pub trait UserApi: Send + Sync + Sized + 'static {
+    type User: UserRecord;
+
+    fn spec() -> &'static VendorSpec;
+
+    /// Build the client; no request is sent yet.
+    fn connect(settings: &VendorSettings) -> Result<Self, VendorError>;
+
+    fn create_user(
+        &self,
+        request: &Request,
+    ) -> impl Future<Output = Result<Self::User, VendorError>> + Send;
+
+    /// The user with exactly this name (case-sensitive), if there is one.
+    fn get_user(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<Self::User>, VendorError>> + Send;
+
+    fn user_exists(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<bool, VendorError>> + Send {
+        async move { Ok(self.get_user(username).await?.is_some()) }
+    }
+
+    fn delete_user(
+        &self,
+        user: &Self::User,
+    ) -> impl Future<Output = Result<(), VendorError>> + Send;
+
+    /// End the vendor session (CyberArk logoff). Called once when the run ends, whatever happened.
+    fn close(&self) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+}
+
+macro_rules! declare_vendors {
+    ($($name:ident),*) => {
+        $(pub mod $name;)*
+        /// Every vendor, in the order they are documented.
+        pub static ALL: &[&VendorSpec] = &[$(&$name::SPEC),*];
+    };
+}
+crate::with_vendors!(declare_vendors);
+
+pub fn find(name: &str) -> Option<&'static VendorSpec> {
+    ALL.iter().copied().find(|v| v.name == name)
+}
+
+/// A vendor record's map, whatever the vendor.
+pub fn record_map(value: &Dynamic) -> Option<Map> {
+    ALL.iter().find_map(|v| (v.record_map)(value))
+}
+
+pub fn record_common(value: &Dynamic) -> Option<record::Common> {
+    ALL.iter().find_map(|v| (v.record_common)(value))
+}
+
+pub fn record_summary(value: &Dynamic) -> Option<String> {
+    ALL.iter().find_map(|v| (v.record_summary)(value))
+}
+
+/// The rules a user name passed to `get_user`, `user_exists` or `delete_user` must follow.
+pub const USERNAME_ARG: Kind = Kind::Name {
+    max: 0,
+    forbidden: "",
+};
+
+/// Look up a field of a vendor's create request by dotted path (`personal_details.first_name`).
+pub fn field_path(spec: &VendorSpec, path: &str) -> Option<&'static Field> {
+    let mut fields = spec.create.fields;
+    let mut found = None;
+    for part in path.split('.') {
+        let f = fields.iter().find(|f| f.key == part)?;
+        if let Kind::Object(inner) = &f.kind {
+            fields = inner;
+        }
+        found = Some(f);
+    }
+    found
+}

@@ -1,0 +1,142 @@
+//! Typed results of vendor calls: common getters, masked printing, `to_map` and `to_json`, for every vendor's user type.
+
+use rhai::{Dynamic, Engine, Map};
+
+use crate::values;
+
+/// What every user record has, whatever the vendor.
+#[derive(Clone, Debug, Default)]
+pub struct Common {
+    pub vendor: &'static str,
+    pub id: i64,
+    pub username: String,
+    /// False when an idempotent call found the user already there.
+    pub created: bool,
+    pub dry_run: bool,
+}
+
+/// The getters every result type shares, with their docs.
+pub const COMMON_PROPERTIES: &[(&str, &str)] = &[
+    ("vendor", "\"cyberark\", \"pam360\" or \"appmanager\""),
+    ("id", "the vendor's numeric id of the user"),
+    ("username", "the user name"),
+    (
+        "created",
+        "true when this call created the user; false when it was already there",
+    ),
+    (
+        "dry_run",
+        "true when nothing was sent (onboard run --dry-run)",
+    ),
+];
+
+/// A vendor's user type, as scripts see it.
+pub trait UserRecord: Clone + Send + Sync + 'static {
+    /// The Rhai type name (`CyberArkUser`).
+    const TYPE_NAME: &'static str;
+    /// The vendor's own read-only properties and their docs, in display order.
+    const PROPERTIES: &'static [(&'static str, &'static str)];
+
+    fn common(&self) -> &Common;
+    fn common_mut(&mut self) -> &mut Common;
+    /// One of `PROPERTIES` by name; `()` when the vendor did not say.
+    fn property(&self, name: &str) -> Dynamic;
+    /// The properties worth showing on the one-line summary.
+    const SUMMARY: &'static [&'static str];
+
+    fn to_map(&self) -> Map {
+        let c = self.common();
+        let mut m = Map::new();
+        m.insert("vendor".into(), c.vendor.into());
+        m.insert("id".into(), Dynamic::from_int(c.id));
+        m.insert("username".into(), c.username.clone().into());
+        m.insert("created".into(), c.created.into());
+        m.insert("dry_run".into(), c.dry_run.into());
+        for (name, _) in Self::PROPERTIES {
+            m.insert((*name).into(), self.property(name));
+        }
+        m
+    }
+
+    /// `CyberArkUser { id: 12, username: "jdoe", created: true, user_type: "EPVUser" }`.
+    fn summary(&self) -> String {
+        let c = self.common();
+        let mut parts = vec![
+            format!("id: {}", c.id),
+            format!("username: {:?}", c.username),
+            format!("created: {}", c.created),
+        ];
+        if c.dry_run {
+            parts.push("dry_run: true".into());
+        }
+        for name in Self::SUMMARY {
+            let v = self.property(name);
+            if !v.is_unit() {
+                parts.push(format!("{name}: {}", values::display_inline(&v)));
+            }
+        }
+        format!("{} {{ {} }}", Self::TYPE_NAME, parts.join(", "))
+    }
+}
+
+/// Register `T` with the engine: its name, read-only getters, printing and conversions.
+pub fn register<T: UserRecord>(engine: &mut Engine) {
+    engine.register_type_with_name::<T>(T::TYPE_NAME);
+    engine.register_get("vendor", |r: &mut T| r.common().vendor.to_string());
+    engine.register_get("id", |r: &mut T| r.common().id);
+    engine.register_get("username", |r: &mut T| r.common().username.clone());
+    engine.register_get("created", |r: &mut T| r.common().created);
+    engine.register_get("dry_run", |r: &mut T| r.common().dry_run);
+    for (name, _) in T::PROPERTIES {
+        engine.register_get(*name, move |r: &mut T| r.property(name));
+    }
+    engine.register_fn("to_map", |r: &mut T| r.to_map());
+    engine.register_fn("to_json", |r: &mut T| {
+        values::to_json_string(&Dynamic::from_map(r.to_map()), false)
+    });
+    engine.register_fn("to_string", |r: &mut T| r.summary());
+    engine.register_fn("to_debug", |r: &mut T| r.summary());
+}
+
+/// The map of a record held in a `Dynamic`, if it is a `T`.
+pub fn map_of<T: UserRecord>(value: &Dynamic) -> Option<Map> {
+    value.read_lock::<T>().map(|r| r.to_map())
+}
+
+/// The common part of a record held in a `Dynamic`, if it is a `T`.
+pub fn common_of<T: UserRecord>(value: &Dynamic) -> Option<Common> {
+    value.read_lock::<T>().map(|r| r.common().clone())
+}
+
+/// camelCase to snake_case, for the keys of nested maps a vendor returns.
+pub fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A JSON value from a vendor as a script value; object keys become snake_case.
+pub fn json_to_dynamic(v: &serde_json::Value) -> Dynamic {
+    values::from_json_keys(v, &snake_case)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snake() {
+        assert_eq!(snake_case("businessEmail"), "business_email");
+        assert_eq!(snake_case("workZip"), "work_zip");
+        assert_eq!(snake_case("id"), "id");
+    }
+}
