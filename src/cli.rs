@@ -96,6 +96,10 @@ pub struct SimArgs {
     /// PAM360 organizations that exist (the orgName header is checked only when given).
     #[arg(long, value_delimiter = ',', value_name = "ORG,...")]
     pub pam360_orgs: Vec<String>,
+    /// End a CyberArk session after it has served N requests, as an inactivity timeout would
+    /// (deterministic re-logon tests).
+    #[arg(long, value_name = "N", hide = true)]
+    pub cyberark_session_requests: Option<u32>,
 }
 
 impl Default for SimArgs {
@@ -110,6 +114,7 @@ impl Default for SimArgs {
             pam360_status: Pam360Status::Success,
             pam360_http_errors: false,
             pam360_orgs: Vec::new(),
+            cyberark_session_requests: None,
         }
     }
 }

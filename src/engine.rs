@@ -57,6 +57,8 @@ pub struct Options {
     pub print_to: PrintTo,
     /// The folder of the script being run: helpers read files relative to it.
     pub script_dir: PathBuf,
+    /// `--var` values, for `var_or(name, default)`.
+    pub vars: Vec<(String, rhai::Dynamic)>,
 }
 
 impl Default for Options {
@@ -65,6 +67,7 @@ impl Default for Options {
             limits: Limits::default(),
             print_to: PrintTo::Stdout,
             script_dir: PathBuf::from("."),
+            vars: Vec::new(),
         }
     }
 }
@@ -107,7 +110,7 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
 
     register_secret(&mut engine);
     register_json(&mut engine);
-    helpers::register(&mut engine, &options.script_dir);
+    helpers::register(&mut engine, &options.script_dir, &options.vars);
     for vendor in vendors::ALL {
         (vendor.install)(&mut engine, session);
     }

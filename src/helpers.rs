@@ -18,7 +18,21 @@ fn fail(message: String) -> Box<EvalAltResult> {
 
 pub const LOG_LEVELS: &[&str] = &["debug", "info", "warn", "error"];
 
-pub fn register(engine: &mut Engine, script_dir: &Path) {
+pub fn register(engine: &mut Engine, script_dir: &Path, vars: &[(String, Dynamic)]) {
+    let given: Map = vars
+        .iter()
+        .map(|(k, v)| (k.as_str().into(), v.clone()))
+        .collect();
+    FuncRegistration::new("var_or")
+        .with_params_info(["name: &str", "default: Dynamic", "Dynamic"])
+        .with_comments([
+            "/// The value given with `--var name=…`, or `default` when there is none:\n\
+             /// `let user = var_or(\"username\", \"jdoe\");` (a --var is also a variable of its own).",
+        ])
+        .register_into_engine(engine, move |name: &str, default: Dynamic| {
+            given.get(name).cloned().unwrap_or(default)
+        });
+
     FuncRegistration::new("random_password")
         .with_volatility(true)
         .with_params_info(["len: i64", "Secret"])

@@ -176,6 +176,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         };
         let options = engine::Options {
             script_dir: script_dir(script),
+            vars: vars.clone(),
             ..engine::Options::default()
         };
         let mut engine = engine::build(&session, &options);
@@ -281,6 +282,7 @@ pub fn run(config_path: Option<&Path>, args: &RunArgs) -> u8 {
             PrintTo::Stdout
         },
         script_dir: script_dir(&args.script),
+        vars: vars.clone(),
     };
     let mut engine = engine::build(&session, &options);
     let mut scope = Scope::new();

@@ -41,6 +41,8 @@ struct User {
     description: String,
     groups: Vec<i64>,
     builtin: bool,
+    /// Only `/__sim/users` shows it (tests check it never leaks).
+    password: String,
 }
 
 pub struct AppManagerSim {
@@ -81,6 +83,7 @@ impl AppManagerSim {
                     description: String::new(),
                     groups: GROUPS.iter().map(|g| g.0).collect(),
                     builtin: true,
+                    password: String::new(),
                 },
             );
         }
@@ -140,6 +143,7 @@ impl AppManagerSim {
                 .unwrap_or_else(|| role.to_lowercase()),
             groups,
             builtin: false,
+            password: p("password").unwrap_or_default().to_string(),
         };
         self.next_id += 1;
         self.users.insert(user.id, user.clone());
@@ -244,7 +248,16 @@ impl SimVendor for AppManagerSim {
     }
 
     fn users(&self) -> Json {
-        Json::Array(self.users.values().map(user_json).collect())
+        Json::Array(
+            self.users
+                .values()
+                .map(|u| {
+                    let mut j = user_json(u);
+                    j["password"] = json!(u.password);
+                    j
+                })
+                .collect(),
+        )
     }
 }
 

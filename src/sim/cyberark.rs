@@ -15,7 +15,7 @@ use crate::secret::random_hex;
 
 pub static SIM: SimSpec = SimSpec {
     name: "cyberark",
-    new: |_: &SimArgs| Box::new(CyberArkSim::new()),
+    new: |args: &SimArgs| Box::new(CyberArkSim::new(args.cyberark_session_requests)),
     profile: |url| {
         vec![
             ("url", url.to_string()),
@@ -80,12 +80,21 @@ struct User {
     /// The Gen2 user object as PVWA returns it.
     json: Json,
     builtin: bool,
+    /// What the user was created with; only `/__sim/users` shows it (tests check it never leaks).
+    password: Option<String>,
+}
+
+/// A logon session: when it was last used and how many requests it may still serve.
+struct Session {
+    last_used: Instant,
+    requests_left: Option<u32>,
 }
 
 pub struct CyberArkSim {
     users: BTreeMap<i64, User>,
     next_id: i64,
-    sessions: HashMap<String, Instant>,
+    sessions: HashMap<String, Session>,
+    session_requests: Option<u32>,
 }
 
 enum Route {
@@ -103,11 +112,12 @@ enum Route {
 }
 
 impl CyberArkSim {
-    fn new() -> Self {
+    fn new(session_requests: Option<u32>) -> Self {
         let mut sim = CyberArkSim {
             users: BTreeMap::new(),
             next_id: 100,
             sessions: HashMap::new(),
+            session_requests,
         };
         for (id, name) in [(2, "Administrator"), (3, "Auditor"), (4, USERNAME)] {
             let mut body = json!({ "username": name, "authenticationMethod": ["AuthTypePass"] });
@@ -116,7 +126,14 @@ impl CyberArkSim {
             }
             if let Ok(mut json) = build_user(&body, id, false) {
                 json["location"] = json!("\\");
-                sim.users.insert(id, User { json, builtin: true });
+                sim.users.insert(
+                    id,
+                    User {
+                        json,
+                        builtin: true,
+                        password: None,
+                    },
+                );
             }
         }
         sim
@@ -157,12 +174,15 @@ impl CyberArkSim {
     /// The session a request carries, or the 401 PVWA answers.
     fn authorize(&mut self, req: &SimRequest) -> Result<(), SimResponse> {
         let now = Instant::now();
-        self.sessions.retain(|_, last| now.duration_since(*last) < SESSION_TTL);
+        self.sessions.retain(|_, s| {
+            now.duration_since(s.last_used) < SESSION_TTL && s.requests_left != Some(0)
+        });
         // Self-hosted PVWA takes the bare token: a `Bearer ` prefix is a client mistake.
         let token = req.header("authorization").unwrap_or_default();
         match self.sessions.get_mut(token) {
-            Some(last) => {
-                *last = now;
+            Some(s) => {
+                s.last_used = now;
+                s.requests_left = s.requests_left.map(|n| n.saturating_sub(1));
                 Ok(())
             }
             None => Err(error(
@@ -191,7 +211,13 @@ impl CyberArkSim {
         }
         // psPAS recognises a Gen2 token by its length (180 characters or more).
         let token = random_hex(100);
-        self.sessions.insert(token.clone(), Instant::now());
+        self.sessions.insert(
+            token.clone(),
+            Session {
+                last_used: Instant::now(),
+                requests_left: self.session_requests,
+            },
+        );
         if gen1 {
             SimResponse::json(200, &json!({ "CyberArkLogonResult": token }))
         } else {
@@ -214,7 +240,17 @@ impl CyberArkSim {
         let id = self.next_id;
         let user = build_user(body, id, true).map_err(invalid)?;
         self.next_id += 1;
-        self.users.insert(id, User { json: user.clone(), builtin: false });
+        let password = get_ci(body, "initialPassword")
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        self.users.insert(
+            id,
+            User {
+                json: user.clone(),
+                builtin: false,
+                password,
+            },
+        );
         Ok((id, user))
     }
 
@@ -434,7 +470,18 @@ impl SimVendor for CyberArkSim {
     }
 
     fn users(&self) -> Json {
-        Json::Array(self.users.values().map(|u| u.json.clone()).collect())
+        Json::Array(
+            self.users
+                .values()
+                .map(|u| {
+                    let mut j = u.json.clone();
+                    if let Some(p) = &u.password {
+                        j["initialPassword"] = json!(p);
+                    }
+                    j
+                })
+                .collect(),
+        )
     }
 
     fn expire_sessions(&mut self) {

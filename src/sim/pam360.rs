@@ -192,8 +192,7 @@ impl Pam360Sim {
         let token = api.then(uuid_upper);
         let id = self.next_id;
         self.next_id += 1;
-        let mut stored = details.clone();
-        stored.remove("PASSWORD");
+        let stored = details.clone();
         self.users.insert(
             id,
             User {
@@ -316,6 +315,9 @@ impl SimVendor for Pam360Sim {
                     d.insert("USERID".into(), json!(u.id));
                     d.insert("USERNAME".into(), json!(u.username));
                     d.insert("LOCKED".into(), json!(u.locked));
+                    if let Some(t) = &u.token {
+                        d.insert("AUTHTOKEN".into(), json!(t));
+                    }
                     Json::Object(d)
                 })
                 .collect(),

@@ -1,1 +1,12 @@
 //! Integration tests: the real binary against the real simulator over loopback HTTP.
+
+mod cli;
+mod common;
+mod config;
+mod examples;
+mod real_clients;
+mod secrets;
+mod sim_api;
+mod tls;
+mod validation;
+mod vendors;

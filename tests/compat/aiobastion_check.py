@@ -1,0 +1,41 @@
+"""Drive the simulated PVWA with aiobastion, a real CyberArk client (HTTPS only).
+
+Usage: python aiobastion_check.py 127.0.0.1:PORT CA.pem
+"""
+import asyncio
+import sys
+
+import aiobastion
+
+
+async def main(host: str, ca: str) -> None:
+    epv = aiobastion.EPV(serialized={
+        "api_host": host,
+        "verify": ca,
+        "username": "onboard-sim",
+        "password": "Sim-Vault-Passw0rd",
+        "authtype": "CyberArk",
+        "timeout": 30,
+        "max_concurrent_tasks": 4,
+    })
+    await epv.login()
+    # aiobastion sends its booleans as the strings "True"/"False".
+    created = await epv.user.add(
+        "aio-user",
+        password="Passw0rd-Aio1",
+        personal_details={"firstName": "Aio", "lastName": "Bastion"},
+        vault_authorization=["AuditUsers"],
+    )
+    assert created["username"] == "aio-user", created
+    assert await epv.user.exists("aio-user")
+    details = await epv.user.details("aio-user")
+    assert details["personalDetails"]["firstName"] == "Aio", details
+    assert details["vaultAuthorization"] == ["AuditUsers"], details
+    assert "aio-user" in await epv.user.list(pattern="aio")
+    await epv.user.delete("aio-user")
+    assert "aio-user" not in await epv.user.list()
+    await epv.logoff()
+    print("aiobastion ok")
+
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,264 @@
+//! The command line: exit codes, located script errors, --var, --json, --sim, docs.
+
+use crate::common::{Sim, onboard, output};
+
+fn script_in(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_syntax_error_exits_2_with_file_line_col_and_a_caret() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(&dir, "bad.rhai", "let a = 1;\nlet b = (a + ;\n");
+    let out = output(onboard().arg("run").arg(&s).arg("--sim"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(&format!("{}:2:14", s.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("2 | let b = (a + ;"), "{}", out.stderr);
+    assert!(out.stderr.contains("|              ^"), "{}", out.stderr);
+}
+
+#[test]
+fn check_reports_syntax_errors_in_every_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = script_in(&dir, "a.rhai", "let x = ;");
+    let b = script_in(&dir, "b.rhai", "print(\"fine\");");
+    let c = script_in(&dir, "c.rhai", "fn f( { }");
+    let out = output(onboard().arg("check").args([&a, &b, &c]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("a.rhai:1:9"), "{}", out.stderr);
+    assert!(out.stderr.contains("c.rhai:1:"), "{}", out.stderr);
+    assert!(out.stdout.contains("b.rhai: ok"), "{}", out.stdout);
+}
+
+#[test]
+fn a_reserved_word_is_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(&dir, "r.rhai", "let go = 1;");
+    let out = output(onboard().arg("run").arg(&s));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("reserved"), "{}", out.stderr);
+}
+
+#[test]
+fn an_uncaught_vendor_error_exits_1_and_names_vendor_operation_status_and_code() {
+    let sim = Sim::start();
+    let out = sim.run(
+        "let r = #{ username: \"dup\", initial_password: random_password(20) };\ncyberark::create_user(r);\ncyberark::create_user(r);\n",
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("error: cyberark::create_user failed (already_exists, HTTP 409, PASWS027E)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains(":3:"), "{}", out.stderr);
+}
+
+#[test]
+fn a_throw_exits_1_with_its_message_and_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(
+        &dir,
+        "t.rhai",
+        "fn check(x) {\n  if x < 0 { throw \"negative: \" + x; }\n}\ncheck(-5);\n",
+    );
+    let out = output(onboard().arg("run").arg(&s));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("the script threw: negative: -5"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("t.rhai:2:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("in a call to `check`"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn vars_are_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(
+        &dir,
+        "v.rhai",
+        "print(type_of(n)); print(type_of(f)); print(type_of(b)); print(type_of(id)); print(name); print(n + 1);",
+    );
+    let out = output(onboard().arg("run").arg(&s).args([
+        "--var",
+        "n=41",
+        "--var",
+        "f=1.5",
+        "--var",
+        "b=true",
+        "--var",
+        "id=007",
+        "--var",
+        "name=Jane Doe",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "i64\nf64\nbool\nstring\nJane Doe\n42\n");
+}
+
+#[test]
+fn a_bad_var_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(&dir, "v.rhai", "print(1);");
+    let out = output(onboard().arg("run").arg(&s).args(["--var", "1x=3"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("not a usable variable name"),
+        "{}",
+        out.stderr
+    );
+    let out = output(onboard().arg("run").arg(&s).args(["--var", "novalue"]));
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("KEY=VALUE"), "{}", out.stderr);
+}
+
+#[test]
+fn json_output_has_the_value_and_the_accounts() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"
+print("this goes to stderr");
+let u = appmanager::create_user(#{ username: "j1", role: "USER", password: random_password(16), email: "j1@example.com" });
+#{ id: u.id, user: u }
+"#,
+        &["--json"],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("this goes to stderr"));
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["value"]["id"], 6);
+    assert_eq!(doc["value"]["user"]["role"], "USER");
+    assert_eq!(doc["accounts"][0]["vendor"], "appmanager");
+    assert_eq!(doc["accounts"][0]["outcome"], "created");
+}
+
+#[test]
+fn json_output_describes_a_failure() {
+    let sim = Sim::start();
+    let out = sim.run(r#"pam360::delete_user("ghost");"#, &["--json"]);
+    assert_eq!(out.code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["error"]["kind"], "not_found");
+    assert_eq!(doc["error"]["vendor"], "pam360");
+}
+
+#[test]
+fn sim_flag_needs_no_config_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(
+        &dir,
+        "s.rhai",
+        r#"print(cyberark::create_user(#{ username: "a", initial_password: random_password(20) }).username);"#,
+    );
+    let out = output(
+        onboard()
+            .current_dir(dir.path())
+            .arg("run")
+            .arg(&s)
+            .arg("--sim"),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "a\n");
+}
+
+#[test]
+fn deep_recursion_stops_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(&dir, "r.rhai", "fn down(n) { down(n + 1) }\ndown(0);");
+    let out = output(onboard().arg("run").arg(&s));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("nested deeper than 64 levels"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn eval_is_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(&dir, "e.rhai", "eval(\"1\");");
+    let out = output(onboard().arg("run").arg(&s));
+    assert_eq!(out.code, 2, "{}", out.all());
+}
+
+#[test]
+fn docs_list_vendor_functions_and_fields() {
+    let out = output(onboard().args(["docs", "--format", "json"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let names: Vec<String> = doc["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}::{}",
+                f["namespace"].as_str().unwrap(),
+                f["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for v in ["cyberark", "pam360", "appmanager"] {
+        for f in [
+            "create_user",
+            "get_user",
+            "user_exists",
+            "delete_user",
+            "ensure_user",
+        ] {
+            assert!(
+                names.contains(&format!("{v}::{f}")),
+                "{v}::{f} missing from {names:?}"
+            );
+        }
+    }
+    assert!(names.contains(&"::random_password".to_string()));
+    let cyberark = &doc["vendors"][0];
+    let keys: Vec<&str> = cyberark["request"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["key"].as_str().unwrap())
+        .collect();
+    assert!(keys.contains(&"personal_details.first_name"), "{keys:?}");
+
+    let text = output(onboard().args(["docs", "cyberark::create_user"]));
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("personal_details"), "{}", text.stdout);
+    let missing = output(onboard().args(["docs", "cyberark::creat_user"]));
+    assert_eq!(missing.code, 2);
+    assert!(
+        missing
+            .stderr
+            .contains("did you mean `cyberark::create_user`?"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn a_missing_script_file_is_exit_2() {
+    let out = output(onboard().args(["run", "/nonexistent/script.rhai", "--sim"]));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("cannot read /nonexistent/script.rhai"),
+        "{}",
+        out.stderr
+    );
+}

@@ -1,0 +1,266 @@
+//! Test helpers: the real `onboard` binary, a real `onboard sim` process, raw HTTP to it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use serde_json::Value as Json;
+use tempfile::TempDir;
+
+/// The onboard binary, with a clean environment: no user config, no profile from the shell.
+pub fn onboard() -> Command {
+    let mut cmd = Command::cargo_bin("onboard").expect("the onboard binary is built");
+    cmd.env_remove("ONBOARD_CONFIG")
+        .env_remove("ONBOARD_PROFILE")
+        .env("XDG_CONFIG_HOME", "/nonexistent-onboard-test")
+        .env("HOME", "/nonexistent-onboard-test")
+        .timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// What a finished command printed.
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+pub fn output(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("onboard runs");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A running `onboard sim`, stopped when dropped.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+    pub port: u16,
+    pub ca: Option<PathBuf>,
+    /// The profile the simulator printed.
+    pub profile: String,
+    pub dir: TempDir,
+}
+
+impl Sim {
+    pub fn start() -> Sim {
+        Sim::with(&[])
+    }
+
+    pub fn with(args: &[&str]) -> Sim {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bin = assert_cmd::cargo::cargo_bin("onboard");
+        let mut cmd = StdCommand::new(bin);
+        cmd.args(["sim", "--port", "0"]).args(args);
+        if args.contains(&"--tls") {
+            cmd.arg("--ca-out").arg(dir.path().join("sim-ca.pem"));
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("onboard sim starts");
+        let stdout = child.stdout.take().expect("sim stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let mut url = String::new();
+        let mut ca = None;
+        let mut profile = String::new();
+        for line in lines.by_ref() {
+            let line = line.expect("sim output");
+            if let Some(u) = line.strip_prefix("onboard sim listening on ") {
+                url = u.trim().to_string();
+            } else if let Some(p) = line.strip_prefix("CA certificate written to ") {
+                ca = Some(PathBuf::from(p.trim()));
+            } else if line.starts_with("# Ctrl-C") {
+                break;
+            } else if !line.starts_with('#') {
+                profile.push_str(&line);
+                profile.push('\n');
+            }
+        }
+        // Keep draining so the simulator never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let port = url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the simulator printed its URL");
+        Sim {
+            child,
+            url,
+            port,
+            ca,
+            profile,
+            dir,
+        }
+    }
+
+    /// An onboard.toml with the simulator's profile as default, after `edit`.
+    pub fn config_with(&self, edit: impl Fn(String) -> String) -> PathBuf {
+        let text = edit(format!("default_profile = \"sim\"\n\n{}", self.profile));
+        let path = self.dir.path().join(format!("onboard-{}.toml", unique()));
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.config_with(|t| t)
+    }
+
+    /// Write `script` to a file and run it against this simulator.
+    pub fn run(&self, script: &str, extra: &[&str]) -> Output {
+        let config = self.config();
+        self.run_with_config(&config, script, extra)
+    }
+
+    pub fn run_with_config(&self, config: &Path, script: &str, extra: &[&str]) -> Output {
+        let path = self.script(script);
+        output(
+            onboard()
+                .arg("--config")
+                .arg(config)
+                .arg("run")
+                .arg(&path)
+                .args(extra),
+        )
+    }
+
+    pub fn script(&self, script: &str) -> PathBuf {
+        let path = self.dir.path().join(format!("script-{}.rhai", unique()));
+        std::fs::write(&path, script).expect("write script");
+        path
+    }
+
+    /// Requests the simulator received (admin requests excluded).
+    pub fn log(&self) -> Vec<Json> {
+        let (_, body) = self.get("/__sim/log");
+        serde_json::from_str::<Json>(&body)
+            .ok()
+            .and_then(|j| j.as_array().cloned())
+            .unwrap_or_default()
+    }
+
+    /// Every vendor's users.
+    pub fn users(&self, vendor: &str) -> Vec<Json> {
+        let (_, body) = self.get("/__sim/users");
+        let all: Json = serde_json::from_str(&body).expect("users JSON");
+        all[vendor].as_array().cloned().unwrap_or_default()
+    }
+
+    pub fn has_user(&self, vendor: &str, name: &str) -> bool {
+        let key = match vendor {
+            "cyberark" => "username",
+            "pam360" => "USERNAME",
+            _ => "userName",
+        };
+        self.users(vendor).iter().any(|u| u[key] == name)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.raw(&format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        ))
+    }
+
+    /// Send a raw request (plain HTTP only) and read the status and body.
+    pub fn raw(&self, request: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to sim");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        stream.write_all(request.as_bytes()).expect("send");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read");
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let chunked = head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        (
+            status,
+            if chunked {
+                dechunk(body)
+            } else {
+                body.to_string()
+            },
+        )
+    }
+
+    /// A request with a body.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, String) {
+        let mut req =
+            format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        self.raw(&req)
+    }
+
+    /// Log on to the simulated PVWA and return the token.
+    pub fn cyberark_token(&self) -> String {
+        let (status, body) = self.send(
+            "POST",
+            "/PasswordVault/API/auth/CyberArk/Logon",
+            &[("Content-Type", "application/json")],
+            r#"{"username":"onboard-sim","password":"Sim-Vault-Passw0rd"}"#,
+        );
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str::<String>(&body).expect("a JSON string token")
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}
+
+/// Requests of one vendor in the simulator's log.
+pub fn requests_to(log: &[Json], vendor: &str) -> usize {
+    log.iter().filter(|e| e["vendor"] == vendor).count()
+}

@@ -1,0 +1,113 @@
+//! Every example in scripts/ runs on the simulator and passes `onboard check`.
+
+use crate::common::{onboard, output};
+
+fn run_example(name: &str) -> crate::common::Output {
+    let script = format!("{}/scripts/{name}", env!("CARGO_MANIFEST_DIR"));
+    let check = output(onboard().arg("check").arg(&script));
+    assert_eq!(check.code, 0, "check {name}: {}", check.all());
+    let out = output(onboard().arg("run").arg(&script).arg("--sim"));
+    assert_eq!(out.code, 0, "{name}: {}", out.all());
+    out
+}
+
+#[test]
+fn new_hire() {
+    let out = run_example("new_hire.rhai");
+    assert!(
+        out.stdout.contains("CyberArk: created jdoe"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("PAM360: created jdoe-api"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("token ********"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Applications Manager: created jdoe"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stderr.matches("created").count(), 3, "{}", out.stderr);
+}
+
+#[test]
+fn new_hire_with_vars_outside_the_api_teams() {
+    let script = format!("{}/scripts/new_hire.rhai", env!("CARGO_MANIFEST_DIR"));
+    let out = output(onboard().arg("run").arg(&script).arg("--sim").args([
+        "--var",
+        "username=asmith",
+        "--var",
+        "first_name=Alice",
+        "--var",
+        "last_name=Smith",
+        "--var",
+        "email=alice@example.com",
+        "--var",
+        "department=Finance",
+    ]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("CyberArk: created asmith"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("PAM360"), "{}", out.stdout);
+}
+
+#[test]
+fn api_user() {
+    let out = run_example("api_user.rhai");
+    assert!(
+        out.stdout.contains("created API user ci-deploy"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("token ********, 36 characters"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn cyberark_user() {
+    let out = run_example("cyberark_user.rhai");
+    assert!(
+        out.stdout
+            .contains("CyberArkUser { id: 100, username: \"asmith\""),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("found again: true"), "{}", out.stdout);
+}
+
+#[test]
+fn pam360_user() {
+    let out = run_example("pam360_user.rhai");
+    assert!(out.stdout.contains("created bwayne"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("second ensure_user created something: false"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn appmanager_user() {
+    let out = run_example("appmanager_user.rhai");
+    assert!(
+        out.stdout
+            .contains("created noc-ops1 (id 6) in [\"mg1\", \"mg2\"]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("noc-ops1 already has an account"),
+        "{}",
+        out.stdout
+    );
+}
