@@ -19,6 +19,7 @@ pub mod docs;
 pub mod engine;
 pub mod helpers;
 pub mod journal;
+pub mod lenient;
 pub mod run;
 pub mod secret;
 pub mod session;

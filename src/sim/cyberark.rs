@@ -11,6 +11,7 @@ use serde_json::{Map as JsonMap, Value as Json, json};
 
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::cli::SimArgs;
+use crate::lenient::{bool as lenient_bool, field as get_ci, int as lenient_int};
 use crate::secret::random_hex;
 
 pub static SIM: SimSpec = SimSpec {
@@ -515,33 +516,8 @@ fn not_found(req: &SimRequest) -> SimResponse {
     )
 }
 
-/// A field by name, ignoring case: PVWA binds JSON names that way.
-fn get_ci<'a>(v: &'a Json, key: &str) -> Option<&'a Json> {
-    let o = v.as_object()?;
-    o.get(key)
-        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
-        .filter(|v| !v.is_null())
-}
-
 fn user_name(u: &Json) -> &str {
     u.get("username").and_then(Json::as_str).unwrap_or_default()
-}
-
-/// Booleans as PVWA reads them: JSON booleans or the strings "true"/"false" in any case.
-fn lenient_bool(v: &Json) -> Option<bool> {
-    match v {
-        Json::Bool(b) => Some(*b),
-        Json::String(s) => s.to_ascii_lowercase().parse().ok(),
-        _ => None,
-    }
-}
-
-fn lenient_int(v: &Json) -> Option<i64> {
-    match v {
-        Json::Number(n) => n.as_i64(),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// Validate a create (or merged update) body the way PVWA does and build the stored user.

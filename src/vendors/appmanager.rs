@@ -8,9 +8,10 @@ use serde_json::Value as Json;
 use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
 use super::record::{self, Common, UserRecord};
-use super::schema::{Field, Kind, Request, RequestSpec};
+use super::schema::{Field, Kind, optional, required, Request, RequestSpec};
 use super::{UserApi, VendorSpec, bridge};
 use crate::config::{SettingKind, SettingSpec, VendorSettings};
+use crate::lenient::{field as json_field, text as json_text};
 use crate::secret::Secret;
 
 const NAME: &str = "appmanager";
@@ -47,38 +48,18 @@ const SETTINGS: &[SettingSpec] = &[
 
 pub const ROLES: &[&str] = &["OPERATOR", "MANAGER", "ADMIN", "USER", "DELEGATEDADMIN"];
 
-const fn opt(key: &'static str, wire: &'static str, kind: Kind, doc: &'static str) -> Field {
-    Field {
-        key,
-        wire,
-        kind,
-        required: false,
-        doc,
-    }
-}
-
-const fn req(key: &'static str, wire: &'static str, kind: Kind, doc: &'static str) -> Field {
-    Field {
-        key,
-        wire,
-        kind,
-        required: true,
-        doc,
-    }
-}
-
 const FIELDS: &[Field] = &[
-    req("username", "userName", Kind::Name { max: 0, forbidden: "" }, "the user name"),
-    req("role", "role", Kind::OneOf(ROLES), "the user's role (any case; sent upper-case)"),
-    req("password", "password", Kind::Secret { max: 0 }, "the user's password"),
-    req("email", "email", Kind::Email { max: 0 }, "the user's email"),
-    opt("description", "description", Kind::Text { max: 0 }, "free text"),
-    opt("group_ids", "groupId", Kind::Ints, "ids of monitor groups to associate"),
-    opt("group_name", "groupName", Kind::Text { max: 0 }, "name of a monitor group to associate"),
-    opt("user_group_ids", "usergroupId", Kind::Ints, "ids of user groups to join"),
-    opt("user_group_name", "usergroupName", Kind::Text { max: 0 }, "name of a user group to join"),
-    opt("domain_ids", "domainid", Kind::Ints, "ids of domains"),
-    opt("domain_name", "domainname", Kind::Text { max: 0 }, "name of a domain"),
+    required("username", "userName", Kind::Name { max: 0, forbidden: "" }, "the user name"),
+    required("role", "role", Kind::OneOf(ROLES), "the user's role (any case; sent upper-case)"),
+    required("password", "password", Kind::Secret { max: 0 }, "the user's password"),
+    required("email", "email", Kind::Email { max: 0 }, "the user's email"),
+    optional("description", "description", Kind::Text { max: 0 }, "free text"),
+    optional("group_ids", "groupId", Kind::Ints, "ids of monitor groups to associate"),
+    optional("group_name", "groupName", Kind::Text { max: 0 }, "name of a monitor group to associate"),
+    optional("user_group_ids", "usergroupId", Kind::Ints, "ids of user groups to join"),
+    optional("user_group_name", "usergroupName", Kind::Text { max: 0 }, "name of a user group to join"),
+    optional("domain_ids", "domainid", Kind::Ints, "ids of domains"),
+    optional("domain_name", "domainname", Kind::Text { max: 0 }, "name of a domain"),
 ];
 
 static CREATE: RequestSpec = RequestSpec {
@@ -257,20 +238,6 @@ fn classify(code: &str, message: &str) -> ErrorKind {
         c if c.starts_with("42") => ErrorKind::Validation,
         _ => ErrorKind::Server,
     }
-}
-
-fn json_text(v: &Json) -> Option<String> {
-    match v {
-        Json::String(s) => Some(s.clone()),
-        Json::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn json_field<'a>(v: &'a Json, key: &str) -> Option<&'a Json> {
-    let o = v.as_object()?;
-    o.get(key)
-        .or_else(|| o.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
 }
 
 /// `{"response-code":"4000","response":{"result":[{…user…}],"uri":"…"}}`, read leniently: the

@@ -11,9 +11,10 @@ use tokio::sync::Mutex;
 use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply};
 use super::record::{self, Common, UserRecord, json_to_dynamic};
-use super::schema::{Field, Kind, Request, RequestSpec, Value};
+use super::schema::{Field, Kind, optional, required, Request, RequestSpec, Value};
 use super::{UserApi, VendorSpec, bridge};
 use crate::config::{SettingKind, SettingSpec, VendorSettings};
+use crate::lenient::{bool as lenient_bool, field, int as lenient_int};
 use crate::secret::Secret;
 
 const NAME: &str = "cyberark";
@@ -77,89 +78,78 @@ pub const AUTHORIZATIONS: &[&str] = &[
 ];
 pub const AUTH_TYPES: &[&str] = &["AuthTypePass", "AuthTypeLDAP", "AuthTypeRADIUS"];
 
-const fn opt(key: &'static str, wire: &'static str, kind: Kind, doc: &'static str) -> Field {
-    Field {
-        key,
-        wire,
-        kind,
-        required: false,
-        doc,
-    }
-}
-
 const BUSINESS_ADDRESS: &[Field] = &[
-    opt("work_street", "workStreet", Kind::Text { max: 29 }, "street"),
-    opt("work_city", "workCity", Kind::Text { max: 19 }, "city"),
-    opt("work_state", "workState", Kind::Text { max: 19 }, "state"),
-    opt("work_zip", "workZip", Kind::Text { max: 19 }, "postal code"),
-    opt("work_country", "workCountry", Kind::Text { max: 19 }, "country"),
+    optional("work_street", "workStreet", Kind::Text { max: 29 }, "street"),
+    optional("work_city", "workCity", Kind::Text { max: 19 }, "city"),
+    optional("work_state", "workState", Kind::Text { max: 19 }, "state"),
+    optional("work_zip", "workZip", Kind::Text { max: 19 }, "postal code"),
+    optional("work_country", "workCountry", Kind::Text { max: 19 }, "country"),
 ];
 
 const INTERNET: &[Field] = &[
-    opt("home_page", "homePage", Kind::Text { max: 319 }, "web page"),
-    opt("home_email", "homeEmail", Kind::Email { max: 319 }, "personal email"),
-    opt("business_email", "businessEmail", Kind::Email { max: 319 }, "work email (the shortcut `email` sets it)"),
-    opt("other_email", "otherEmail", Kind::Email { max: 319 }, "another email"),
+    optional("home_page", "homePage", Kind::Text { max: 319 }, "web page"),
+    optional("home_email", "homeEmail", Kind::Email { max: 319 }, "personal email"),
+    optional("business_email", "businessEmail", Kind::Email { max: 319 }, "work email (the shortcut `email` sets it)"),
+    optional("other_email", "otherEmail", Kind::Email { max: 319 }, "another email"),
 ];
 
 const PHONES: &[Field] = &[
-    opt("home_number", "homeNumber", Kind::Text { max: 24 }, "home phone"),
-    opt("business_number", "businessNumber", Kind::Text { max: 24 }, "work phone"),
-    opt("cellular_number", "cellularNumber", Kind::Text { max: 24 }, "mobile phone"),
-    opt("fax_number", "faxNumber", Kind::Text { max: 24 }, "fax"),
-    opt("pager_number", "pagerNumber", Kind::Text { max: 24 }, "pager"),
+    optional("home_number", "homeNumber", Kind::Text { max: 24 }, "home phone"),
+    optional("business_number", "businessNumber", Kind::Text { max: 24 }, "work phone"),
+    optional("cellular_number", "cellularNumber", Kind::Text { max: 24 }, "mobile phone"),
+    optional("fax_number", "faxNumber", Kind::Text { max: 24 }, "fax"),
+    optional("pager_number", "pagerNumber", Kind::Text { max: 24 }, "pager"),
 ];
 
 const PERSONAL_DETAILS: &[Field] = &[
-    opt("street", "street", Kind::Text { max: 29 }, "street"),
-    opt("city", "city", Kind::Text { max: 19 }, "city"),
-    opt("state", "state", Kind::Text { max: 19 }, "state"),
-    opt("zip", "zip", Kind::Text { max: 19 }, "postal code"),
-    opt("country", "country", Kind::Text { max: 19 }, "country"),
-    opt("title", "title", Kind::Text { max: 49 }, "job title"),
-    opt("organization", "organization", Kind::Text { max: 49 }, "organization"),
-    opt("department", "department", Kind::Text { max: 49 }, "department (the shortcut `department` sets it)"),
-    opt("profession", "profession", Kind::Text { max: 49 }, "profession"),
-    opt("first_name", "firstName", Kind::Text { max: 29 }, "first name (the shortcut `first_name` sets it)"),
-    opt("middle_name", "middleName", Kind::Text { max: 29 }, "middle name"),
-    opt("last_name", "lastName", Kind::Text { max: 29 }, "last name (the shortcut `last_name` sets it)"),
+    optional("street", "street", Kind::Text { max: 29 }, "street"),
+    optional("city", "city", Kind::Text { max: 19 }, "city"),
+    optional("state", "state", Kind::Text { max: 19 }, "state"),
+    optional("zip", "zip", Kind::Text { max: 19 }, "postal code"),
+    optional("country", "country", Kind::Text { max: 19 }, "country"),
+    optional("title", "title", Kind::Text { max: 49 }, "job title"),
+    optional("organization", "organization", Kind::Text { max: 49 }, "organization"),
+    optional("department", "department", Kind::Text { max: 49 }, "department (the shortcut `department` sets it)"),
+    optional("profession", "profession", Kind::Text { max: 49 }, "profession"),
+    optional("first_name", "firstName", Kind::Text { max: 29 }, "first name (the shortcut `first_name` sets it)"),
+    optional("middle_name", "middleName", Kind::Text { max: 29 }, "middle name"),
+    optional("last_name", "lastName", Kind::Text { max: 29 }, "last name (the shortcut `last_name` sets it)"),
 ];
 
 const FIELDS: &[Field] = &[
-    Field {
-        key: "username",
-        wire: "username",
-        kind: Kind::Name {
+    required(
+        "username",
+        "username",
+        Kind::Name {
             max: 128,
             forbidden: NAME_FORBIDDEN,
         },
-        required: true,
-        doc: "the Vault user name",
-    },
-    opt("user_type", "userType", Kind::Text { max: 0 }, "user type the licence allows (default EPVUser)"),
-    opt("initial_password", "initialPassword", Kind::Secret { max: 39 }, "first password; needed for password (AuthTypePass) logon"),
-    opt("authentication_method", "authenticationMethod", Kind::ListOf(AUTH_TYPES), "how the user logs on (default [\"AuthTypePass\"])"),
-    opt("location", "location", Kind::Text { max: 0 }, "Vault location path (default \"\\\\\")"),
-    opt("unauthorized_interfaces", "unAuthorizedInterfaces", Kind::ListOf(INTERFACES), "interfaces the user may not use"),
-    opt("expiry_date", "expiryDate", Kind::UnixTime, "when the user expires"),
-    opt("vault_authorization", "vaultAuthorization", Kind::ListOf(AUTHORIZATIONS), "Vault authorizations to grant"),
-    opt("enable_user", "enableUser", Kind::Bool, "enabled on creation (default true)"),
-    opt("change_pass_on_next_logon", "changePassOnNextLogon", Kind::Bool, "must change the password at first logon (default true)"),
-    opt("password_never_expires", "passwordNeverExpires", Kind::Bool, "the password never expires (default false)"),
-    opt("distinguished_name", "distinguishedName", Kind::Text { max: 0 }, "distinguished name (PKI or LDAP)"),
-    opt("description", "description", Kind::Text { max: 99 }, "free text"),
-    opt("user_activity_log_retention_days", "userActivityLogRetentionDays", Kind::Int { min: 0, max: i64::MAX }, "days the user's activity is kept (0: not audited)"),
-    opt("login_from_hour", "loginFromHour", Kind::Int { min: 0, max: 23 }, "first hour the user may log on"),
-    opt("login_to_hour", "loginToHour", Kind::Int { min: 0, max: 23 }, "last hour the user may log on"),
-    opt("allowed_authentication_methods", "allowedAuthenticationMethods", Kind::ListOf(&["SAML", "PKI", "FIDO", "WINDOWS"]), "further logon methods allowed (14.4+)"),
-    opt("business_address", "businessAddress", Kind::Object(BUSINESS_ADDRESS), "postal address at work"),
-    opt("internet", "internet", Kind::Object(INTERNET), "web page and email addresses"),
-    opt("phones", "phones", Kind::Object(PHONES), "phone numbers"),
-    opt("personal_details", "personalDetails", Kind::Object(PERSONAL_DETAILS), "name, title, organization and address"),
-    opt("email", "", Kind::Alias(&["internet", "business_email"]), "shortcut for internet.business_email"),
-    opt("first_name", "", Kind::Alias(&["personal_details", "first_name"]), "shortcut for personal_details.first_name"),
-    opt("last_name", "", Kind::Alias(&["personal_details", "last_name"]), "shortcut for personal_details.last_name"),
-    opt("department", "", Kind::Alias(&["personal_details", "department"]), "shortcut for personal_details.department"),
+        "the Vault user name",
+    ),
+    optional("user_type", "userType", Kind::Text { max: 0 }, "user type the licence allows (default EPVUser)"),
+    optional("initial_password", "initialPassword", Kind::Secret { max: 39 }, "first password; needed for password (AuthTypePass) logon"),
+    optional("authentication_method", "authenticationMethod", Kind::ListOf(AUTH_TYPES), "how the user logs on (default [\"AuthTypePass\"])"),
+    optional("location", "location", Kind::Text { max: 0 }, "Vault location path (default \"\\\\\")"),
+    optional("unauthorized_interfaces", "unAuthorizedInterfaces", Kind::ListOf(INTERFACES), "interfaces the user may not use"),
+    optional("expiry_date", "expiryDate", Kind::UnixTime, "when the user expires"),
+    optional("vault_authorization", "vaultAuthorization", Kind::ListOf(AUTHORIZATIONS), "Vault authorizations to grant"),
+    optional("enable_user", "enableUser", Kind::Bool, "enabled on creation (default true)"),
+    optional("change_pass_on_next_logon", "changePassOnNextLogon", Kind::Bool, "must change the password at first logon (default true)"),
+    optional("password_never_expires", "passwordNeverExpires", Kind::Bool, "the password never expires (default false)"),
+    optional("distinguished_name", "distinguishedName", Kind::Text { max: 0 }, "distinguished name (PKI or LDAP)"),
+    optional("description", "description", Kind::Text { max: 99 }, "free text"),
+    optional("user_activity_log_retention_days", "userActivityLogRetentionDays", Kind::Int { min: 0, max: i64::MAX }, "days the user's activity is kept (0: not audited)"),
+    optional("login_from_hour", "loginFromHour", Kind::Int { min: 0, max: 23 }, "first hour the user may log on"),
+    optional("login_to_hour", "loginToHour", Kind::Int { min: 0, max: 23 }, "last hour the user may log on"),
+    optional("allowed_authentication_methods", "allowedAuthenticationMethods", Kind::ListOf(&["SAML", "PKI", "FIDO", "WINDOWS"]), "further logon methods allowed (14.4+)"),
+    optional("business_address", "businessAddress", Kind::Object(BUSINESS_ADDRESS), "postal address at work"),
+    optional("internet", "internet", Kind::Object(INTERNET), "web page and email addresses"),
+    optional("phones", "phones", Kind::Object(PHONES), "phone numbers"),
+    optional("personal_details", "personalDetails", Kind::Object(PERSONAL_DETAILS), "name, title, organization and address"),
+    optional("email", "", Kind::Alias(&["internet", "business_email"]), "shortcut for internet.business_email"),
+    optional("first_name", "", Kind::Alias(&["personal_details", "first_name"]), "shortcut for personal_details.first_name"),
+    optional("last_name", "", Kind::Alias(&["personal_details", "last_name"]), "shortcut for personal_details.last_name"),
+    optional("department", "", Kind::Alias(&["personal_details", "department"]), "shortcut for personal_details.department"),
 ];
 
 static CREATE: RequestSpec = RequestSpec {
@@ -266,32 +256,6 @@ impl UserRecord for CyberArkUser {
             "phones" => text(&["phones"]),
             _ => Dynamic::UNIT,
         }
-    }
-}
-
-/// A JSON object's field by name; PVWA binds names case-insensitively, so read them that way too.
-fn field<'a>(v: &'a Json, key: &str) -> Option<&'a Json> {
-    let obj = v.as_object()?;
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
-fn lenient_bool(v: &Json) -> Option<bool> {
-    match v {
-        Json::Bool(b) => Some(*b),
-        Json::String(s) => s.to_ascii_lowercase().parse().ok(),
-        _ => None,
-    }
-}
-
-fn lenient_int(v: &Json) -> Option<i64> {
-    match v {
-        Json::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Json::String(s) => s.trim().parse().ok(),
-        _ => None,
     }
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
 use super::record::{self, Common, UserRecord};
-use super::schema::{Field, Kind, Request, RequestSpec, Value};
+use super::schema::{Field, Kind, optional, required, Request, RequestSpec, Value};
 use super::{UserApi, VendorSpec, bridge};
 use crate::config::{SettingKind, SettingSpec, VendorSettings};
 use crate::secret::Secret;
@@ -45,68 +45,48 @@ const SETTINGS: &[SettingSpec] = &[
     },
 ];
 
-const fn opt(key: &'static str, wire: &'static str, kind: Kind, doc: &'static str) -> Field {
-    Field {
-        key,
-        wire,
-        kind,
-        required: false,
-        doc,
-    }
-}
-
-const fn req(key: &'static str, wire: &'static str, kind: Kind, doc: &'static str) -> Field {
-    Field {
-        key,
-        wire,
-        kind,
-        required: true,
-        doc,
-    }
-}
-
 const TEXT: Kind = Kind::Text { max: 0 };
 const EMAIL: Kind = Kind::Email { max: 0 };
 
 const FIELDS: &[Field] = &[
-    req("first_name", "FIRSTNAME", TEXT, "first name"),
-    req("last_name", "LASTNAME", TEXT, "last name"),
-    req("username", "USERNAME", Kind::Name { max: 0, forbidden: "" }, "unique user name"),
-    req("email", "EMAIL", EMAIL, "primary email"),
-    opt("secondary_email", "SECONDARYEMAILID", EMAIL, "secondary email"),
-    opt("role", "ROLE", TEXT, "role: Administrator, Password Administrator, Privileged Administrator, Password Auditor, Password User, or a custom role"),
-    opt("role_id", "ROLEID", Kind::Int { min: 1, max: i64::MAX }, "id of the role"),
-    opt("department", "DEPARTMENT", TEXT, "department"),
-    opt("location", "LOCATION", TEXT, "location"),
-    opt("user_group_name", "USERGROUPNAME", TEXT, "user group to join"),
-    opt("rest_api_access", "RESTAPIACCESS", Kind::Bool, "may use the REST API"),
-    opt("sdk_access", "SDKACCESS", Kind::Bool, "may use the SDK"),
-    opt("is_api_user", "ISAPIUSER", Kind::Bool, "a strict REST-API-only user (its AUTHTOKEN comes back as `auth_token`)"),
-    opt("owner_name_option", "OWNERNAMEOPTION", Kind::Bool, "may create resources for another user"),
-    opt("expiry_date", "EXPIRYDATE", Kind::Date, "when the user's token expires (YYYY-MM-DD, in the future)"),
-    opt("token_validity_days", "TOKENVALIDITYDAYS", Kind::Int { min: 1, max: i64::MAX }, "days the token is valid"),
-    opt("host_check", "HOSTCHECK", Kind::Bool, "serve the user only from `hostname`"),
-    opt("hostname", "HOSTNAME", TEXT, "the host the user may call from"),
-    opt("is_super_admin", "ISSUPERADMIN", Kind::Bool, "super administrator"),
-    opt("web_access", "WEBACCESS", Kind::Bool, "may use the web interface"),
-    opt("policy", "POLICY", TEXT, "password policy name (e.g. Strong)"),
-    opt("password", "PASSWORD", Kind::Secret { max: 0 }, "the user's password"),
-    opt("mobile_access", "ENABLEMOBILEACCESS", Kind::Bool, "may use the mobile app"),
-    opt("addon_access", "ENABLEADDONACCESS", Kind::Bool, "may use browser add-ons"),
-    opt("remote_connect_access", "REMOTECONNECTACCESS", Kind::Bool, "may open remote connections"),
-    opt("remote_connect_via_ssh_proxy", "REMOTECONNECTVIASSHPROXY", Kind::Bool, "remote connections through the SSH proxy"),
-    opt("two_factor", "ENABLETWOFACTOR", Kind::Bool, "two-factor authentication"),
-    opt("rsa_username", "RSAUSERNAME", TEXT, "RSA SecurID user name"),
-    opt("radius_username", "RADIUSUSERNAME", TEXT, "RADIUS user name"),
-    opt("phonefactor_username", "PHONEFACTOR_USERNAME", TEXT, "PhoneFactor user name"),
-    opt("duo_username", "DUOUSERNAME", TEXT, "Duo user name"),
-    opt("primary_contact", "PRIMARYCONTACT", TEXT, "Mobile or Landline"),
-    opt("mobile_country_code", "MOBILE_COUNTRYCODE", TEXT, "mobile country code"),
-    opt("mobile", "MOBILE", TEXT, "mobile number"),
-    opt("landline", "LANDLINE", TEXT, "landline number"),
-    opt("landline_country_code", "LANDLINE_COUNTRYCODE", TEXT, "landline country code"),
-    opt("landline_ext", "LANDLINE_EXT", TEXT, "landline extension"),
-    opt("org_name", "orgName", TEXT, "organization for this call (the orgName header); overrides the profile's org_name"),
+    required("first_name", "FIRSTNAME", TEXT, "first name"),
+    required("last_name", "LASTNAME", TEXT, "last name"),
+    required("username", "USERNAME", Kind::Name { max: 0, forbidden: "" }, "unique user name"),
+    required("email", "EMAIL", EMAIL, "primary email"),
+    optional("secondary_email", "SECONDARYEMAILID", EMAIL, "secondary email"),
+    optional("role", "ROLE", TEXT, "role: Administrator, Password Administrator, Privileged Administrator, Password Auditor, Password User, or a custom role"),
+    optional("role_id", "ROLEID", Kind::Int { min: 1, max: i64::MAX }, "id of the role"),
+    optional("department", "DEPARTMENT", TEXT, "department"),
+    optional("location", "LOCATION", TEXT, "location"),
+    optional("user_group_name", "USERGROUPNAME", TEXT, "user group to join"),
+    optional("rest_api_access", "RESTAPIACCESS", Kind::Bool, "may use the REST API"),
+    optional("sdk_access", "SDKACCESS", Kind::Bool, "may use the SDK"),
+    optional("is_api_user", "ISAPIUSER", Kind::Bool, "a strict REST-API-only user (its AUTHTOKEN comes back as `auth_token`)"),
+    optional("owner_name_option", "OWNERNAMEOPTION", Kind::Bool, "may create resources for another user"),
+    optional("expiry_date", "EXPIRYDATE", Kind::Date, "when the user's token expires (YYYY-MM-DD, in the future)"),
+    optional("token_validity_days", "TOKENVALIDITYDAYS", Kind::Int { min: 1, max: i64::MAX }, "days the token is valid"),
+    optional("host_check", "HOSTCHECK", Kind::Bool, "serve the user only from `hostname`"),
+    optional("hostname", "HOSTNAME", TEXT, "the host the user may call from"),
+    optional("is_super_admin", "ISSUPERADMIN", Kind::Bool, "super administrator"),
+    optional("web_access", "WEBACCESS", Kind::Bool, "may use the web interface"),
+    optional("policy", "POLICY", TEXT, "password policy name (e.g. Strong)"),
+    optional("password", "PASSWORD", Kind::Secret { max: 0 }, "the user's password"),
+    optional("mobile_access", "ENABLEMOBILEACCESS", Kind::Bool, "may use the mobile app"),
+    optional("addon_access", "ENABLEADDONACCESS", Kind::Bool, "may use browser add-ons"),
+    optional("remote_connect_access", "REMOTECONNECTACCESS", Kind::Bool, "may open remote connections"),
+    optional("remote_connect_via_ssh_proxy", "REMOTECONNECTVIASSHPROXY", Kind::Bool, "remote connections through the SSH proxy"),
+    optional("two_factor", "ENABLETWOFACTOR", Kind::Bool, "two-factor authentication"),
+    optional("rsa_username", "RSAUSERNAME", TEXT, "RSA SecurID user name"),
+    optional("radius_username", "RADIUSUSERNAME", TEXT, "RADIUS user name"),
+    optional("phonefactor_username", "PHONEFACTOR_USERNAME", TEXT, "PhoneFactor user name"),
+    optional("duo_username", "DUOUSERNAME", TEXT, "Duo user name"),
+    optional("primary_contact", "PRIMARYCONTACT", TEXT, "Mobile or Landline"),
+    optional("mobile_country_code", "MOBILE_COUNTRYCODE", TEXT, "mobile country code"),
+    optional("mobile", "MOBILE", TEXT, "mobile number"),
+    optional("landline", "LANDLINE", TEXT, "landline number"),
+    optional("landline_country_code", "LANDLINE_COUNTRYCODE", TEXT, "landline country code"),
+    optional("landline_ext", "LANDLINE_EXT", TEXT, "landline extension"),
+    optional("org_name", "orgName", TEXT, "organization for this call (the orgName header); overrides the profile's org_name"),
 ];
 
 static CREATE: RequestSpec = RequestSpec {

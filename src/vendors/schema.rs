@@ -19,6 +19,38 @@ pub struct Field {
     pub doc: &'static str,
 }
 
+/// A field the request may have.
+pub const fn optional(
+    key: &'static str,
+    wire: &'static str,
+    kind: Kind,
+    doc: &'static str,
+) -> Field {
+    Field {
+        key,
+        wire,
+        kind,
+        required: false,
+        doc,
+    }
+}
+
+/// A field the request must have.
+pub const fn required(
+    key: &'static str,
+    wire: &'static str,
+    kind: Kind,
+    doc: &'static str,
+) -> Field {
+    Field {
+        key,
+        wire,
+        kind,
+        required: true,
+        doc,
+    }
+}
+
 /// The type and rules of a field's value.
 pub enum Kind {
     /// A string of at most `max` characters (0: no limit).
