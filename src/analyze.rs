@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use rhai::{AST, ASTNode, Dynamic, Expr, FnCallExpr, Map, Position};
 
 use crate::suggest;
-use crate::vendors::{self, USERNAME_ARG, bridge, schema};
+use crate::vendors::{self, USERNAME_ARG, bridge, schema, validate};
 
 /// A problem found without running the script.
 #[derive(Debug, Clone)]
@@ -84,7 +84,7 @@ fn check_call(call: &FnCallExpr, pos: Position, out: &mut Analysis) {
         check_request(vendor, name, arg, pos, out);
     } else if NAME_FNS.contains(&name)
         && let Expr::StringConstant(s, spos) = arg
-        && let Err(why) = schema::check_value(&USERNAME_ARG, &Dynamic::from(s.to_string()))
+        && let Err(why) = validate::check_value(&USERNAME_ARG, &Dynamic::from(s.to_string()))
     {
         out.findings.push(Finding {
             message: format!("the user name given to {}::{name} {why}", vendor.name),
@@ -111,7 +111,7 @@ fn check_request(
     let Some(request) = literal.read_lock::<Map>().map(|m| m.clone()) else {
         return;
     };
-    if let Err(problems) = schema::validate(vendor.create, &request) {
+    if let Err(problems) = validate::validate(vendor.create, &request) {
         for p in problems {
             let pos = (0..=p.path.len())
                 .rev()

@@ -10,7 +10,8 @@ use rhai::{
 
 use super::error::{ErrorKind, VendorError, located};
 use super::record::{self, UserRecord};
-use super::schema::{self, Problem, Request};
+use super::schema::{Problem, Request};
+use super::validate;
 use super::{USERNAME_ARG, UserApi};
 use crate::journal::{Event, Outcome};
 use crate::session::{Close, Session};
@@ -104,12 +105,12 @@ impl<A: UserApi> Slot<A> {
     }
 
     fn request(operation: &'static str, map: &Map) -> RhaiResult<Request> {
-        schema::validate(A::spec().create, map)
+        validate::validate(A::spec().create, map)
             .map_err(|p| validation_error(Self::name(), operation, &p).into_rhai())
     }
 
     fn check_name(operation: &'static str, username: &str) -> RhaiResult<()> {
-        schema::check_value(&USERNAME_ARG, &Dynamic::from(username.to_string()))
+        validate::check_value(&USERNAME_ARG, &Dynamic::from(username.to_string()))
             .map(|_| ())
             .map_err(|why| {
                 VendorError::new(
@@ -299,7 +300,10 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
                     None => Err(VendorError::new(
                         Slot::<A>::name(),
                         ErrorKind::NotFound,
-                        format!("there is no user named \"{}\"", schema::excerpt(&username)),
+                        format!(
+                            "there is no user named \"{}\"",
+                            validate::excerpt(&username)
+                        ),
                     )
                     .during("delete_user")
                     .into_rhai()),

@@ -5,6 +5,7 @@ pub mod error;
 pub mod http;
 pub mod record;
 pub mod schema;
+pub mod validate;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -6,12 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+mod parse;
 
 use crate::secret::Secret;
 use crate::suggest;
-use crate::vendors;
 
 /// The file name looked for in the working directory and the user's config directory.
 pub const FILE_NAME: &str = "onboard.toml";
@@ -284,76 +282,7 @@ impl Config {
 
     /// Parse config text; `path` names it in messages and anchors relative paths.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let file: Arc<str> = path.display().to_string().into();
-        let lines = LineIndex::new(text, file.clone());
-        let doc = DeTable::parse(text).map_err(|e| {
-            let at = lines.loc(e.span().map(|s| s.start).unwrap_or(0));
-            ConfigError::at(
-                &at,
-                format!("this is not valid TOML: {}", e.message().trim()),
-            )
-        })?;
-        let base_dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let mut cfg = Config {
-            path: path.to_path_buf(),
-            default_profile: None,
-            profiles: BTreeMap::new(),
-            module_paths: Vec::new(),
-        };
-        for (key, value) in doc.get_ref().iter() {
-            let at = lines.loc(key.span().start);
-            match key.get_ref().as_ref() {
-                "default_profile" => {
-                    let name = expect_string(value, &at, "`default_profile`")?;
-                    cfg.default_profile = Some((name, at));
-                }
-                "profiles" => {
-                    let table = expect_table(value, &at, "`profiles`")?;
-                    for (pkey, pvalue) in table.iter() {
-                        let name = pkey.get_ref().to_string();
-                        let pat = lines.loc(pkey.span().start);
-                        let profile = parse_profile(&name, pvalue, &pat, &lines, &base_dir)?;
-                        cfg.profiles.insert(name, profile);
-                    }
-                }
-                "modules" => {
-                    let table = expect_table(value, &at, "`[modules]`")?;
-                    for (mkey, mvalue) in table.iter() {
-                        let mat = lines.loc(mkey.span().start);
-                        match mkey.get_ref().as_ref() {
-                            "paths" => {
-                                let DeValue::Array(items) = mvalue.get_ref() else {
-                                    return Err(ConfigError::at(
-                                        &mat,
-                                        "`paths` in [modules] must be an array of folder paths",
-                                    ));
-                                };
-                                for item in items {
-                                    let iat = lines.loc(item.span().start);
-                                    let p = expect_string(item, &iat, "each of [modules] `paths`")?;
-                                    cfg.module_paths.push(resolve_path(&base_dir, &p));
-                                }
-                            }
-                            other => {
-                                return Err(unknown_key(&mat, other, "[modules]", &["paths"]));
-                            }
-                        }
-                    }
-                }
-                other => {
-                    return Err(unknown_key(
-                        &at,
-                        other,
-                        "the top level",
-                        &["default_profile", "profiles", "modules"],
-                    ));
-                }
-            }
-        }
-        Ok(cfg)
+        parse::parse(text, path)
     }
 
     /// The profile to use: `--profile`, else `$ONBOARD_PROFILE`, else `default_profile`, else
@@ -461,133 +390,6 @@ impl Profile {
     }
 }
 
-fn parse_profile(
-    name: &str,
-    value: &Spanned<DeValue>,
-    at: &Loc,
-    lines: &LineIndex,
-    base_dir: &Path,
-) -> Result<Profile, ConfigError> {
-    let table = expect_table(value, at, &format!("profile `{name}`"))?;
-    let mut vendors_found = BTreeMap::new();
-    for (vkey, vvalue) in table.iter() {
-        let vat = lines.loc(vkey.span().start);
-        let vname = vkey.get_ref().as_ref();
-        let Some(spec) = vendors::find(vname) else {
-            let names: Vec<&str> = vendors::ALL.iter().map(|v| v.name).collect();
-            return Err(unknown_key(
-                &vat,
-                vname,
-                &format!("[profiles.{name}]"),
-                &names,
-            ));
-        };
-        let where_ = format!("[profiles.{name}.{vname}]");
-        let vtable = expect_table(vvalue, &vat, &where_)?;
-        let mut entries = BTreeMap::new();
-        let specs = || COMMON_SETTINGS.iter().chain(spec.settings.iter());
-        for (key, val) in vtable.iter() {
-            let kat = lines.loc(key.span().start);
-            let k = key.get_ref().as_ref();
-            let Some(setting) = specs().find(|s| s.key == k) else {
-                let keys: Vec<&str> = specs().map(|s| s.key).collect();
-                return Err(unknown_key(&kat, k, &where_, &keys));
-            };
-            let raw = parse_setting(setting, val, &kat, &where_)?;
-            entries.insert(setting.key, (kat, raw));
-        }
-        for s in specs().filter(|s| s.required) {
-            if !entries.contains_key(s.key) {
-                return Err(ConfigError::at(
-                    &vat,
-                    format!("{where_} is missing `{}` ({})", s.key, s.doc),
-                ));
-            }
-        }
-        vendors_found.insert(
-            spec.name,
-            VendorSection {
-                vendor: spec.name,
-                at: vat,
-                entries,
-            },
-        );
-    }
-    Ok(Profile {
-        name: name.to_string(),
-        at: at.clone(),
-        base_dir: base_dir.to_path_buf(),
-        vendors: vendors_found,
-    })
-}
-
-fn parse_setting(
-    spec: &SettingSpec,
-    value: &Spanned<DeValue>,
-    at: &Loc,
-    where_: &str,
-) -> Result<Raw, ConfigError> {
-    let key = spec.key;
-    let wrong = |what: &str| ConfigError::at(at, format!("`{key}` in {where_} must be {what}"));
-    match (&spec.kind, value.get_ref()) {
-        (SettingKind::Text | SettingKind::Path, DeValue::String(s)) => Ok(Raw::Text(s.to_string())),
-        (SettingKind::Text | SettingKind::Path, _) => Err(wrong("a string")),
-        (SettingKind::OneOf(allowed), DeValue::String(s)) => allowed
-            .iter()
-            .find(|a| a.eq_ignore_ascii_case(s))
-            .map(|a| Raw::Text(a.to_string()))
-            .ok_or_else(|| {
-                ConfigError::at(
-                    at,
-                    format!(
-                        "`{key}` in {where_} must be one of {}, not \"{s}\"{}",
-                        allowed.join(", "),
-                        suggest::did_you_mean(s, allowed.iter().copied())
-                    ),
-                )
-            }),
-        (SettingKind::OneOf(allowed), _) => Err(wrong(&format!("one of {}", allowed.join(", ")))),
-        (SettingKind::Int { min, max }, DeValue::Integer(i)) => {
-            match i64::from_str_radix(i.as_str(), i.radix()) {
-                Ok(n) if (*min..=*max).contains(&n) => Ok(Raw::Int(n)),
-                _ => Err(wrong(&format!("an integer from {min} to {max}"))),
-            }
-        }
-        (SettingKind::Int { min, max }, _) => {
-            Err(wrong(&format!("an integer from {min} to {max}")))
-        }
-        (SettingKind::Bool, DeValue::Boolean(b)) => Ok(Raw::Bool(*b)),
-        (SettingKind::Bool, _) => Err(wrong("true or false")),
-        (SettingKind::Secret, DeValue::String(s)) => {
-            Ok(Raw::Secret(SecretSource::Inline(Secret::new(s.as_ref()))))
-        }
-        (SettingKind::Secret, DeValue::Table(t)) => {
-            let form = "a string, { env = \"VAR\" } or { file = \"path\" }";
-            let mut entries = t.iter();
-            let (Some((k, v)), None) = (entries.next(), entries.next()) else {
-                return Err(wrong(form));
-            };
-            let DeValue::String(s) = v.get_ref() else {
-                return Err(wrong(form));
-            };
-            match k.get_ref().as_ref() {
-                "env" => Ok(Raw::Secret(SecretSource::Env(s.to_string()))),
-                "file" => Ok(Raw::Secret(SecretSource::File(s.to_string()))),
-                other => Err(ConfigError::at(
-                    at,
-                    format!(
-                        "`{key}` in {where_}: unknown secret source `{other}`{}; a secret is {form}",
-                        suggest::did_you_mean(other, ["env", "file"])
-                    ),
-                )),
-            }
-        }
-        (SettingKind::Secret, _) => {
-            Err(wrong("a string, { env = \"VAR\" } or { file = \"path\" }"))
-        }
-    }
-}
-
 fn read_secret(
     src: &SecretSource,
     base_dir: &Path,
@@ -692,64 +494,5 @@ pub fn resolve_path(base_dir: &Path, p: &str) -> PathBuf {
         path
     } else {
         base_dir.join(path)
-    }
-}
-
-fn expect_string(value: &Spanned<DeValue>, at: &Loc, what: &str) -> Result<String, ConfigError> {
-    match value.get_ref() {
-        DeValue::String(s) => Ok(s.to_string()),
-        _ => Err(ConfigError::at(at, format!("{what} must be a string"))),
-    }
-}
-
-fn expect_table<'a, 'i>(
-    value: &'a Spanned<DeValue<'i>>,
-    at: &Loc,
-    what: &str,
-) -> Result<&'a DeTable<'i>, ConfigError> {
-    match value.get_ref() {
-        DeValue::Table(t) => Ok(t),
-        _ => Err(ConfigError::at(at, format!("{what} must be a table"))),
-    }
-}
-
-fn unknown_key(at: &Loc, key: &str, place: &str, valid: &[&str]) -> ConfigError {
-    let hint = match suggest::closest(key, valid.iter().copied()) {
-        Some(c) => format!("; did you mean `{c}`?"),
-        None => format!(" (valid: {})", valid.join(", ")),
-    };
-    ConfigError::at(at, format!("unknown key `{key}` in {place}{hint}"))
-}
-
-/// Byte offsets to line and column numbers.
-struct LineIndex {
-    file: Arc<str>,
-    starts: Vec<usize>,
-    text: String,
-}
-
-impl LineIndex {
-    fn new(text: &str, file: Arc<str>) -> Self {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex {
-            file,
-            starts,
-            text: text.to_string(),
-        }
-    }
-
-    fn loc(&self, offset: usize) -> Loc {
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts[line - 1];
-        let col = self
-            .text
-            .get(start..offset.min(self.text.len()))
-            .map_or(1, |s| s.chars().count() + 1);
-        Loc {
-            file: self.file.clone(),
-            line,
-            col,
-        }
     }
 }
