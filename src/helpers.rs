@@ -52,7 +52,7 @@ pub fn register(engine: &mut Engine, script_dir: &Path, vars: &[(String, Dynamic
 
     FuncRegistration::new("env")
         .with_volatility(true)
-        .with_params_info(["name: &str", "String or ()"])
+        .with_params_info(["name: &str", "Dynamic"])
         .with_comments(["/// The environment variable `name`, or `()` when it is not set."])
         .register_into_engine(engine, |name: &str| -> Dynamic {
             std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from)

@@ -259,7 +259,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
     let s = slot.clone();
     FuncRegistration::new("get_user")
         .with_volatility(true)
-        .with_params_info(["username: &str", &format!("{user_type} or ()")])
+        .with_params_info(["username: &str", "Dynamic"])
         .with_comments(doc("get_user", &[]))
         .set_into_module(
             &mut module,
