@@ -164,9 +164,7 @@ pub fn print(args: &DocsArgs) -> u8 {
         .iter()
         .filter(|f| match wanted {
             None => true,
-            Some(w) => {
-                f.full_name() == w || f.namespace == w || (f.namespace.is_empty() && f.name == w)
-            }
+            Some(w) => f.full_name() == w || f.namespace == w || f.name == w,
         })
         .collect();
     let vendor_filter: Vec<&VendorSpec> = vendors::ALL
