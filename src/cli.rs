@@ -20,6 +20,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// The journal file (default: $ONBOARD_JOURNAL, then the user's state folder).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -34,6 +38,10 @@ pub enum Command {
     Sim(SimArgs),
     /// List every function a script can call, with its help and, for vendor calls, every field.
     Docs(DocsArgs),
+    /// Show the runs in the journal, or what one run created and what became of it.
+    Journal(JournalArgs),
+    /// Delete the accounts a run created that are still there, newest first. Safe to repeat.
+    Undo(UndoArgs),
 }
 
 #[derive(Args, Debug)]
@@ -55,6 +63,39 @@ pub struct RunArgs {
     /// Print only what the script prints: no summary of accounts.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Check every call as a real run would, send nothing that changes anything, print the plan.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// With --dry-run: send nothing at all, not even lookups (no profile needed).
+    #[arg(long, requires = "dry_run")]
+    pub offline: bool,
+    /// When the script ends in an uncaught error, delete what this run created, newest first.
+    #[arg(long)]
+    pub rollback_on_error: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct JournalArgs {
+    /// A run id (or a unique start of one, or `last`); without it, the runs are listed.
+    pub run: Option<String>,
+    /// As JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Every run, not only the last 20.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UndoArgs {
+    /// The run whose accounts to delete (an id, a unique start of one, or `last`).
+    pub run: String,
+    /// Show what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Use this profile instead of the one the run used.
+    #[arg(long, short)]
+    pub profile: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +128,19 @@ pub struct SimArgs {
     /// Answer 429 with Retry-After beyond N vendor requests per second.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    /// Carry out every Nth vendor request, then cut the connection in the middle of the answer.
+    #[arg(long, value_name = "N")]
+    pub drop_every: Option<u64>,
+    /// Carry out every Nth vendor request, then wait --stall-ms before answering.
+    #[arg(long, value_name = "N")]
+    pub stall_every: Option<u64>,
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub stall_ms: u64,
+    /// Answer every Nth vendor request with garbage (see --garbage) instead of carrying it out.
+    #[arg(long, value_name = "N")]
+    pub garbage_every: Option<u64>,
+    #[arg(long, value_enum, default_value_t = Garbage::Html)]
+    pub garbage: Garbage,
     /// How PAM360 spells success: "Success" (deployed servers) or "true" (the API document).
     #[arg(long, value_enum, default_value_t = Pam360Status::Success)]
     pub pam360_status: Pam360Status,
@@ -111,12 +165,32 @@ impl Default for SimArgs {
             fail_every: None,
             latency_ms: None,
             rate_limit: None,
+            drop_every: None,
+            stall_every: None,
+            stall_ms: 5000,
+            garbage_every: None,
+            garbage: Garbage::Html,
             pam360_status: Pam360Status::Success,
             pam360_http_errors: false,
             pam360_orgs: Vec::new(),
             cyberark_session_requests: None,
         }
     }
+}
+
+/// Kinds of garbage answers.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Garbage {
+    /// A proxy's HTML error page, with status 200.
+    Html,
+    /// JSON or XML cut off in the middle.
+    Truncated,
+    /// Bytes that are not UTF-8.
+    Binary,
+    /// An answer larger than any client should read (9 MiB).
+    Huge,
+    /// An empty body.
+    Empty,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -108,7 +108,12 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
         let _ = writeln!(std::io::stderr().lock(), "[debug] {place}{text}");
     });
 
+    // Ctrl-C stops the script between operations; a terminate cannot be caught by `try`.
+    let cancel = session.cancel.clone();
+    engine.on_progress(move |_| cancel.is_cancelled().then(|| "interrupted".into()));
+
     register_secret(&mut engine);
+    crate::undo::register(&mut engine, session);
     register_json(&mut engine);
     helpers::register(&mut engine, &options.script_dir, &options.vars);
     for vendor in vendors::ALL {

@@ -1,14 +1,24 @@
-//! What a run changed on the vendors: every create and delete, in order, with its outcome.
+//! The journal: every vendor call that changes something, written before it is sent and after it
+//! returns, as JSON lines appended and flushed one by one; and reading it back.
+//!
+//! A kill at any moment leaves every finished record on disk: an intent without an outcome is a
+//! call whose result nobody saw. The journal never holds a secret.
 
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use crate::dates;
 use crate::vendors::error::VendorError;
 
 /// How a state-changing call ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Created,
@@ -16,9 +26,101 @@ pub enum Outcome {
     Existed,
     Deleted,
     Failed,
+    /// Nobody saw the answer (interrupted, or a lost answer that could not be checked).
+    Unknown,
+    /// Dry run: what would have been done.
+    Planned,
 }
 
-/// One state-changing call. Never holds a secret.
+/// One line of the journal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Run {
+        run: String,
+        time: String,
+        /// `run`, `undo`.
+        command: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        script: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
+        /// Against the built-in simulator, which keeps nothing after the run.
+        #[serde(default)]
+        simulated: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        undo_of: Option<String>,
+        pid: u32,
+    },
+    Intent {
+        run: String,
+        seq: u64,
+        time: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        script: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
+        vendor: String,
+        operation: String,
+        username: String,
+    },
+    Outcome {
+        run: String,
+        seq: u64,
+        time: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        script: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
+        vendor: String,
+        operation: String,
+        username: String,
+        #[serde(default)]
+        id: Option<i64>,
+        outcome: Outcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        #[serde(default)]
+        duration_ms: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error_kind: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    Retry {
+        run: String,
+        #[serde(default)]
+        seq: Option<u64>,
+        time: String,
+        vendor: String,
+        operation: String,
+        username: String,
+        attempt: u32,
+        error_kind: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        wait_ms: u64,
+    },
+    End {
+        run: String,
+        time: String,
+        exit_code: u8,
+    },
+}
+
+impl Record {
+    pub fn run_id(&self) -> &str {
+        match self {
+            Record::Run { run, .. }
+            | Record::Intent { run, .. }
+            | Record::Outcome { run, .. }
+            | Record::Retry { run, .. }
+            | Record::End { run, .. } => run,
+        }
+    }
+}
+
+/// An outcome, as the end-of-run summary and `--json` show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
     pub vendor: &'static str,
@@ -31,43 +133,486 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Event {
-    pub fn failed(
+    pub fn new(
         vendor: &'static str,
         operation: &'static str,
         username: &str,
-        err: &VendorError,
-        took: Duration,
+        outcome: Outcome,
     ) -> Self {
         Event {
             vendor,
             operation,
             username: username.to_string(),
             id: None,
-            outcome: Outcome::Failed,
-            error_kind: Some(err.kind.as_str()),
-            status: err.status,
-            duration_ms: took.as_millis() as u64,
+            outcome,
+            error_kind: None,
+            status: None,
+            duration_ms: 0,
+            note: None,
         }
+    }
+
+    pub fn id(mut self, id: i64) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    pub fn took(mut self, took: Duration) -> Self {
+        self.duration_ms = took.as_millis() as u64;
+        self
+    }
+
+    pub fn error(mut self, err: &VendorError) -> Self {
+        self.error_kind = Some(err.kind.as_str());
+        self.status = err.status;
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
     }
 }
 
-/// The events of one run.
-#[derive(Default)]
+/// Where the journal is unless `--journal` or `$ONBOARD_JOURNAL` says otherwise: the user's
+/// state folder (`~/.local/state/onboard/journal.jsonl` on Linux).
+pub fn default_path() -> Option<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|d| d.join("onboard").join("journal.jsonl"))
+}
+
+/// `--journal`, else `$ONBOARD_JOURNAL`, else the default.
+pub fn choose_path(explicit: Option<&Path>) -> Result<PathBuf, String> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("ONBOARD_JOURNAL").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    default_path().ok_or_else(|| {
+        "there is no state folder for the journal on this system; choose a file with --journal PATH".into()
+    })
+}
+
+/// A new run's id: when it started, and a random part (`20261123-101500-3f9a`).
+pub fn new_run_id() -> String {
+    let now = dates::format_rfc3339(dates::now());
+    let compact: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
+    let suffix = crate::secret::random_hex(2).to_lowercase();
+    format!("{}-{}-{suffix}", &compact[..8], &compact[8..14])
+}
+
+/// What one run writes.
 pub struct Journal {
+    run: String,
+    script: Option<String>,
+    profile: Option<String>,
+    path: Option<PathBuf>,
+    file: Option<Mutex<File>>,
+    /// The run's first record, written with the first thing the run records: a run that
+    /// changes nothing leaves nothing in the journal.
+    header: Mutex<Option<Record>>,
+    seq: AtomicU64,
     events: Mutex<Vec<Event>>,
 }
 
+/// Who is writing a run, for its first record.
+pub struct RunInfo {
+    pub command: &'static str,
+    pub script: Option<String>,
+    pub profile: Option<String>,
+    pub simulated: bool,
+    pub undo_of: Option<String>,
+}
+
 impl Journal {
-    pub fn record(&self, event: Event) {
+    /// A journal kept only in memory: `check`, `docs`, dry runs.
+    pub fn memory() -> Journal {
+        Journal {
+            run: new_run_id(),
+            script: None,
+            profile: None,
+            path: None,
+            file: None,
+            header: Mutex::new(None),
+            seq: AtomicU64::new(0),
+            events: Mutex::default(),
+        }
+    }
+
+    /// Open (or create) the journal file now, so a journal that cannot be written stops the run
+    /// before anything is sent.
+    pub fn open(path: &Path, info: RunInfo) -> Result<Journal, String> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create the journal folder {}: {e}", dir.display()))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
+        let run = new_run_id();
+        let header = Record::Run {
+            run: run.clone(),
+            time: now(),
+            command: info.command.to_string(),
+            script: info.script.clone(),
+            profile: info.profile.clone(),
+            simulated: info.simulated,
+            undo_of: info.undo_of,
+            pid: std::process::id(),
+        };
+        Ok(Journal {
+            run,
+            script: info.script,
+            profile: info.profile,
+            path: Some(path.to_path_buf()),
+            file: Some(Mutex::new(file)),
+            header: Mutex::new(Some(header)),
+            seq: AtomicU64::new(0),
+            events: Mutex::default(),
+        })
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn write(&self, record: &Record) -> Result<(), String> {
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let mut line = String::new();
+        if let Ok(mut header) = self.header.lock()
+            && let Some(h) = header.take()
+        {
+            line = serde_json::to_string(&h).map_err(|e| e.to_string())? + "\n";
+        }
+        line.push_str(&serde_json::to_string(record).map_err(|e| e.to_string())?);
+        line.push('\n');
+        let mut f = file
+            .lock()
+            .map_err(|_| "the journal lock is poisoned".to_string())?;
+        // One write per line, then flush: a record is on disk whole or not at all.
+        f.write_all(line.as_bytes())
+            .and_then(|_| f.flush())
+            .map_err(|e| {
+                let where_ = self
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                format!("cannot write the journal {where_}: {e}")
+            })
+    }
+
+    /// Record that a change is about to be sent. If this fails, the change must not be sent.
+    pub fn intent(&self, vendor: &str, operation: &str, username: &str) -> Result<u64, String> {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        self.write(&Record::Intent {
+            run: self.run.clone(),
+            seq,
+            time: now(),
+            script: self.script.clone(),
+            profile: self.profile.clone(),
+            vendor: vendor.into(),
+            operation: operation.into(),
+            username: username.into(),
+        })?;
+        Ok(seq)
+    }
+
+    /// Record how a call ended (`seq` from its intent, or `None` for a call with no intent).
+    pub fn outcome(&self, seq: Option<u64>, event: Event) {
+        let seq = seq.unwrap_or_else(|| self.seq.fetch_add(1, Ordering::SeqCst) + 1);
+        let record = Record::Outcome {
+            run: self.run.clone(),
+            seq,
+            time: now(),
+            script: self.script.clone(),
+            profile: self.profile.clone(),
+            vendor: event.vendor.into(),
+            operation: event.operation.into(),
+            username: event.username.clone(),
+            id: event.id,
+            outcome: event.outcome,
+            status: event.status,
+            duration_ms: event.duration_ms,
+            error_kind: event.error_kind.map(str::to_string),
+            note: event.note.clone(),
+        };
+        if let Err(e) = self.write(&record) {
+            eprintln!("error: {e}");
+        }
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
+    pub fn retry(
+        &self,
+        seq: Option<u64>,
+        vendor: &str,
+        operation: &str,
+        username: &str,
+        attempt: u32,
+        err: &VendorError,
+        wait: Duration,
+    ) {
+        let record = Record::Retry {
+            run: self.run.clone(),
+            seq,
+            time: now(),
+            vendor: vendor.into(),
+            operation: operation.into(),
+            username: username.into(),
+            attempt,
+            error_kind: err.kind.as_str().into(),
+            status: err.status,
+            wait_ms: wait.as_millis() as u64,
+        };
+        if let Err(e) = self.write(&record) {
+            eprintln!("error: {e}");
+        }
+    }
+
+    /// The run's last record, if it recorded anything at all.
+    pub fn end(&self, exit_code: u8) {
+        if self.header.lock().map(|h| h.is_some()).unwrap_or(true) {
+            return;
+        }
+        let record = Record::End {
+            run: self.run.clone(),
+            time: now(),
+            exit_code,
+        };
+        if let Err(e) = self.write(&record) {
+            eprintln!("error: {e}");
+        }
+    }
+
+    /// The outcomes of this run so far.
     pub fn events(&self) -> Vec<Event> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
+
+fn now() -> String {
+    dates::format_rfc3339(dates::now())
+}
+
+/// Every record of a journal file. A last line cut short by a crash is skipped.
+pub fn read(path: &Path) -> Result<Vec<Record>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read the journal {}: {e}", path.display())),
+    };
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect())
+}
+
+/// What became of one account a run created (or may have created).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Created, and nothing since removed it.
+    Exists,
+    /// Removed later: by the run itself, its rollback, or an undo.
+    Removed { by: String },
+    /// The run stopped before the vendor answered: it may exist.
+    InFlight,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Account {
+    pub vendor: String,
+    pub username: String,
+    pub id: Option<i64>,
+    pub seq: u64,
+    pub state: State,
+}
+
+/// One run as the journal tells it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    pub run: String,
+    pub time: String,
+    pub command: String,
+    pub script: Option<String>,
+    pub profile: Option<String>,
+    pub simulated: bool,
+    pub undo_of: Option<String>,
+    pub exit_code: Option<u8>,
+    pub accounts: Vec<Account>,
+    pub failed: usize,
+    pub retries: usize,
+}
+
+fn is_create(operation: &str) -> bool {
+    matches!(operation, "create_user" | "ensure_user")
+}
+
+/// Every run in the journal, oldest first, with what became of the accounts each created.
+/// One pass in record order: a deletion applies to the latest creation of that account.
+pub fn summarize(records: &[Record]) -> Vec<RunSummary> {
+    let mut runs: Vec<RunSummary> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    // (vendor, user name) -> where its latest creation is: (run, account).
+    let mut live: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    // Accounts whose create failed or found the user there: dropped at the end.
+    let mut dropped: Vec<(usize, usize)> = Vec::new();
+    for r in records {
+        if let Record::Run {
+            run,
+            time,
+            command,
+            script,
+            profile,
+            simulated,
+            undo_of,
+            ..
+        } = r
+        {
+            index.insert(run.clone(), runs.len());
+            runs.push(RunSummary {
+                run: run.clone(),
+                time: time.clone(),
+                command: command.clone(),
+                script: script.clone(),
+                profile: profile.clone(),
+                simulated: *simulated,
+                undo_of: undo_of.clone(),
+                exit_code: None,
+                accounts: Vec::new(),
+                failed: 0,
+                retries: 0,
+            });
+            continue;
+        }
+        let Some(&ri) = index.get(r.run_id()) else {
+            continue;
+        };
+        match r {
+            Record::Intent {
+                seq,
+                vendor,
+                operation,
+                username,
+                ..
+            } if is_create(operation) => {
+                let accounts = &mut runs[ri].accounts;
+                accounts.push(Account {
+                    vendor: vendor.clone(),
+                    username: username.clone(),
+                    id: None,
+                    seq: *seq,
+                    state: State::InFlight,
+                });
+                live.insert((vendor.clone(), username.clone()), (ri, accounts.len() - 1));
+            }
+            Record::Outcome {
+                seq,
+                vendor,
+                operation,
+                username,
+                id,
+                outcome,
+                ..
+            } => {
+                let key = (vendor.clone(), username.clone());
+                let found = runs[ri].accounts.iter().position(|a| a.seq == *seq);
+                match outcome {
+                    Outcome::Created => {
+                        let ai = found.unwrap_or_else(|| {
+                            runs[ri].accounts.push(Account {
+                                vendor: vendor.clone(),
+                                username: username.clone(),
+                                id: None,
+                                seq: *seq,
+                                state: State::InFlight,
+                            });
+                            runs[ri].accounts.len() - 1
+                        });
+                        let a = &mut runs[ri].accounts[ai];
+                        a.id = *id;
+                        a.state = State::Exists;
+                        live.insert(key, (ri, ai));
+                    }
+                    Outcome::Failed | Outcome::Existed if is_create(operation) => {
+                        if *outcome == Outcome::Failed {
+                            runs[ri].failed += 1;
+                        }
+                        if let Some(ai) = found {
+                            dropped.push((ri, ai));
+                            if live.get(&key) == Some(&(ri, ai)) {
+                                live.remove(&key);
+                            }
+                        }
+                    }
+                    Outcome::Failed => runs[ri].failed += 1,
+                    Outcome::Deleted => {
+                        let by = match (runs[ri].command.as_str(), operation.as_str()) {
+                            ("undo", _) => format!("undo {}", runs[ri].run),
+                            (_, "rollback") => "rollback".to_string(),
+                            _ => format!("the script of {}", runs[ri].run),
+                        };
+                        if let Some((cr, ca)) = live.remove(&key) {
+                            runs[cr].accounts[ca].state = State::Removed { by };
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Record::Retry { .. } => runs[ri].retries += 1,
+            Record::End { exit_code, .. } => runs[ri].exit_code = Some(*exit_code),
+            _ => {}
+        }
+    }
+    dropped.sort_unstable();
+    for (ri, ai) in dropped.into_iter().rev() {
+        runs[ri].accounts.remove(ai);
+    }
+    runs
+}
+
+/// A run by id, a unique prefix of one, or `last`.
+pub fn find_run<'a>(runs: &'a [RunSummary], wanted: &str) -> Result<&'a RunSummary, String> {
+    if wanted == "last" {
+        return runs
+            .iter()
+            .rev()
+            .find(|r| r.command == "run")
+            .ok_or_else(|| "the journal has no runs yet".to_string());
+    }
+    let matches: Vec<&RunSummary> = runs.iter().filter(|r| r.run.starts_with(wanted)).collect();
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(format!(
+            "no run `{wanted}` in the journal (`onboard journal` lists them)"
+        )),
+        many => Err(format!(
+            "`{wanted}` matches {} runs ({}); give more of the id",
+            many.len(),
+            many.iter()
+                .map(|r| r.run.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }

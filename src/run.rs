@@ -13,9 +13,10 @@ use crate::cli::{CheckArgs, RunArgs, SimArgs};
 use crate::config::{self, Config, ConfigError, Profile};
 use crate::diagnostics::{self, Diagnostic, Failure, Sources};
 use crate::engine::{self, Limits, PrintTo};
-use crate::journal::{Event, Outcome};
-use crate::session::Session;
+use crate::journal::{self, Event, Journal, Outcome, RunInfo};
+use crate::session::{Mode, Planned, Session};
 use crate::sim;
+use crate::undo;
 use crate::values;
 use crate::vendors::error::VendorError;
 
@@ -206,8 +207,41 @@ fn script_dir(script: &Path) -> PathBuf {
     }
 }
 
+/// Ctrl-C and SIGTERM: the first stops the run after the current call (the script cannot catch
+/// it); the second exits at once.
+pub fn watch_signals(runtime: &tokio::runtime::Runtime, session: &Arc<Session>) {
+    let cancel = session.cancel.clone();
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            #[cfg(unix)]
+            let got = tokio::select! {
+                r = tokio::signal::ctrl_c() => r.is_ok(),
+                _ = async {
+                    match term.as_mut() {
+                        Some(t) => { t.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => true,
+            };
+            #[cfg(not(unix))]
+            let got = tokio::signal::ctrl_c().await.is_ok();
+            if !got {
+                return;
+            }
+            if cancel.is_cancelled() {
+                eprintln!("\nonboard: interrupted again; exiting now");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            eprintln!("\nonboard: interrupted; stopping after the current call (Ctrl-C again to quit at once)");
+            cancel.cancel();
+        }
+    });
+}
+
 /// `onboard run SCRIPT`.
-pub fn run(config_path: Option<&Path>, args: &RunArgs) -> u8 {
+pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunArgs) -> u8 {
     let file = args.script.display().to_string();
     let source = match std::fs::read_to_string(&args.script) {
         Ok(s) => s,
@@ -272,7 +306,37 @@ pub fn run(config_path: Option<&Path>, args: &RunArgs) -> u8 {
         ),
         ProfileChoice::Unchosen(e) => (None, Some(e.to_string())),
     };
-    let session = Session::new(runtime.handle().clone(), profile);
+    let mode = Mode {
+        dry_run: args.dry_run,
+        offline: args.offline,
+    };
+    let rollback_on_error =
+        args.rollback_on_error || profile.as_ref().is_some_and(|p| p.rollback_on_error);
+    // A dry run changes nothing, so it leaves nothing in the journal.
+    let journal = if args.dry_run {
+        Journal::memory()
+    } else {
+        let opened = journal::choose_path(journal_path).and_then(|path| {
+            Journal::open(
+                &path,
+                RunInfo {
+                    command: "run",
+                    script: Some(file.clone()),
+                    profile: profile.as_ref().map(|p| p.name.clone()),
+                    simulated: args.sim,
+                    undo_of: None,
+                },
+            )
+        });
+        match opened {
+            Ok(j) => j,
+            Err(e) => {
+                error(format!("{e}; nothing was run"));
+                return EXIT_INPUT;
+            }
+        }
+    };
+    let session = Session::new(Some(runtime.handle().clone()), profile, journal, mode);
     let limits = Limits::default();
     let options = engine::Options {
         limits: limits.clone(),
@@ -295,26 +359,28 @@ pub fn run(config_path: Option<&Path>, args: &RunArgs) -> u8 {
     let checked = match compile_checked(&mut engine, &source, &file, &scope) {
         Ok(c) => c,
         Err(diags) => {
-            let report = Report::failed_before_run(&diags);
             for d in &diags {
                 eprint(&d.render(&mut sources));
             }
-            return report.finish(args, &session, EXIT_INPUT);
+            return Report::failed_before_run(&diags).finish(args, &session, EXIT_INPUT);
         }
     };
 
     // Every vendor the script calls must be usable before anything is sent.
-    for vendor in &checked.analysis.vendors {
-        let problem = match &unusable {
-            Some(why) => Some(format!("the script calls {vendor}:: but {why}")),
-            None => session.settings(vendor).err(),
-        };
-        if let Some(p) = problem {
-            error(&p);
-            return Report::message(&p).finish(args, &session, EXIT_INPUT);
+    if !(args.dry_run && args.offline) {
+        for vendor in &checked.analysis.vendors {
+            let problem = match &unusable {
+                Some(why) => Some(format!("the script calls {vendor}:: but {why}")),
+                None => session.settings(vendor).err(),
+            };
+            if let Some(p) = problem {
+                error(&p);
+                return Report::message(&p).finish(args, &session, EXIT_INPUT);
+            }
         }
     }
 
+    watch_signals(&runtime, &session);
     let engine = engine;
     let outcome = std::thread::scope(|s| {
         std::thread::Builder::new()
@@ -325,11 +391,9 @@ pub fn run(config_path: Option<&Path>, args: &RunArgs) -> u8 {
             })
             .map(|h| h.join())
     });
-    // Log off whatever happened.
-    session.close();
 
-    match outcome {
-        Ok(Ok(Ok(value))) => Report::succeeded(value).finish(args, &session, EXIT_OK),
+    let (mut report, code) = match outcome {
+        Ok(Ok(Ok(value))) => (Report::succeeded(value), EXIT_OK),
         Ok(Ok(Err(err))) => {
             let (diag, failure) = diagnostics::from_eval_error(&err, &file, &limits);
             eprint(&diag.render(&mut sources));
@@ -337,38 +401,61 @@ pub fn run(config_path: Option<&Path>, args: &RunArgs) -> u8 {
                 Failure::Interrupted => EXIT_INTERRUPTED,
                 Failure::Runtime => EXIT_RUNTIME,
             };
-            Report::failed(&err, &diag).finish(args, &session, code)
+            (Report::failed(&err, &diag), code)
         }
         Ok(Err(_)) => {
             error("the script thread crashed; this is a bug in onboard");
-            EXIT_RUNTIME
+            (Report::message("the script thread crashed"), EXIT_RUNTIME)
         }
         Err(e) => {
             error(format!("cannot start the script thread: {e}"));
-            EXIT_RUNTIME
+            (
+                Report::message("cannot start the script thread"),
+                EXIT_RUNTIME,
+            )
+        }
+    };
+    if code == EXIT_RUNTIME && rollback_on_error {
+        let steps = undo::rollback(&session);
+        if !steps.is_empty() {
+            if !args.json {
+                undo::report(
+                    "onboard: rolling back what this run created (--rollback-on-error)",
+                    &steps,
+                );
+            }
+            report.rollback = steps;
         }
     }
+    // Log off whatever happened.
+    session.close();
+    let code = report.finish(args, &session, code);
+    session.journal.end(code);
+    code
 }
 
 /// The end of a run, for people (a summary on stderr) or machines (`--json` on stdout).
 struct Report {
     value: Option<Dynamic>,
     error: Option<Json>,
+    rollback: Vec<undo::Step>,
 }
 
 impl Report {
-    fn succeeded(value: Dynamic) -> Self {
+    fn new(value: Option<Dynamic>, error: Option<Json>) -> Self {
         Report {
-            value: Some(value),
-            error: None,
+            value,
+            error,
+            rollback: Vec::new(),
         }
     }
 
+    fn succeeded(value: Dynamic) -> Self {
+        Report::new(Some(value), None)
+    }
+
     fn message(message: &str) -> Self {
-        Report {
-            value: None,
-            error: Some(json!({ "kind": "input", "message": message })),
-        }
+        Report::new(None, Some(json!({ "kind": "input", "message": message })))
     }
 
     fn failed_before_run(diags: &[Diagnostic]) -> Self {
@@ -376,15 +463,15 @@ impl Report {
             .iter()
             .map(|d| json!({ "message": d.message, "location": d.location() }))
             .collect();
-        Report {
-            value: None,
-            error: Some(json!({
+        Report::new(
+            None,
+            Some(json!({
                 "kind": "input",
                 "message": diags.first().map(|d| d.message.clone()).unwrap_or_default(),
                 "location": diags.first().map(Diagnostic::location),
                 "all": errors,
             })),
-        }
+        )
     }
 
     fn failed(err: &EvalAltResult, diag: &Diagnostic) -> Self {
@@ -396,6 +483,9 @@ impl Report {
         {
             inner = i;
         }
+        if let EvalAltResult::ErrorTerminated(..) = inner {
+            e["kind"] = json!("interrupted");
+        }
         if let EvalAltResult::ErrorRuntime(value, _) = inner
             && VendorError::describe_thrown(value).is_some()
             && let Json::Object(fields) = values::to_json(value)
@@ -403,49 +493,106 @@ impl Report {
         {
             obj.extend(fields);
         }
-        Report {
-            value: None,
-            error: Some(e),
-        }
+        Report::new(None, Some(e))
     }
 
     fn finish(self, args: &RunArgs, session: &Arc<Session>, code: u8) -> u8 {
         let events = session.journal.events();
+        let plan = session.planned();
+        let run = session.journal.run_id().to_string();
+        let journal_path = session.journal.path().map(|p| p.display().to_string());
         if args.json {
+            let plan: Vec<Json> = plan
+                .iter()
+                .map(|p| json!({ "vendor": p.vendor, "action": p.action, "username": p.username, "fields": p.fields }))
+                .collect();
             let doc = json!({
                 "ok": code == EXIT_OK,
                 "exit_code": code,
+                "run": if args.dry_run { Json::Null } else { json!(run) },
+                "journal": journal_path,
+                "dry_run": args.dry_run,
                 "value": self.value.as_ref().map_or(Json::Null, values::to_json),
                 "accounts": events,
+                "plan": plan,
+                "rollback": self.rollback,
                 "error": self.error,
             });
             let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
             let _ = writeln!(std::io::stdout().lock(), "{text}");
-        } else if !args.quiet && !events.is_empty() {
-            eprint(&summary(&events));
+        } else if !args.quiet {
+            let mut out = String::new();
+            if args.dry_run {
+                out.push_str(&plan_text(&plan));
+            }
+            if !events.is_empty() && !args.dry_run {
+                out.push_str(&summary(&events, &run));
+                let left = events
+                    .iter()
+                    .any(|e| matches!(e.outcome, Outcome::Created | Outcome::Unknown));
+                if let Some(path) = &journal_path
+                    && left
+                    && !args.sim
+                {
+                    out.push_str(&format!(
+                        "journal: {path}\n  onboard journal {run}   shows it again; onboard undo {run}   removes what it created\n"
+                    ));
+                }
+            }
+            eprint(&out);
         }
         code
     }
 }
 
-fn summary(events: &[Event]) -> String {
-    let mut out = String::from("\nonboard: what this run changed\n");
+fn summary(events: &[Event], run: &str) -> String {
+    let mut out = format!("\nonboard: what run {run} changed\n");
     for e in events {
         let what = match e.outcome {
             Outcome::Created => "created",
             Outcome::Existed => "existed",
             Outcome::Deleted => "deleted",
             Outcome::Failed => "FAILED ",
+            Outcome::Unknown => "UNKNOWN",
+            Outcome::Planned => "planned",
         };
         let id = e.id.map(|i| format!("id {i}")).unwrap_or_default();
-        let why = e
-            .error_kind
-            .map(|k| format!("({k} in {})", e.operation))
-            .unwrap_or_default();
+        let why = match (e.error_kind, &e.note) {
+            (Some(k), _) => format!(" ({k} in {})", e.operation),
+            (None, Some(n)) => format!(" ({n})"),
+            _ => String::new(),
+        };
         out.push_str(&format!(
             "  {what} {:<10} {:<24} {id}{why}\n",
             e.vendor, e.username
         ));
+    }
+    out
+}
+
+fn plan_text(plan: &[Planned]) -> String {
+    if plan.is_empty() {
+        return "\nonboard: dry run: nothing was sent, and the script would change nothing\n"
+            .into();
+    }
+    let mut out = String::from("\nonboard: dry run: nothing was sent. The plan:\n");
+    for vendor in crate::vendors::ALL {
+        for p in plan.iter().filter(|p| p.vendor == vendor.name) {
+            let fields = if p.fields.is_null() {
+                String::new()
+            } else {
+                format!(" {}", p.fields)
+            };
+            let id = if p.id > 0 {
+                format!(" (id {})", p.id)
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "  {:<7} {:<10} {}{id}{fields}\n",
+                p.action, p.vendor, p.username
+            ));
+        }
     }
     out
 }

@@ -1,55 +1,139 @@
-//! What one run shares between its vendor calls: the runtime, the profile, open vendor sessions and the journal.
+//! What one run shares between its vendor calls: the runtime, the profile, open clients, the
+//! journal, the retry rules, the interrupt signal, and what the run created or plans to.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Handle;
+use tokio::sync::watch;
 
 use crate::config::{Profile, VendorSettings};
-use crate::journal::Journal;
+use crate::journal::{Event, Journal, Outcome};
+use crate::retry::RetryPolicy;
+use crate::vendors::error::{ErrorKind, VendorError};
+use crate::vendors::schema::Request;
+use crate::vendors::{self, Ops};
 
-type CloseFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+/// Ctrl-C or SIGTERM, seen by every waiting vendor call and between script operations.
+pub struct Cancel {
+    tx: watch::Sender<bool>,
+}
 
-/// Something to end when the run ends (a CyberArk logon).
-pub trait Close: Send + Sync {
-    fn close(&self) -> CloseFuture<'_>;
+impl Default for Cancel {
+    fn default() -> Self {
+        Cancel {
+            tx: watch::channel(false).0,
+        }
+    }
+}
+
+impl Cancel {
+    pub fn cancel(&self) {
+        self.tx.send_replace(true);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        *self.tx.borrow()
+    }
+
+    pub async fn cancelled(&self) {
+        let mut rx = self.tx.subscribe();
+        let _ = rx.wait_for(|c| *c).await;
+    }
+}
+
+/// Why a vendor call did not finish.
+#[derive(Debug)]
+pub enum CallError {
+    Vendor(VendorError),
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// No profile, no runtime, no journal: the call could not be made at all.
+    Setup(String),
+}
+
+impl From<VendorError> for CallError {
+    fn from(e: VendorError) -> Self {
+        CallError::Vendor(e)
+    }
+}
+
+/// How a run treats vendors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mode {
+    /// Send nothing that changes anything; plan instead.
+    pub dry_run: bool,
+    /// With `dry_run`: send nothing at all, not even lookups.
+    pub offline: bool,
+}
+
+/// An account this run created, for rollback.
+pub struct CreatedAccount {
+    pub vendor: &'static str,
+    pub username: String,
+    pub id: i64,
+    pub ops: Arc<dyn Ops>,
+}
+
+/// A change a dry run would have made.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub vendor: &'static str,
+    /// `create` or `delete`.
+    pub action: &'static str,
+    pub username: String,
+    pub id: i64,
+    /// The request, secrets masked (creates only).
+    pub fields: serde_json::Value,
+    pub request: Option<Request>,
 }
 
 /// The shared state of one run (or one REPL session).
 pub struct Session {
     runtime: Option<Handle>,
     profile: Option<Profile>,
-    /// What `--sim` or the profile is called, for messages.
-    profile_label: String,
     settings: Mutex<HashMap<&'static str, Arc<VendorSettings>>>,
-    closers: Mutex<Vec<Arc<dyn Close>>>,
+    clients: Mutex<Vec<(&'static str, Arc<dyn Ops>)>>,
     pub journal: Journal,
+    pub cancel: Arc<Cancel>,
+    pub mode: Mode,
+    pub retry: RetryPolicy,
+    created: Mutex<Vec<CreatedAccount>>,
+    plan: Mutex<Vec<Planned>>,
+    placeholder: AtomicI64,
 }
 
 impl Session {
     /// A session that cannot reach any vendor: for `check`, `docs` and scripts without vendors.
     pub fn offline() -> Arc<Session> {
-        Arc::new(Session {
-            runtime: None,
-            profile: None,
-            profile_label: String::new(),
-            settings: Mutex::default(),
-            closers: Mutex::default(),
-            journal: Journal::default(),
-        })
+        Session::new(None, None, Journal::memory(), Mode::default())
     }
 
-    pub fn new(runtime: Handle, profile: Option<Profile>) -> Arc<Session> {
-        let profile_label = profile.as_ref().map(|p| p.name.clone()).unwrap_or_default();
+    pub fn new(
+        runtime: Option<Handle>,
+        profile: Option<Profile>,
+        journal: Journal,
+        mode: Mode,
+    ) -> Arc<Session> {
+        let retry = profile
+            .as_ref()
+            .map(|p| p.retry.clone())
+            .unwrap_or_default();
         Arc::new(Session {
-            runtime: Some(runtime),
+            runtime,
             profile,
-            profile_label,
             settings: Mutex::default(),
-            closers: Mutex::default(),
-            journal: Journal::default(),
+            clients: Mutex::default(),
+            journal,
+            cancel: Arc::new(Cancel::default()),
+            mode,
+            retry,
+            created: Mutex::default(),
+            plan: Mutex::default(),
+            placeholder: AtomicI64::new(0),
         })
     }
 
@@ -76,8 +160,8 @@ impl Session {
         })?;
         if !profile.has(vendor) {
             return Err(format!(
-                "profile `{}` has no [profiles.{}.{vendor}] section, so {vendor}:: cannot be used",
-                self.profile_label, self.profile_label
+                "profile `{0}` has no [profiles.{0}.{vendor}] section, so {vendor}:: cannot be used",
+                profile.name
             ));
         }
         let settings = Arc::new(profile.resolve(vendor).map_err(|e| e.to_string())?);
@@ -94,30 +178,205 @@ impl Session {
         Ok(settings)
     }
 
-    /// Wait for a vendor call from the script's thread.
-    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, String> {
-        match &self.runtime {
-            Some(rt) => Ok(rt.block_on(future)),
-            None => Err("vendor calls are not available here (no profile is loaded)".into()),
+    /// A client for `vendor` outside the script (rollback, undo), closed with the session.
+    pub fn ops(&self, vendor: &'static str) -> Result<Arc<dyn Ops>, CallError> {
+        if let Some(ops) = self
+            .clients
+            .lock()
+            .ok()
+            .and_then(|c| c.iter().find(|(v, _)| *v == vendor).map(|(_, o)| o.clone()))
+        {
+            return Ok(ops);
+        }
+        let spec = vendors::find(vendor)
+            .ok_or_else(|| CallError::Setup(format!("unknown vendor {vendor}")))?;
+        let settings = self.settings(vendor).map_err(CallError::Setup)?;
+        let ops = (spec.connect)(&settings)?;
+        self.on_close(vendor, ops.clone());
+        Ok(ops)
+    }
+
+    /// Remember a client to end (log off) when the run ends.
+    pub fn on_close(&self, vendor: &'static str, ops: Arc<dyn Ops>) {
+        if let Ok(mut c) = self.clients.lock() {
+            c.push((vendor, ops));
         }
     }
 
-    pub fn on_close(&self, closer: Arc<dyn Close>) {
-        if let Ok(mut c) = self.closers.lock() {
-            c.push(closer);
+    /// Wait for a vendor call from the script's thread, unless the run is interrupted first.
+    pub fn wait<F: Future>(&self, future: F) -> Result<F::Output, CallError> {
+        let Some(rt) = &self.runtime else {
+            return Err(CallError::Setup(
+                "vendor calls are not available here (no profile is loaded)".into(),
+            ));
+        };
+        if self.cancel.is_cancelled() {
+            return Err(CallError::Interrupted);
+        }
+        let cancel = self.cancel.clone();
+        rt.block_on(async move {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => Err(CallError::Interrupted),
+                out = future => Ok(out),
+            }
+        })
+    }
+
+    pub fn sleep(&self, wait: Duration) -> Result<(), CallError> {
+        // The timer must be made inside the runtime, so inside the future.
+        self.wait(async move { tokio::time::sleep(wait).await })
+    }
+
+    /// Run `attempt` until it succeeds or the retry rules say stop; each retry is journalled.
+    pub fn retrying<T, Fut>(
+        &self,
+        vendor: &'static str,
+        operation: &'static str,
+        username: &str,
+        seq: Option<u64>,
+        mut attempt: impl FnMut() -> Fut,
+    ) -> Result<T, CallError>
+    where
+        Fut: Future<Output = Result<T, VendorError>>,
+    {
+        let started = Instant::now();
+        let mut n = 1;
+        loop {
+            let err = match self.wait(attempt())? {
+                Ok(v) => return Ok(v),
+                Err(e) => e.during(operation),
+            };
+            match self.retry.next_delay(&err, n + 1, started.elapsed()) {
+                Some(wait) => {
+                    self.journal
+                        .retry(seq, vendor, operation, username, n + 1, &err, wait);
+                    self.sleep(wait)?;
+                    n += 1;
+                }
+                None => return Err(CallError::Vendor(err)),
+            }
         }
     }
 
-    /// End every vendor session opened by this run. Safe to call more than once.
+    /// Delete a user with a journal record before and after. A delete whose answer was lost and
+    /// that finds the user gone on the retry went through.
+    pub fn journalled_delete<Fut>(
+        &self,
+        vendor: &'static str,
+        operation: &'static str,
+        id: i64,
+        username: &str,
+        mut delete: impl FnMut() -> Fut,
+    ) -> Result<(), CallError>
+    where
+        Fut: Future<Output = Result<(), VendorError>>,
+    {
+        let seq = self
+            .journal
+            .intent(vendor, operation, username)
+            .map_err(|e| CallError::Setup(format!("{e}; nothing was sent")))?;
+        let started = Instant::now();
+        let lost = std::cell::Cell::new(false);
+        let result = self.retrying(vendor, operation, username, Some(seq), || {
+            let attempt = delete();
+            let lost = &lost;
+            async move {
+                match attempt.await {
+                    Err(e) if e.kind == ErrorKind::NotFound && lost.get() => Ok(()),
+                    Err(e) => {
+                        lost.set(lost.get() || e.maybe_applied);
+                        Err(e)
+                    }
+                    ok => ok,
+                }
+            }
+        });
+        let mut event = Event::new(vendor, operation, username, Outcome::Deleted)
+            .id(id)
+            .took(started.elapsed());
+        match &result {
+            Ok(()) => self.forget_created(vendor, id),
+            Err(CallError::Vendor(e)) => {
+                event = event.error(e);
+                event.outcome = Outcome::Failed;
+            }
+            Err(_) => {
+                event = event.note("interrupted while waiting for the vendor's answer");
+                event.outcome = Outcome::Unknown;
+            }
+        }
+        self.journal.outcome(Some(seq), event);
+        result
+    }
+
+    pub fn remember_created(&self, account: CreatedAccount) {
+        if let Ok(mut c) = self.created.lock() {
+            c.push(account);
+        }
+    }
+
+    pub fn forget_created(&self, vendor: &str, id: i64) {
+        if let Ok(mut c) = self.created.lock() {
+            c.retain(|a| !(a.vendor == vendor && a.id == id));
+        }
+    }
+
+    /// What this run created and has not deleted, newest last; the list is emptied.
+    pub fn take_created(&self) -> Vec<CreatedAccount> {
+        self.created
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
+    }
+
+    pub fn plan(&self, entry: Planned) {
+        if let Ok(mut p) = self.plan.lock() {
+            p.push(entry);
+        }
+    }
+
+    pub fn planned(&self) -> Vec<Planned> {
+        self.plan.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// A planned create of this user not planned away since, for dry-run lookups.
+    pub fn planned_user(&self, vendor: &str, username: &str) -> Option<Planned> {
+        let plan = self.plan.lock().ok()?;
+        let last = plan
+            .iter()
+            .rev()
+            .find(|p| p.vendor == vendor && p.username == username)?;
+        (last.action == "create").then(|| last.clone())
+    }
+
+    /// Ids for dry-run results: -1, -2, … so they can never be mistaken for real ones.
+    pub fn placeholder_id(&self) -> i64 {
+        -(self.placeholder.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+
+    /// End every vendor session opened by this run (CyberArk logoff). Bounded in time, and
+    /// short after an interrupt, so Ctrl-C is not held up by a slow server.
     pub fn close(&self) {
-        let closers: Vec<_> = self
-            .closers
+        let clients: Vec<_> = self
+            .clients
             .lock()
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default();
-        if let Some(rt) = &self.runtime {
-            for c in closers {
-                rt.block_on(c.close());
+        let Some(rt) = &self.runtime else {
+            return;
+        };
+        let limit = if self.cancel.is_cancelled() {
+            Duration::from_millis(700)
+        } else {
+            Duration::from_secs(15)
+        };
+        for (vendor, c) in clients {
+            if rt
+                .block_on(async { tokio::time::timeout(limit, c.close()).await })
+                .is_err()
+            {
+                eprintln!("warning: {vendor} logoff did not finish in time");
             }
         }
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 mod parse;
 
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::suggest;
 
@@ -139,6 +140,10 @@ pub struct Profile {
     pub at: Loc,
     base_dir: PathBuf,
     pub vendors: BTreeMap<&'static str, VendorSection>,
+    /// `[profiles.NAME.retry]`.
+    pub retry: RetryPolicy,
+    /// Delete what a run created when it ends in an uncaught error (`--rollback-on-error`).
+    pub rollback_on_error: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
@@ -11,6 +12,7 @@ use super::{
     COMMON_SETTINGS, Config, ConfigError, Loc, Profile, Raw, SecretSource, SettingKind,
     SettingSpec, VendorSection, resolve_path,
 };
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::suggest;
 use crate::vendors;
@@ -97,11 +99,31 @@ fn parse_profile(
 ) -> Result<Profile, ConfigError> {
     let table = expect_table(value, at, &format!("profile `{name}`"))?;
     let mut vendors_found = BTreeMap::new();
+    let mut retry = RetryPolicy::default();
+    let mut rollback_on_error = false;
     for (vkey, vvalue) in table.iter() {
         let vat = lines.loc(vkey.span().start);
         let vname = vkey.get_ref().as_ref();
+        match vname {
+            "retry" => {
+                retry = parse_retry(name, vvalue, &vat, lines)?;
+                continue;
+            }
+            "rollback_on_error" => {
+                let DeValue::Boolean(b) = vvalue.get_ref() else {
+                    return Err(ConfigError::at(
+                        &vat,
+                        format!("`rollback_on_error` in [profiles.{name}] must be true or false"),
+                    ));
+                };
+                rollback_on_error = *b;
+                continue;
+            }
+            _ => {}
+        }
         let Some(spec) = vendors::find(vname) else {
-            let names: Vec<&str> = vendors::ALL.iter().map(|v| v.name).collect();
+            let mut names: Vec<&str> = vendors::ALL.iter().map(|v| v.name).collect();
+            names.extend(PROFILE_KEYS);
             return Err(unknown_key(
                 &vat,
                 vname,
@@ -145,7 +167,56 @@ fn parse_profile(
         at: at.clone(),
         base_dir: base_dir.to_path_buf(),
         vendors: vendors_found,
+        retry,
+        rollback_on_error,
     })
+}
+
+/// The keys of a profile besides its vendor sections.
+const PROFILE_KEYS: &[&str] = &["retry", "rollback_on_error"];
+
+/// `[profiles.NAME.retry]`: `attempts`, `base_delay_ms`, `max_delay_ms`, `max_total_secs`.
+fn parse_retry(
+    profile: &str,
+    value: &Spanned<DeValue>,
+    at: &Loc,
+    lines: &LineIndex,
+) -> Result<RetryPolicy, ConfigError> {
+    let where_ = format!("[profiles.{profile}.retry]");
+    let table = expect_table(value, at, &where_)?;
+    let mut policy = RetryPolicy::default();
+    const KEYS: &[(&str, i64, i64)] = &[
+        ("attempts", 1, 20),
+        ("base_delay_ms", 0, 60_000),
+        ("max_delay_ms", 0, 600_000),
+        ("max_total_secs", 1, 3600),
+    ];
+    for (key, val) in table.iter() {
+        let kat = lines.loc(key.span().start);
+        let k = key.get_ref().as_ref();
+        let Some((_, min, max)) = KEYS.iter().find(|(name, ..)| *name == k) else {
+            let names: Vec<&str> = KEYS.iter().map(|(n, ..)| *n).collect();
+            return Err(unknown_key(&kat, k, &where_, &names));
+        };
+        let n = match val.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+            _ => None,
+        }
+        .filter(|n| (*min..=*max).contains(n))
+        .ok_or_else(|| {
+            ConfigError::at(
+                &kat,
+                format!("`{k}` in {where_} must be an integer from {min} to {max}"),
+            )
+        })?;
+        match k {
+            "attempts" => policy.attempts = n as u32,
+            "base_delay_ms" => policy.base_delay = Duration::from_millis(n as u64),
+            "max_delay_ms" => policy.max_delay = Duration::from_millis(n as u64),
+            _ => policy.max_total = Duration::from_secs(n as u64),
+        }
+    }
+    Ok(policy)
 }
 
 fn parse_setting(

@@ -25,6 +25,8 @@ pub struct SimResponse {
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// Send half the body, then cut the connection (fault injection).
+    pub cut: bool,
 }
 
 impl SimRequest {
@@ -137,6 +139,7 @@ impl SimResponse {
             content_type,
             headers: Vec::new(),
             body: body.into(),
+            cut: false,
         }
     }
 

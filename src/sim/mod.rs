@@ -24,7 +24,7 @@ use tokio::sync::oneshot;
 pub use http::{SimRequest, SimResponse};
 
 use crate::app::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::SimArgs;
+use crate::cli::{Garbage, SimArgs};
 use crate::config::{Config, ConfigError, Profile};
 
 /// One vendor's simulated server.
@@ -66,6 +66,10 @@ pub struct LogEntry {
     pub method: String,
     pub path: String,
     pub status: u16,
+    /// The fault injected into this request, if any: `rate_limit`, `fail`, `garbage`,
+    /// `stall` or `drop`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<&'static str>,
 }
 
 struct Shared {
@@ -238,6 +242,23 @@ fn describe_faults(args: &SimArgs) -> String {
     if let Some(n) = args.rate_limit {
         f.push(format!("429 beyond {n} requests/s"));
     }
+    if let Some(n) = args.drop_every {
+        f.push(format!(
+            "every {n}th request is carried out, then its connection cut"
+        ));
+    }
+    if let Some(n) = args.stall_every {
+        f.push(format!(
+            "every {n}th request is carried out, then answered after {} ms",
+            args.stall_ms
+        ));
+    }
+    if let Some(n) = args.garbage_every {
+        f.push(format!(
+            "every {n}th request gets a {:?} garbage answer",
+            args.garbage
+        ));
+    }
     f.join(", ")
 }
 
@@ -264,21 +285,34 @@ async fn dispatch(
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     let (name, vendor) = &shared.vendors[index];
-    let response = if rate_limited(&shared) {
-        SimResponse::text(429, "Too Many Requests").header("Retry-After", "1")
-    } else if shared
-        .args
-        .fail_every
-        .is_some_and(|every| every > 0 && n % every == 0)
-    {
+    let args = &shared.args;
+    let hit = |n_every: Option<u64>| n_every.is_some_and(|e| e > 0 && n % e == 0);
+    let (response, fault) = if rate_limited(&shared) {
+        (
+            SimResponse::text(429, "Too Many Requests").header("Retry-After", "1"),
+            Some("rate_limit"),
+        )
+    } else if hit(args.fail_every) {
         match vendor.lock() {
-            Ok(v) => v.server_error(),
-            Err(_) => SimResponse::text(500, "simulator state poisoned"),
+            Ok(v) => (v.server_error(), Some("fail")),
+            Err(_) => (SimResponse::text(500, "simulator state poisoned"), None),
         }
+    } else if hit(args.garbage_every) {
+        (garbage(args.garbage), Some("garbage"))
     } else {
-        match vendor.lock() {
+        let mut response = match vendor.lock() {
             Ok(mut v) => v.handle(&req),
             Err(_) => SimResponse::text(500, "simulator state poisoned"),
+        };
+        // These two carry the request out first: the change is made, the answer is lost.
+        if hit(args.stall_every) {
+            tokio::time::sleep(Duration::from_millis(args.stall_ms)).await;
+            (response, Some("stall"))
+        } else if hit(args.drop_every) {
+            response.cut = true;
+            (response, Some("drop"))
+        } else {
+            (response, None)
         }
     };
     if let Ok(mut log) = shared.log.lock() {
@@ -288,9 +322,39 @@ async fn dispatch(
             method: req.method.clone(),
             path: req.path.clone(),
             status: response.status,
+            fault,
         });
     }
     response.into_response()
+}
+
+/// An answer no vendor should give, with status 200.
+fn garbage(kind: Garbage) -> SimResponse {
+    match kind {
+        Garbage::Html => SimResponse::new(
+            200,
+            "text/html",
+            "<html><head><title>502 Proxy Error</title></head><body><h1>Proxy Error</h1>\
+             <p>The proxy server received an invalid response from an upstream server.</p></body></html>",
+        ),
+        Garbage::Truncated => SimResponse::new(
+            200,
+            "application/json",
+            r#"{"operation":{"result":{"status":"Succ"#,
+        ),
+        Garbage::Binary => SimResponse::new(
+            200,
+            "application/json",
+            vec![0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0xa0],
+        ),
+        Garbage::Huge => {
+            let mut body = br#"{"pad":""#.to_vec();
+            body.resize(9 * 1024 * 1024, b'a');
+            body.extend_from_slice(br#""}"#);
+            SimResponse::new(200, "application/json", body)
+        }
+        Garbage::Empty => SimResponse::new(200, "application/json", Vec::new()),
+    }
 }
 
 fn rate_limited(shared: &Shared) -> bool {
@@ -353,8 +417,23 @@ impl SimResponse {
         for (k, v) in &self.headers {
             builder = builder.header(*k, v.as_str());
         }
+        let body = if self.cut {
+            // Half the answer, then the connection breaks.
+            let mut first = self.body;
+            first.truncate(first.len() / 2);
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![
+                Ok(first),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "fault injection: connection cut",
+                )),
+            ];
+            Body::from_stream(futures_util::stream::iter(chunks))
+        } else {
+            Body::from(self.body)
+        };
         builder
-            .body(Body::from(self.body))
+            .body(body)
             .unwrap_or_else(|_| axum::response::Response::new(Body::from("bad response")))
     }
 }

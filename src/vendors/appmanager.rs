@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
 use super::record::{self, Common, UserRecord};
-use super::schema::{Field, Kind, optional, required, Request, RequestSpec};
+use super::schema::{Field, Kind, Request, RequestSpec, Value, optional, required};
 use super::{UserApi, VendorSpec, bridge};
 use crate::config::{SettingKind, SettingSpec, VendorSettings};
 use crate::lenient::{field as json_field, text as json_text};
@@ -26,6 +26,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     user_type: AppManagerUser::TYPE_NAME,
     user_properties: AppManagerUser::PROPERTIES,
     install: bridge::install::<AppManager>,
+    connect: super::connect::<AppManager>,
     record_map: record::map_of::<AppManagerUser>,
     record_common: record::common_of::<AppManagerUser>,
     record_summary: |v| v.read_lock::<AppManagerUser>().map(|u| u.summary()),
@@ -174,7 +175,7 @@ impl AppManager {
                 Err(self
                     .http
                     .error(kind, format!("{doing}: {what}: {}", self.http.excerpt(&reply.body)))
-                    .status(reply.status))
+                    .reply(reply))
             }
         }
     }
@@ -188,7 +189,7 @@ impl AppManager {
                     kind_of_status(reply.status),
                     format!("{doing}: HTTP {}: {}", reply.status, self.http.excerpt(&reply.body)),
                 )
-                .status(reply.status));
+                .reply(reply));
         }
         let answer = self.parse(reply, doing)?;
         if answer.code == SUCCESS {
@@ -202,7 +203,7 @@ impl AppManager {
         Err(self
             .http
             .error(kind, format!("{doing}: {message}"))
-            .status(reply.status)
+            .reply(reply)
             .code(answer.code))
     }
 
@@ -300,6 +301,7 @@ fn json_user(v: &Json) -> Option<AppManagerUser> {
             username: text("userName")?,
             created: false,
             dry_run: false,
+            http_status: None,
         },
         role: text("role").unwrap_or_default(),
         email: text("email").unwrap_or_default(),
@@ -367,6 +369,7 @@ fn parse_xml(body: &str) -> Option<Answer> {
                     username: u.username,
                     created: false,
                     dry_run: false,
+                    http_status: None,
                 },
                 role: u.role,
                 email: u.email,
@@ -432,9 +435,10 @@ impl UserApi for AppManager {
                             self.http.excerpt(&reply.body)
                         ),
                     )
-                    .status(reply.status)
+                    .reply(&reply)
             })?;
         user.common.created = true;
+        user.common.http_status = Some(reply.status);
         Ok(user)
     }
 
@@ -458,14 +462,46 @@ impl UserApi for AppManager {
         }
     }
 
-    async fn delete_user(&self, user: &AppManagerUser) -> Result<(), VendorError> {
+    fn matches(user: &AppManagerUser, request: &Request) -> bool {
+        request.text("email").is_none_or(|e| e.eq_ignore_ascii_case(&user.email))
+            && request.text("role").is_none_or(|r| r.eq_ignore_ascii_case(&user.role))
+    }
+
+    fn planned(request: &Request, id: i64) -> AppManagerUser {
+        let groups = match request.get("group_ids") {
+            Some(Value::List(ids)) => ids
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Int(i) => Some((*i, String::new())),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        AppManagerUser {
+            common: Common {
+                vendor: NAME,
+                id,
+                username: request.username().to_string(),
+                created: true,
+                dry_run: true,
+                http_status: None,
+            },
+            role: request.text("role").unwrap_or_default().to_string(),
+            email: request.text("email").unwrap_or_default().to_string(),
+            description: request.text("description").unwrap_or_default().to_string(),
+            groups,
+        }
+    }
+
+    async fn delete_user(&self, id: i64, username: &str) -> Result<(), VendorError> {
         let url = self.http.url(&self.path("Users/delete"), &[]);
-        let form = self.form(vec![("userId", user.common.id.to_string())]);
+        let form = self.form(vec![("userId", id.to_string())]);
         let reply = self
             .http
             .send(self.http.request(Method::POST, url).form(&form))
             .await?;
-        self.expect_success(&reply, &format!("deleting user {}", user.common.username))
+        self.expect_success(&reply, &format!("deleting user {username}"))
             .map(|_| ())
     }
 }

@@ -29,6 +29,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     user_type: CyberArkUser::TYPE_NAME,
     user_properties: CyberArkUser::PROPERTIES,
     install: bridge::install::<CyberArk>,
+    connect: super::connect::<CyberArk>,
     record_map: record::map_of::<CyberArkUser>,
     record_common: record::common_of::<CyberArkUser>,
     record_summary: |v| v.read_lock::<CyberArkUser>().map(|u| u.summary()),
@@ -279,6 +280,7 @@ impl CyberArkUser {
                 username,
                 created,
                 dry_run: false,
+                http_status: None,
             },
             raw: Arc::new(raw),
         })
@@ -352,7 +354,7 @@ impl CyberArk {
         };
         self.http
             .error(kind, format!("{doing}: {message}"))
-            .status(reply.status)
+            .reply(reply)
             .code(code)
     }
 
@@ -499,7 +501,9 @@ impl UserApi for CyberArk {
             return Err(self.error(&reply, &format!("creating user {}", request.username())));
         }
         let raw: Json = reply.json(&self.http, "the new user")?;
-        CyberArkUser::from_json(&self.http, raw, true)
+        let mut user = CyberArkUser::from_json(&self.http, raw, true)?;
+        user.common.http_status = Some(reply.status);
+        Ok(user)
     }
 
     async fn get_user(&self, username: &str) -> Result<Option<CyberArkUser>, VendorError> {
@@ -523,13 +527,53 @@ impl UserApi for CyberArk {
         Ok(self.search(username).await?.is_some())
     }
 
-    async fn delete_user(&self, user: &CyberArkUser) -> Result<(), VendorError> {
+    async fn delete_user(&self, id: i64, username: &str) -> Result<(), VendorError> {
         // The documented form ends with a slash.
-        let url = self.http.url("/PasswordVault/API/Users", &[&user.common.id.to_string(), ""]);
+        let url = self.http.url("/PasswordVault/API/Users", &[&id.to_string(), ""]);
         let reply = self.call(Method::DELETE, url, None).await?;
         match reply.status {
             200 | 204 => Ok(()),
-            _ => Err(self.error(&reply, &format!("deleting user {}", user.common.username))),
+            _ => Err(self.error(&reply, &format!("deleting user {username}"))),
+        }
+    }
+
+    fn matches(user: &CyberArkUser, request: &Request) -> bool {
+        let same = |path: &[&str], json: &[&str]| {
+            request.text_at(path).is_none_or(|want| {
+                json.iter()
+                    .try_fold(&*user.raw, |v, k| field(v, k))
+                    .and_then(Json::as_str)
+                    == Some(want)
+            })
+        };
+        same(&["internet", "business_email"], &["internet", "businessEmail"])
+            && same(&["personal_details", "first_name"], &["personalDetails", "firstName"])
+            && same(&["personal_details", "last_name"], &["personalDetails", "lastName"])
+            && same(&["user_type"], &["userType"])
+    }
+
+    fn planned(request: &Request, id: i64) -> CyberArkUser {
+        // What PVWA would fill in for what the request leaves out.
+        let mut raw = json!({
+            "enableUser": true, "changePassOnNextLogon": true, "passwordNeverExpires": false,
+            "suspended": false, "userType": "EPVUser", "location": "\\", "source": "CyberArk",
+            "componentUser": false, "authenticationMethod": ["AuthTypePass"],
+            "vaultAuthorization": [], "unAuthorizedInterfaces": [],
+        });
+        if let (Json::Object(base), Json::Object(given)) = (&mut raw, request.to_wire_json(false, &[])) {
+            base.extend(given);
+            base.remove("initialPassword");
+        }
+        CyberArkUser {
+            common: Common {
+                vendor: NAME,
+                id,
+                username: request.username().to_string(),
+                created: true,
+                dry_run: true,
+                http_status: None,
+            },
+            raw: Arc::new(raw),
         }
     }
 

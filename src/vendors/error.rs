@@ -83,6 +83,11 @@ pub struct VendorError {
     pub status: Option<u16>,
     pub code: Option<String>,
     pub message: String,
+    /// The request may have reached the vendor and been acted on (a timeout, a connection cut
+    /// after sending, a gateway error): a create must be looked up before it is sent again.
+    pub maybe_applied: bool,
+    /// How long the vendor asked us to wait (`Retry-After`).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl VendorError {
@@ -94,12 +99,30 @@ impl VendorError {
             status: None,
             code: None,
             message: message.into(),
+            maybe_applied: false,
+            retry_after: None,
         }
+    }
+
+    pub fn maybe_applied(mut self) -> Self {
+        self.maybe_applied = true;
+        self
     }
 
     pub fn status(mut self, status: u16) -> Self {
         self.status = Some(status);
+        // A gateway that timed out or failed may have passed the request on.
+        if matches!(status, 502 | 504) {
+            self.maybe_applied = true;
+        }
         self
+    }
+
+    /// The status of a vendor's answer, and how long it asked us to wait.
+    pub fn reply(self, reply: &super::http::Reply) -> Self {
+        let mut e = self.status(reply.status);
+        e.retry_after = reply.retry_after.map(std::time::Duration::from_secs);
+        e
     }
 
     pub fn code(mut self, code: impl Into<String>) -> Self {

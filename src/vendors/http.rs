@@ -97,7 +97,12 @@ impl Http {
         let content_type = header("content-type").unwrap_or_default();
         let retry_after = header("retry-after").and_then(|v| v.trim().parse().ok());
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport(e))? {
+        // A failure while reading the answer means the vendor got the request.
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport(e).maybe_applied())?
+        {
             if body.len() + chunk.len() > MAX_BODY {
                 return Err(self
                     .error(
@@ -158,10 +163,16 @@ impl Http {
         let detail = chain(&e);
         let host = self.base.as_str().trim_end_matches('/');
         if e.is_timeout() {
-            return self.error(
+            let err = self.error(
                 ErrorKind::Timeout,
                 format!("no answer from {host} in time ({detail})"),
             );
+            // A connection that never opened carried no request; any other timeout may have.
+            return if e.is_connect() {
+                err
+            } else {
+                err.maybe_applied()
+            };
         }
         if detail.contains("certificate") || detail.contains("UnknownIssuer") {
             return self.error(
@@ -178,10 +189,12 @@ impl Http {
                 format!("cannot connect to {host}: {detail}"),
             );
         }
+        // Not a refused connection: the request may have gone out before the connection broke.
         self.error(
             ErrorKind::Transport,
             format!("the connection to {host} failed: {detail}"),
         )
+        .maybe_applied()
     }
 }
 

@@ -1,6 +1,7 @@
 //! The vendors: their registry, what each declares, and the contract each client fulfils.
 
 pub mod bridge;
+pub mod call;
 pub mod error;
 pub mod http;
 pub mod record;
@@ -8,6 +9,7 @@ pub mod schema;
 pub mod validate;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine, Map};
@@ -32,6 +34,8 @@ pub struct VendorSpec {
     pub user_properties: &'static [(&'static str, &'static str)],
     /// Register the user type and the vendor's static module.
     pub install: fn(&mut Engine, &Arc<Session>),
+    /// A client for rollback and undo, outside any script.
+    pub connect: fn(&VendorSettings) -> Result<Arc<dyn Ops>, VendorError>,
     pub record_map: fn(&Dynamic) -> Option<Map>,
     pub record_common: fn(&Dynamic) -> Option<record::Common>,
     pub record_summary: fn(&Dynamic) -> Option<String>,
@@ -64,15 +68,64 @@ pub trait UserApi: Send + Sync + Sized + 'static {
         async move { Ok(self.get_user(username).await?.is_some()) }
     }
 
+    /// Delete the user with this id (its name is for messages).
     fn delete_user(
         &self,
-        user: &Self::User,
+        id: i64,
+        username: &str,
     ) -> impl Future<Output = Result<(), VendorError>> + Send;
+
+    /// Whether a user found after a create whose answer was lost is the one that was sent:
+    /// then the create went through. Compares what the vendor reports back.
+    fn matches(user: &Self::User, request: &Request) -> bool {
+        let _ = (user, request);
+        true
+    }
+
+    /// What a dry run returns for a create: the request as a result, with a placeholder id.
+    fn planned(request: &Request, id: i64) -> Self::User;
 
     /// End the vendor session (CyberArk logoff). Called once when the run ends, whatever happened.
     fn close(&self) -> impl Future<Output = ()> + Send {
         async {}
     }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The vendor calls rollback and undo need, as a trait object over any client.
+pub trait Ops: Send + Sync {
+    /// The id of the user with exactly this name, if there is one.
+    fn find<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<i64>, VendorError>>;
+    fn delete<'a>(&'a self, id: i64, username: &'a str) -> BoxFuture<'a, Result<(), VendorError>>;
+    /// End the vendor session.
+    fn close(&self) -> BoxFuture<'_, ()>;
+}
+
+struct OpsOf<A>(Arc<A>);
+
+impl<A: UserApi> Ops for OpsOf<A> {
+    fn find<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<i64>, VendorError>> {
+        Box::pin(async move { Ok(self.0.get_user(username).await?.map(|u| u.common().id)) })
+    }
+
+    fn delete<'a>(&'a self, id: i64, username: &'a str) -> BoxFuture<'a, Result<(), VendorError>> {
+        Box::pin(self.0.delete_user(id, username))
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.0.close())
+    }
+}
+
+/// A client as `Ops`.
+pub fn ops_of<A: UserApi>(client: Arc<A>) -> Arc<dyn Ops> {
+    Arc::new(OpsOf(client))
+}
+
+/// Build a vendor's client as `Ops` (the `connect` of every `VendorSpec`).
+pub fn connect<A: UserApi>(settings: &VendorSettings) -> Result<Arc<dyn Ops>, VendorError> {
+    Ok(ops_of(Arc::new(A::connect(settings)?)))
 }
 
 macro_rules! declare_vendors {

@@ -25,6 +25,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     user_type: Pam360User::TYPE_NAME,
     user_properties: Pam360User::PROPERTIES,
     install: bridge::install::<Pam360>,
+    connect: super::connect::<Pam360>,
     record_map: record::map_of::<Pam360User>,
     record_common: record::common_of::<Pam360User>,
     record_summary: |v| v.read_lock::<Pam360User>().map(|u| u.summary()),
@@ -208,7 +209,7 @@ impl Pam360 {
             return Err(self
                 .http
                 .error(kind, format!("{doing}: {what}: {}", self.http.excerpt(&reply.body)))
-                .status(reply.status));
+                .reply(reply));
         };
         let result = envelope.operation.result;
         let status = result.as_ref().and_then(|r| r.status.as_ref()).map(|s| match s {
@@ -235,7 +236,7 @@ impl Pam360 {
         Err(self
             .http
             .error(kind, format!("{doing}: {message}"))
-            .status(reply.status))
+            .reply(reply))
     }
 
     fn user_id(&self, details: &Json, reply: &Reply) -> Result<i64, VendorError> {
@@ -250,7 +251,7 @@ impl Pam360 {
                     ErrorKind::Protocol,
                     format!("expected Details.USERID, got {}", self.http.excerpt(&reply.body)),
                 )
-                .status(reply.status)
+                .reply(reply)
         })
     }
 
@@ -262,6 +263,7 @@ impl Pam360 {
                 username: username.to_string(),
                 created,
                 dry_run: false,
+                http_status: None,
             },
             auth_token,
             message,
@@ -306,7 +308,9 @@ impl UserApi for Pam360 {
             .and_then(Json::as_str)
             .filter(|t| !t.is_empty())
             .map(Secret::new);
-        Ok(self.user(id, username, true, token, message))
+        let mut user = self.user(id, username, true, token, message);
+        user.common.http_status = Some(reply.status);
+        Ok(user)
     }
 
     async fn get_user(&self, username: &str) -> Result<Option<Pam360User>, VendorError> {
@@ -323,12 +327,27 @@ impl UserApi for Pam360 {
         }
     }
 
-    async fn delete_user(&self, user: &Pam360User) -> Result<(), VendorError> {
-        let url = self
-            .http
-            .url("/restapi/json/v1/user", &[&user.common.id.to_string()]);
+    async fn delete_user(&self, id: i64, username: &str) -> Result<(), VendorError> {
+        let url = self.http.url("/restapi/json/v1/user", &[&id.to_string()]);
         let reply = self.http.send(self.request(Method::DELETE, url, None)).await?;
-        self.details(&reply, &format!("deleting user {}", user.common.username))
+        self.details(&reply, &format!("deleting user {username}"))
             .map(|_| ())
+    }
+
+    fn planned(request: &Request, id: i64) -> Pam360User {
+        let api = [request.get("is_api_user"), request.get("rest_api_access")]
+            .contains(&Some(&Value::Bool(true)));
+        Pam360User {
+            common: Common {
+                vendor: NAME,
+                id,
+                username: request.username().to_string(),
+                created: true,
+                dry_run: true,
+                http_status: None,
+            },
+            auth_token: api.then(|| Secret::new("dry-run: no token was made")),
+            message: "dry run: nothing was sent".into(),
+        }
     }
 }

@@ -13,6 +13,9 @@ pub struct Common {
     /// False when an idempotent call found the user already there.
     pub created: bool,
     pub dry_run: bool,
+    /// The HTTP status of the answer that produced this record, for the journal (not shown
+    /// to scripts).
+    pub http_status: Option<u16>,
 }
 
 /// The getters every result type shares, with their docs.

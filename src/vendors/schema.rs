@@ -221,6 +221,22 @@ impl Request {
         }
     }
 
+    /// A text value inside nested maps (`["internet", "business_email"]`).
+    pub fn text_at(&self, path: &[&str]) -> Option<&str> {
+        let (last, parents) = path.split_last()?;
+        let mut entries = &self.entries;
+        for p in parents {
+            match &entries.iter().find(|e| e.field.key == *p)?.value {
+                Value::Object(inner) => entries = inner,
+                _ => return None,
+            }
+        }
+        match &entries.iter().find(|e| e.field.key == *last)?.value {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// The user name; every create request requires one.
     pub fn username(&self) -> &str {
         match self.get("username") {

@@ -4,19 +4,30 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as StdCommand, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use serde_json::Value as Json;
 use tempfile::TempDir;
 
-/// The onboard binary, with a clean environment: no user config, no profile from the shell.
+/// A folder for this test process's state (journals of commands run outside a `Sim`).
+fn state_dir() -> &'static Path {
+    static DIR: OnceLock<TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+}
+
+/// The onboard binary, with a clean environment: no user config, no profile from the shell,
+/// the journal in a temporary folder.
 pub fn onboard() -> Command {
     let mut cmd = Command::cargo_bin("onboard").expect("the onboard binary is built");
     cmd.env_remove("ONBOARD_CONFIG")
         .env_remove("ONBOARD_PROFILE")
-        .env("XDG_CONFIG_HOME", "/nonexistent-onboard-test")
-        .env("HOME", "/nonexistent-onboard-test")
+        .env_remove("ONBOARD_JOURNAL")
+        .env("XDG_CONFIG_HOME", state_dir().join("config"))
+        .env("XDG_STATE_HOME", state_dir().join("state"))
+        .env("HOME", state_dir().join("home"))
         .timeout(Duration::from_secs(60));
     cmd
 }
@@ -129,12 +140,27 @@ impl Sim {
         let path = self.script(script);
         output(
             onboard()
+                .env("ONBOARD_JOURNAL", self.journal())
                 .arg("--config")
                 .arg(config)
                 .arg("run")
                 .arg(&path)
                 .args(extra),
         )
+    }
+
+    /// The journal of the runs made against this simulator.
+    pub fn journal(&self) -> PathBuf {
+        self.dir.path().join("journal.jsonl")
+    }
+
+    /// Every record of that journal.
+    pub fn journal_records(&self) -> Vec<Json> {
+        std::fs::read_to_string(self.journal())
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a journal line is JSON"))
+            .collect()
     }
 
     pub fn script(&self, script: &str) -> PathBuf {

@@ -367,10 +367,35 @@ for v in ["pam360", "appmanager"] {
 }
 
 #[test]
-fn rate_limit_answers_429_with_retry_after() {
+fn rate_limit_answers_429_with_retry_after_which_is_honoured() {
     let sim = Sim::with(&["--rate-limit", "1"]);
     let _ = sim.get("/restapi/json/v1/user/getUserId?USERNAME=a");
+    // Retried after the Retry-After second, and the retry is on the journal.
+    let started = std::time::Instant::now();
     let out = sim.run(
+        r#"print(pam360::user_exists("a")); pam360::create_user(#{ username: "rl", first_name: "R", last_name: "L", email: "rl@example.com" });"#,
+        &[],
+    );
+    assert_eq!(out.stdout, "false\n", "{}", out.all());
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    let retries: Vec<_> = sim
+        .journal_records()
+        .into_iter()
+        .filter(|r| r["type"] == "retry")
+        .collect();
+    assert!(!retries.is_empty(), "{:?}", sim.journal_records());
+    assert!(
+        retries
+            .iter()
+            .all(|r| r["error_kind"] == "rate_limited" && r["wait_ms"].as_u64().unwrap() >= 1000)
+    );
+    assert!(sim.has_user("pam360", "rl"));
+
+    // With retries off the script sees the error.
+    let _ = sim.get("/restapi/json/v1/user/getUserId?USERNAME=a");
+    let config = sim.config_with(|t| format!("{t}\n[profiles.sim.retry]\nattempts = 1\n"));
+    let out = sim.run_with_config(
+        &config,
         r#"try { pam360::user_exists("a"); } catch (e) { print(`${e.kind}|${e.retryable}`); }"#,
         &[],
     );
