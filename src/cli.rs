@@ -72,6 +72,9 @@ pub struct RunArgs {
     /// When the script ends in an uncaught error, delete what this run created, newest first.
     #[arg(long)]
     pub rollback_on_error: bool,
+    /// Stop the script after this many operations (default 10 million; 0: no limit).
+    #[arg(long, value_name = "N")]
+    pub max_operations: Option<u64>,
 }
 
 #[derive(Args, Debug)]

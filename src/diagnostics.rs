@@ -173,20 +173,35 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
             }
         }),
         E::ErrorTooManyOperations(_) => format!(
-            "the script ran past its limit of {} operations; is there an endless loop?",
+            "the script ran past its limit of {} operations; is there an endless loop? \
+             (if the work is real, raise it with --max-operations or [limits] max_operations)",
             limits.max_operations
         ),
         E::ErrorStackOverflow(_) => format!(
             "function calls nested deeper than {} levels; is there endless recursion?",
             limits.max_call_levels
         ),
-        E::ErrorDataTooLarge(what, _) => format!(
-            "{} grew past the script limit (strings {} bytes, arrays {} items, maps {} keys)",
-            what.to_lowercase(),
-            limits.max_string_size,
-            limits.max_array_size,
-            limits.max_map_size
-        ),
+        E::ErrorDataTooLarge(what, _) => {
+            let what = what.to_lowercase();
+            if what.contains("string") {
+                format!(
+                    "a string grew past the script limit of {} bytes",
+                    limits.max_string_size
+                )
+            } else if what.contains("array") {
+                format!(
+                    "an array grew past the script limit of {} items",
+                    limits.max_array_size
+                )
+            } else if what.contains("map") {
+                format!(
+                    "a map grew past the script limit of {} keys",
+                    limits.max_map_size
+                )
+            } else {
+                format!("{what} grew past the script limit")
+            }
+        }
         E::ErrorTooManyModules(_) => {
             format!("more than {} modules were imported", limits.max_modules)
         }

@@ -28,9 +28,10 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            // About a second of a tight loop in a release build: an endless loop ends quickly,
-            // while onboarding logic (a few thousand operations per person) never comes close.
-            max_operations: 50_000_000,
+            // Under half a second of a tight loop in a release build: an endless loop ends
+            // quickly, while onboarding logic (a few thousand operations per person) never
+            // comes close. `[limits] max_operations` or `--max-operations` change it.
+            max_operations: 10_000_000,
             max_call_levels: 64,
             max_expr_depth: 64,
             max_function_expr_depth: 32,

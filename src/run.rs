@@ -52,10 +52,11 @@ enum ProfileChoice {
     Unchosen(ConfigError),
 }
 
+/// The profile, and the config's `[limits] max_operations`.
 fn choose_profile(
     config_path: Option<&Path>,
     name: Option<&str>,
-) -> Result<ProfileChoice, ConfigError> {
+) -> Result<(ProfileChoice, Option<u64>), ConfigError> {
     let Some(path) = config::locate(config_path)? else {
         if let Some(name) = name {
             return Err(ConfigError {
@@ -66,14 +67,15 @@ fn choose_profile(
                 ),
             });
         }
-        return Ok(ProfileChoice::NoConfig);
+        return Ok((ProfileChoice::NoConfig, None));
     };
     let config = Config::load(&path)?;
-    match config.select(name) {
-        Ok(p) => Ok(ProfileChoice::Ready(p.clone())),
-        Err(e) if name.is_some() => Err(e),
-        Err(e) => Ok(ProfileChoice::Unchosen(e)),
-    }
+    let choice = match config.select(name) {
+        Ok(p) => ProfileChoice::Ready(p.clone()),
+        Err(e) if name.is_some() => return Err(e),
+        Err(e) => ProfileChoice::Unchosen(e),
+    };
+    Ok((choice, config.max_operations))
 }
 
 /// A compiled script that passed every check, and what the checks learned.
@@ -213,7 +215,8 @@ pub fn watch_signals(runtime: &tokio::runtime::Runtime, session: &Arc<Session>) 
     let cancel = session.cancel.clone();
     runtime.spawn(async move {
         #[cfg(unix)]
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         loop {
             #[cfg(unix)]
             let got = tokio::select! {
@@ -234,7 +237,7 @@ pub fn watch_signals(runtime: &tokio::runtime::Runtime, session: &Arc<Session>) 
                 eprintln!("\nonboard: interrupted again; exiting now");
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
-            eprintln!("\nonboard: interrupted; stopping after the current call (Ctrl-C again to quit at once)");
+            eprintln!("\nonboard: interrupted; stopping now (Ctrl-C again to quit at once)");
             cancel.cancel();
         }
     });
@@ -267,6 +270,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
 
     // The simulator lives as long as this function: dropping it stops it.
     let mut _simulator = None;
+    let mut max_operations = args.max_operations;
     let choice = if args.sim {
         match runtime.block_on(sim::start(&SimArgs::default())) {
             Ok(s) => {
@@ -287,7 +291,10 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
         }
     } else {
         match choose_profile(config_path, args.profile.as_deref()) {
-            Ok(c) => c,
+            Ok((c, configured)) => {
+                max_operations = max_operations.or(configured);
+                c
+            }
             Err(e) => {
                 error(e);
                 return EXIT_INPUT;
@@ -337,7 +344,10 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
         }
     };
     let session = Session::new(Some(runtime.handle().clone()), profile, journal, mode);
-    let limits = Limits::default();
+    let mut limits = Limits::default();
+    if let Some(n) = max_operations {
+        limits.max_operations = n;
+    }
     let options = engine::Options {
         limits: limits.clone(),
         print_to: if args.json {

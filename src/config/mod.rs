@@ -131,6 +131,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[modules] paths`, resolved against the config file's folder.
     pub module_paths: Vec<PathBuf>,
+    /// `[limits] max_operations` (0: no limit).
+    pub max_operations: Option<u64>,
 }
 
 /// One named environment: a section per vendor.

@@ -36,6 +36,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         default_profile: None,
         profiles: BTreeMap::new(),
         module_paths: Vec::new(),
+        max_operations: None,
     };
     for (key, value) in doc.get_ref().iter() {
         let at = lines.loc(key.span().start);
@@ -51,6 +52,31 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     let pat = lines.loc(pkey.span().start);
                     let profile = parse_profile(&name, pvalue, &pat, &lines, &base_dir)?;
                     cfg.profiles.insert(name, profile);
+                }
+            }
+            "limits" => {
+                let table = expect_table(value, &at, "`[limits]`")?;
+                for (lkey, lvalue) in table.iter() {
+                    let lat = lines.loc(lkey.span().start);
+                    match lkey.get_ref().as_ref() {
+                        "max_operations" => {
+                            let n = match lvalue.get_ref() {
+                                DeValue::Integer(i) => {
+                                    u64::from_str_radix(i.as_str(), i.radix()).ok()
+                                }
+                                _ => None,
+                            };
+                            cfg.max_operations = Some(n.ok_or_else(|| {
+                                ConfigError::at(
+                                    &lat,
+                                    "`max_operations` in [limits] must be a whole number (0: no limit)",
+                                )
+                            })?);
+                        }
+                        other => {
+                            return Err(unknown_key(&lat, other, "[limits]", &["max_operations"]));
+                        }
+                    }
                 }
             }
             "modules" => {

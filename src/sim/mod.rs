@@ -306,7 +306,6 @@ async fn dispatch(
         };
         // These two carry the request out first: the change is made, the answer is lost.
         if hit(args.stall_every) {
-            tokio::time::sleep(Duration::from_millis(args.stall_ms)).await;
             (response, Some("stall"))
         } else if hit(args.drop_every) {
             response.cut = true;
@@ -324,6 +323,10 @@ async fn dispatch(
             status: response.status,
             fault,
         });
+    }
+    // Logged first: a client that gives up on the late answer cancels this handler.
+    if fault == Some("stall") {
+        tokio::time::sleep(Duration::from_millis(args.stall_ms)).await;
     }
     response.into_response()
 }

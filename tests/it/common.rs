@@ -45,13 +45,30 @@ impl Output {
     }
 }
 
+/// The simulator's fixed credentials, which `--sim` runs use too.
+pub const SIM_SECRETS: [&str; 3] = [
+    "Sim-Vault-Passw0rd",
+    "5F0A8B2C-51A0-4E1D-9C3A-0B0A2D5E7C11",
+    "d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3",
+];
+
+/// Run a command and collect what it printed. Part of the suite-wide secret scan: no command
+/// may print the simulator's credentials.
 pub fn output(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("onboard runs");
-    Output {
+    let out = Output {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    for secret in SIM_SECRETS {
+        assert!(
+            !out.all().contains(secret),
+            "a credential leaked:\n{}",
+            out.all()
+        );
     }
+    out
 }
 
 /// A running `onboard sim`, stopped when dropped.
@@ -138,7 +155,7 @@ impl Sim {
 
     pub fn run_with_config(&self, config: &Path, script: &str, extra: &[&str]) -> Output {
         let path = self.script(script);
-        output(
+        let out = output(
             onboard()
                 .env("ONBOARD_JOURNAL", self.journal())
                 .arg("--config")
@@ -146,7 +163,49 @@ impl Sim {
                 .arg("run")
                 .arg(&path)
                 .args(extra),
-        )
+        );
+        self.assert_no_secrets(&out);
+        out
+    }
+
+    /// Every secret this simulator knows: its own credentials, and every password and token it
+    /// received or handed out.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut all: Vec<String> = SIM_SECRETS.map(String::from).to_vec();
+        // Over TLS the admin endpoints are not reachable with the plain helper.
+        if self.ca.is_none() {
+            for (vendor, keys) in [
+                ("cyberark", &["initialPassword"][..]),
+                ("pam360", &["AUTHTOKEN", "PASSWORD"][..]),
+                ("appmanager", &["password"][..]),
+            ] {
+                for u in self.users(vendor) {
+                    for k in keys {
+                        if let Some(v) = u[*k].as_str().filter(|v| v.len() >= 6) {
+                            all.push(v.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    /// The secret scan every simulator-backed run goes through: nothing the simulator holds
+    /// as a secret appears in what onboard printed or journalled.
+    pub fn assert_no_secrets(&self, out: &Output) {
+        let journal = std::fs::read_to_string(self.journal()).unwrap_or_default();
+        for secret in self.secrets() {
+            assert!(
+                !out.all().contains(&secret),
+                "a secret leaked into the output:\n{}",
+                out.all()
+            );
+            assert!(
+                !journal.contains(&secret),
+                "a secret leaked into the journal:\n{journal}"
+            );
+        }
     }
 
     /// The journal of the runs made against this simulator.

@@ -75,3 +75,26 @@ fn reveal_gives_the_text_for_passing_on() {
     );
     assert_eq!(out.stdout, "********\nhunter2\ntrue\n", "{}", out.all());
 }
+
+#[test]
+fn the_secret_scan_catches_a_leak() {
+    // Every simulator-backed test scans its output; this proves the scan can fail.
+    let sim = Sim::start();
+    let script = sim.script(
+        r#"let pw = random_password(20);
+           appmanager::create_user(#{ username: "leak", role: "USER", password: pw, email: "l@example.com" });
+           print(pw.reveal());"#,
+    );
+    let out = crate::common::output(
+        crate::common::onboard()
+            .env("ONBOARD_JOURNAL", sim.journal())
+            .arg("--config")
+            .arg(sim.config())
+            .arg("run")
+            .arg(&script),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let caught =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sim.assert_no_secrets(&out)));
+    assert!(caught.is_err(), "the scan missed a printed password");
+}

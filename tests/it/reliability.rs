@@ -1,0 +1,603 @@
+//! Nothing lost, nothing duplicated: faults, lost answers, rollback, undo, dry runs, Ctrl-C.
+
+use std::collections::BTreeSet;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+
+use crate::common::{Output, Sim, onboard, output};
+
+/// A short client timeout and quick retries, for faults that stall answers.
+fn fast(profile: String) -> String {
+    let mut t = profile;
+    for vendor in ["cyberark", "pam360", "appmanager"] {
+        t = t.replace(
+            &format!("[profiles.sim.{vendor}]\n"),
+            &format!("[profiles.sim.{vendor}]\ntimeout_secs = 1\n"),
+        );
+    }
+    format!("{t}\n[profiles.sim.retry]\nattempts = 5\nbase_delay_ms = 50\nmax_delay_ms = 200\n")
+}
+
+const PEOPLE: usize = 24;
+
+fn many_people_script() -> String {
+    format!(
+        r#"
+for i in 0..{PEOPLE} {{
+    let name = `p${{i}}`;
+    let email = `${{name}}@example.com`;
+    for v in ["cyberark", "pam360", "appmanager"] {{
+        try {{
+            switch v {{
+                "cyberark" => cyberark::create_user(#{{ username: name, initial_password: random_password(20), email: email }}),
+                "pam360" => pam360::create_user(#{{ username: name, first_name: "P", last_name: name, email: email }}),
+                _ => appmanager::create_user(#{{ username: name, role: "USER", password: random_password(16), email: email }}),
+            }};
+        }} catch (e) {{
+            print(`failed ${{v}} ${{name}} ${{e.kind}}`);
+        }}
+    }}
+}}
+"#
+    )
+}
+
+/// (vendor, user name) of the users the script created, as the simulator has them.
+fn sim_people(sim: &Sim) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (vendor, key) in [
+        ("cyberark", "username"),
+        ("pam360", "USERNAME"),
+        ("appmanager", "userName"),
+    ] {
+        let users = sim.users(vendor);
+        let names: Vec<&str> = users
+            .iter()
+            .filter_map(|u| u[key].as_str())
+            .filter(|n| n.starts_with('p'))
+            .collect();
+        let unique: BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(
+            names.len(),
+            unique.len(),
+            "duplicates in {vendor}: {names:?}"
+        );
+        out.extend(
+            unique
+                .into_iter()
+                .map(|n| (vendor.to_string(), n.to_string())),
+        );
+    }
+    out
+}
+
+fn journal_outcomes(sim: &Sim, outcome: &str) -> BTreeSet<(String, String)> {
+    sim.journal_records()
+        .into_iter()
+        .filter(|r| r["type"] == "outcome" && r["outcome"] == outcome)
+        .map(|r| {
+            (
+                r["vendor"].as_str().unwrap().to_string(),
+                r["username"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn many_creates_under_faults_end_created_once_or_reported_failed() {
+    let sim = Sim::with(&[
+        "--fail-every",
+        "13",
+        "--drop-every",
+        "5",
+        "--stall-every",
+        "17",
+        "--stall-ms",
+        "1500",
+        "--garbage-every",
+        "29",
+    ]);
+    let config = sim.config_with(fast);
+    let out = sim.run_with_config(&config, &many_people_script(), &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // A stalled request is logged when its late answer goes out.
+    std::thread::sleep(Duration::from_millis(1600));
+
+    let in_sim = sim_people(&sim);
+    let created = journal_outcomes(&sim, "created");
+    let failed = journal_outcomes(&sim, "failed");
+    let unknown = journal_outcomes(&sim, "unknown");
+    let reported: BTreeSet<(String, String)> = out
+        .stdout
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace().skip(1);
+            Some((w.next()?.to_string(), w.next()?.to_string()))
+        })
+        .collect();
+    // Every account the journal says was created exists, once; nothing exists that the
+    // journal does not know of; every failure was reported to the script and left nothing.
+    assert!(
+        created.is_subset(&in_sim),
+        "created but missing: {:?}",
+        created.difference(&in_sim).collect::<Vec<_>>()
+    );
+    let known: BTreeSet<_> = created.union(&unknown).cloned().collect();
+    assert!(
+        in_sim.is_subset(&known),
+        "orphans: {:?}",
+        in_sim.difference(&known).collect::<Vec<_>>()
+    );
+    assert!(
+        failed.is_disjoint(&in_sim),
+        "reported failed but exists: {:?}",
+        failed.intersection(&in_sim).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        failed.union(&unknown).cloned().collect::<BTreeSet<_>>(),
+        reported,
+        "{}",
+        out.stdout
+    );
+    assert_eq!(created.len() + failed.len() + unknown.len(), PEOPLE * 3);
+    // The faults happened, and the lost answers were reconciled rather than re-sent.
+    let log = sim.log();
+    for fault in ["drop", "stall", "fail", "garbage"] {
+        assert!(
+            log.iter().any(|e| e["fault"] == fault),
+            "no {fault} was injected"
+        );
+    }
+    assert!(sim.journal_records().iter().any(|r| {
+        r["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("found by lookup"))
+    }));
+    assert!(
+        created.len() >= PEOPLE * 3 * 3 / 4,
+        "too few created: {}",
+        created.len()
+    );
+}
+
+#[test]
+fn a_timeout_after_the_server_created_the_user_is_reconciled_without_a_duplicate() {
+    let sim = Sim::with(&["--stall-every", "2", "--stall-ms", "1500"]);
+    let config = sim.config_with(fast);
+    let out = sim.run_with_config(
+        &config,
+        r#"for i in 1..4 { pam360::create_user(#{ username: `t${i}`, first_name: "T", last_name: "T", email: "t@example.com" }); }"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    std::thread::sleep(Duration::from_millis(1600));
+    let names: Vec<String> = sim
+        .users("pam360")
+        .iter()
+        .map(|u| u["USERNAME"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names.iter().filter(|n| n.starts_with('t')).count(),
+        3,
+        "{names:?}"
+    );
+    let log = sim.log();
+    let creates = log.iter().filter(|e| e["method"] == "POST").count();
+    assert_eq!(creates, 3, "a create was sent twice: {log:?}");
+    assert!(
+        out.stderr
+            .contains("answer lost (timeout); found by lookup, so created"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_delete_whose_answer_was_lost_counts_as_deleted() {
+    // Requests: 1 create, 2 lookup, 3 DELETE (carried out, then cut), 4 DELETE again: not found.
+    let sim = Sim::with(&["--drop-every", "3"]);
+    let out = sim.run(
+        r#"pam360::create_user(#{ username: "d1", first_name: "D", last_name: "D", email: "d@example.com" });
+           pam360::delete_user("d1");
+           print(pam360::user_exists("d1"));"#,
+        &[],
+    );
+    assert_eq!(out.stdout, "false\n", "{}", out.all());
+    assert!(
+        sim.log()
+            .iter()
+            .any(|e| e["fault"] == "drop" && e["method"] == "DELETE")
+    );
+    assert_eq!(journal_outcomes(&sim, "deleted").len(), 1);
+}
+
+const THREE: &str = r#"
+cyberark::create_user(#{ username: "rb", initial_password: random_password(20) });
+pam360::create_user(#{ username: "rb", first_name: "R", last_name: "B", email: "rb@example.com" });
+appmanager::create_user(#{ username: "rb", role: "USER", password: random_password(16), email: "rb@example.com" });
+"#;
+
+fn bad_apikey(t: String) -> String {
+    t.replace("d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3", "wrong-key-000000")
+}
+
+#[test]
+fn rollback_on_error_deletes_what_the_run_created_newest_first() {
+    let sim = Sim::start();
+    let config = sim.config_with(bad_apikey);
+    let out = sim.run_with_config(&config, THREE, &["--rollback-on-error"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("appmanager::create_user failed (auth"),
+        "{}",
+        out.stderr
+    );
+    assert!(!sim.has_user("cyberark", "rb"));
+    assert!(!sim.has_user("pam360", "rb"));
+    let deleted: Vec<String> = sim
+        .journal_records()
+        .into_iter()
+        .filter(|r| {
+            r["type"] == "outcome" && r["operation"] == "rollback" && r["outcome"] == "deleted"
+        })
+        .map(|r| r["vendor"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(deleted, ["pam360", "cyberark"], "newest first");
+    let pos = |s: &str| out.stderr.find(s).unwrap_or(usize::MAX);
+    assert!(
+        pos("deleted       pam360") < pos("deleted       cyberark"),
+        "{}",
+        out.stderr
+    );
+    // The journal says nothing is left.
+    let shown = output(
+        onboard()
+            .args(["--journal"])
+            .arg(sim.journal())
+            .args(["journal", "last"]),
+    );
+    assert!(
+        shown.stdout.contains("removed by rollback"),
+        "{}",
+        shown.stdout
+    );
+    assert!(!shown.stdout.contains("onboard undo"), "{}", shown.stdout);
+}
+
+#[test]
+fn without_rollback_an_error_leaves_the_accounts_and_says_how_to_undo() {
+    let sim = Sim::start();
+    let config = sim.config_with(bad_apikey);
+    let out = sim.run_with_config(&config, THREE, &[]);
+    assert_eq!(out.code, 1);
+    assert!(sim.has_user("cyberark", "rb") && sim.has_user("pam360", "rb"));
+    assert!(out.stderr.contains("onboard undo "), "{}", out.stderr);
+}
+
+#[test]
+fn rollback_on_error_can_be_the_profiles_default() {
+    let sim = Sim::start();
+    let config = sim.config_with(|t| {
+        format!(
+            "{}\n[profiles.sim]\nrollback_on_error = true\n",
+            bad_apikey(t)
+        )
+    });
+    let out = sim.run_with_config(&config, THREE, &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(!sim.has_user("cyberark", "rb") && !sim.has_user("pam360", "rb"));
+}
+
+#[test]
+fn a_script_can_roll_back_itself_in_a_catch() {
+    let sim = Sim::start();
+    let config = sim.config_with(bad_apikey);
+    let out = sim.run_with_config(
+        &config,
+        &format!(
+            r#"try {{ {THREE} }} catch (e) {{
+                let steps = rollback();
+                for s in steps {{ print(`${{s.result}} ${{s.vendor}} ${{s.username}}`); }}
+                print(rollback().len());
+            }}"#
+        ),
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "deleted pam360 rb\ndeleted cyberark rb\n0\n");
+}
+
+fn undo(sim: &Sim, run: &str, extra: &[&str]) -> Output {
+    let config = sim.config();
+    output(
+        onboard()
+            .arg("--config")
+            .arg(&config)
+            .arg("--journal")
+            .arg(sim.journal())
+            .args(["undo", run])
+            .args(extra),
+    )
+}
+
+#[test]
+fn undo_removes_a_finished_runs_accounts_and_is_safe_to_repeat() {
+    let sim = Sim::start();
+    let out = sim.run(THREE, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let run = sim.journal_records()[0]["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let preview = undo(&sim, &run, &["--dry-run"]);
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    assert_eq!(
+        preview.stdout.matches("would delete").count(),
+        3,
+        "{}",
+        preview.stdout
+    );
+    assert!(
+        sim.has_user("appmanager", "rb"),
+        "a dry run deletes nothing"
+    );
+
+    // One account is already gone by hand: it counts as undone.
+    let (status, _) = sim.send(
+        "POST",
+        "/AppManager/json/Users/delete",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "apikey=d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3&userName=rb",
+    );
+    assert_eq!(status, 200);
+    let first = undo(&sim, &run[..12], &[]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stdout.contains("2 deleted, 1 already gone"),
+        "{}",
+        first.stdout
+    );
+    for v in ["cyberark", "pam360", "appmanager"] {
+        assert!(!sim.has_user(v, "rb"), "{v}");
+    }
+    let again = undo(&sim, &run, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("nothing to undo"), "{}", again.stdout);
+
+    let shown = output(
+        onboard()
+            .arg("--journal")
+            .arg(sim.journal())
+            .args(["journal", &run]),
+    );
+    assert_eq!(
+        shown.stdout.matches("removed by undo").count(),
+        3,
+        "{}",
+        shown.stdout
+    );
+    let list = output(onboard().arg("--journal").arg(sim.journal()).arg("journal"));
+    assert!(
+        list.stdout.contains(&format!("undo {run}")),
+        "{}",
+        list.stdout
+    );
+}
+
+#[test]
+fn undo_leaves_alone_a_user_that_is_no_longer_ours() {
+    let sim = Sim::start();
+    let out = sim.run(r#"pam360::create_user(#{ username: "mine", first_name: "M", last_name: "M", email: "m@example.com" });"#, &[]);
+    assert_eq!(out.code, 0);
+    // Behind onboard's back: the user is deleted and someone else's of the same name appears.
+    let token = ("AUTHTOKEN", "5F0A8B2C-51A0-4E1D-9C3A-0B0A2D5E7C11");
+    let (_, body) = sim.send("DELETE", "/restapi/json/v1/user/603", &[token], "");
+    assert!(body.contains("deleted"), "{body}");
+    let input = r#"{"operation":{"Details":{"USERNAME":"mine","FIRSTNAME":"N","LASTNAME":"N","EMAIL":"n@example.com"}}}"#;
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("INPUT_DATA", input)
+        .finish();
+    let (_, body) = sim.send(
+        "POST",
+        "/restapi/json/v1/user",
+        &[token, ("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    );
+    assert!(body.contains("\"604\""), "{body}");
+    let run = sim.journal_records()[0]["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = undo(&sim, &run, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("not ours"), "{}", out.stdout);
+    assert!(out.stdout.contains("now has id 604"), "{}", out.stdout);
+    assert!(sim.has_user("pam360", "mine"));
+}
+
+#[test]
+fn dry_run_sends_no_change_and_prints_the_plan() {
+    let sim = Sim::start();
+    let script = format!(
+        "{THREE}\nlet again = pam360::get_user(\"rb\");\nprint(`${{again.dry_run}} ${{again.id}}`);\ncyberark::delete_user(\"rb\");"
+    );
+    let out = sim.run(&script, &["--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "true -2\n");
+    let log = sim.log();
+    for e in &log {
+        let path = e["path"].as_str().unwrap();
+        let read_only =
+            e["method"] == "GET" || path.ends_with("/Logon") || path.ends_with("/Logoff");
+        assert!(read_only, "a state-changing request was sent: {e}");
+    }
+    assert!(
+        out.stderr.contains("dry run: nothing was sent. The plan:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("create  cyberark   rb"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("\"initial_password\":\"********\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("delete  cyberark   rb"),
+        "{}",
+        out.stderr
+    );
+    assert!(!sim.has_user("pam360", "rb"));
+    assert!(
+        sim.journal_records().is_empty(),
+        "a dry run leaves nothing in the journal"
+    );
+}
+
+#[test]
+fn offline_dry_run_sends_nothing_at_all_and_needs_no_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.rhai");
+    std::fs::write(
+        &script,
+        format!("{THREE}\nprint(cyberark::user_exists(\"rb\"));"),
+    )
+    .unwrap();
+    let out = output(
+        onboard()
+            .current_dir(dir.path())
+            .arg("run")
+            .arg(&script)
+            .args(["--dry-run", "--offline", "--json"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let doc: Json = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["plan"].as_array().unwrap().len(), 3);
+    assert_eq!(doc["plan"][2]["fields"]["password"], "********");
+    assert!(
+        out.stderr.contains("true"),
+        "planned users exist for later lookups: {}",
+        out.stderr
+    );
+}
+
+/// Start `onboard run` in the background, interrupt it after `after`, and time the exit.
+fn interrupt(sim: &Sim, script: &str, signal: &str, after: Duration) -> (i32, Duration, String) {
+    let config = sim.config();
+    let path = sim.script(script);
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
+        .env("ONBOARD_JOURNAL", sim.journal())
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(after);
+    let sent = Instant::now();
+    let status = StdCommand::new("kill")
+        .arg(signal)
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        sent.elapsed(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ctrl_c_during_a_slow_call_exits_130_within_a_second_with_a_complete_journal() {
+    let sim = Sim::with(&["--latency-ms", "4000"]);
+    let (code, took, stderr) = interrupt(
+        &sim,
+        r#"pam360::create_user(#{ username: "slow", first_name: "S", last_name: "L", email: "s@example.com" }); print("never");"#,
+        "-INT",
+        Duration::from_millis(600),
+    );
+    assert_eq!(code, 130, "{stderr}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let records = sim.journal_records();
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["run", "intent", "outcome", "end"], "{records:?}");
+    assert_eq!(records[2]["outcome"], "unknown");
+    assert_eq!(records[3]["exit_code"], 130);
+
+    // The request never got past the simulator's latency: undo finds nothing, which counts.
+    let run = records[0]["run"].as_str().unwrap().to_string();
+    let out = undo(&sim, &run, &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("1 already gone"), "{}", out.stdout);
+}
+
+#[test]
+fn an_account_created_while_the_run_was_interrupted_is_found_by_undo() {
+    // The simulator creates the user at once but answers late; Ctrl-C comes before the answer.
+    let sim = Sim::with(&["--stall-every", "1", "--stall-ms", "2500"]);
+    let (code, took, stderr) = interrupt(
+        &sim,
+        r#"pam360::create_user(#{ username: "late", first_name: "L", last_name: "L", email: "l@example.com" });"#,
+        "-INT",
+        Duration::from_millis(500),
+    );
+    assert_eq!(code, 130, "{stderr}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(sim.has_user("pam360", "late"));
+    let run = sim.journal_records()[0]["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = output(
+        onboard()
+            .arg("--journal")
+            .arg(sim.journal())
+            .args(["journal", &run]),
+    );
+    assert!(
+        shown.stdout.contains("in flight when the run stopped"),
+        "{}",
+        shown.stdout
+    );
+    let out = undo(&sim, &run, &[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
+    assert!(!sim.has_user("pam360", "late"));
+}
+
+#[test]
+fn sigterm_stops_an_endless_loop_and_cyberark_is_logged_off() {
+    let sim = Sim::start();
+    let (code, took, stderr) = interrupt(
+        &sim,
+        r#"cyberark::user_exists("a"); let i = 0; loop { i += 1; }"#,
+        "-TERM",
+        Duration::from_millis(800),
+    );
+    assert_eq!(code, 130, "{stderr}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    let log = sim.log();
+    assert!(
+        log.last().unwrap()["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/Auth/Logoff"),
+        "{log:?}"
+    );
+}
