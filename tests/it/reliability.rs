@@ -601,3 +601,39 @@ fn sigterm_stops_an_endless_loop_and_cyberark_is_logged_off() {
         "{log:?}"
     );
 }
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    // Every answer takes 4 s, so after the first Ctrl-C the logoff is still waiting when the
+    // second one comes.
+    let sim = Sim::with(&["--latency-ms", "4000"]);
+    let config = sim.config();
+    let path = sim.script(r#"cyberark::user_exists("a");"#);
+    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
+        .env("ONBOARD_JOURNAL", sim.journal())
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .arg(&path)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    // After 4.5 s the logon is done and the lookup is waiting; interrupting it makes onboard
+    // log off, which waits on the slow simulator when the second Ctrl-C comes.
+    std::thread::sleep(Duration::from_millis(4500));
+    for _ in 0..2 {
+        StdCommand::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("interrupted again; exiting now"),
+        "{stderr}"
+    );
+}
