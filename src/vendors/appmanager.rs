@@ -479,14 +479,7 @@ impl UserApi for AppManager {
             _ => Vec::new(),
         };
         AppManagerUser {
-            common: Common {
-                vendor: NAME,
-                id,
-                username: request.username().to_string(),
-                created: true,
-                dry_run: true,
-                http_status: None,
-            },
+            common: Common::planned(NAME, request, id),
             role: request.text("role").unwrap_or_default().to_string(),
             email: request.text("email").unwrap_or_default().to_string(),
             description: request.text("description").unwrap_or_default().to_string(),

@@ -565,14 +565,7 @@ impl UserApi for CyberArk {
             base.remove("initialPassword");
         }
         CyberArkUser {
-            common: Common {
-                vendor: NAME,
-                id,
-                username: request.username().to_string(),
-                created: true,
-                dry_run: true,
-                http_status: None,
-            },
+            common: Common::planned(NAME, request, id),
             raw: Arc::new(raw),
         }
     }

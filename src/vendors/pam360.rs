@@ -338,14 +338,7 @@ impl UserApi for Pam360 {
         let api = [request.get("is_api_user"), request.get("rest_api_access")]
             .contains(&Some(&Value::Bool(true)));
         Pam360User {
-            common: Common {
-                vendor: NAME,
-                id,
-                username: request.username().to_string(),
-                created: true,
-                dry_run: true,
-                http_status: None,
-            },
+            common: Common::planned(NAME, request, id),
             auth_token: api.then(|| Secret::new("dry-run: no token was made")),
             message: "dry run: nothing was sent".into(),
         }

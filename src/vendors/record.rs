@@ -18,6 +18,20 @@ pub struct Common {
     pub http_status: Option<u16>,
 }
 
+impl Common {
+    /// The common part of what a dry run returns for a create: a placeholder id.
+    pub fn planned(vendor: &'static str, request: &super::schema::Request, id: i64) -> Common {
+        Common {
+            vendor,
+            id,
+            username: request.username().to_string(),
+            created: true,
+            dry_run: true,
+            http_status: None,
+        }
+    }
+}
+
 /// The getters every result type shares, with their docs.
 pub const COMMON_PROPERTIES: &[(&str, &str)] = &[
     ("vendor", "\"cyberark\", \"pam360\" or \"appmanager\""),

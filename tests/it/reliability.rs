@@ -489,11 +489,11 @@ fn offline_dry_run_sends_nothing_at_all_and_needs_no_config() {
     );
 }
 
-/// Start `onboard run` in the background, interrupt it after `after`, and time the exit.
-fn interrupt(sim: &Sim, script: &str, signal: &str, after: Duration) -> (i32, Duration, String) {
+/// `onboard run` of `script` against `sim`, in the background.
+fn spawn_run(sim: &Sim, script: &str) -> std::process::Child {
     let config = sim.config();
     let path = sim.script(script);
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
+    StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
         .env("ONBOARD_JOURNAL", sim.journal())
         .arg("--config")
         .arg(&config)
@@ -502,15 +502,24 @@ fn interrupt(sim: &Sim, script: &str, signal: &str, after: Duration) -> (i32, Du
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    std::thread::sleep(after);
-    let sent = Instant::now();
+        .unwrap()
+}
+
+fn kill(child: &std::process::Child, signal: &str) {
     let status = StdCommand::new("kill")
         .arg(signal)
         .arg(child.id().to_string())
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// Start `onboard run` in the background, interrupt it after `after`, and time the exit.
+fn interrupt(sim: &Sim, script: &str, signal: &str, after: Duration) -> (i32, Duration, String) {
+    let child = spawn_run(sim, script);
+    std::thread::sleep(after);
+    let sent = Instant::now();
+    kill(&child, signal);
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -607,26 +616,12 @@ fn a_second_ctrl_c_exits_at_once() {
     // Every answer takes 4 s, so after the first Ctrl-C the logoff is still waiting when the
     // second one comes.
     let sim = Sim::with(&["--latency-ms", "4000"]);
-    let config = sim.config();
-    let path = sim.script(r#"cyberark::user_exists("a");"#);
-    let child = StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
-        .env("ONBOARD_JOURNAL", sim.journal())
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .arg(&path)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id().to_string();
+    let child = spawn_run(&sim, r#"cyberark::user_exists("a");"#);
     // After 4.5 s the logon is done and the lookup is waiting; interrupting it makes onboard
     // log off, which waits on the slow simulator when the second Ctrl-C comes.
     std::thread::sleep(Duration::from_millis(4500));
     for _ in 0..2 {
-        StdCommand::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap();
+        kill(&child, "-INT");
         std::thread::sleep(Duration::from_millis(150));
     }
     let out = child.wait_with_output().unwrap();
