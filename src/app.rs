@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::{docs, run, sim, undo};
+use crate::{compile, docs, run, sim, undo};
 
 /// Exit codes (DESIGN.md): 0 ok, 1 failed at run time, 2 bad input before anything ran, 130 interrupted.
 pub const EXIT_OK: u8 = 0;
@@ -20,7 +20,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match &cli.command {
         Command::Run(args) => run::run(cli.config.as_deref(), cli.journal.as_deref(), args),
-        Command::Check(args) => run::check(args),
+        Command::Check(args) => compile::check(args),
         Command::Sim(args) => sim::serve_forever(args),
         Command::Docs(args) => docs::print(args),
         Command::Journal(args) => undo::show(cli.journal.as_deref(), args),

@@ -12,6 +12,7 @@ macro_rules! with_vendors {
 pub mod analyze;
 pub mod app;
 pub mod cli;
+pub mod compile;
 pub mod config;
 pub mod dates;
 pub mod diagnostics;

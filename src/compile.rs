@@ -1,0 +1,153 @@
+//! Compiling scripts and checking every vendor call before anything runs; `onboard check`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rhai::{AST, Dynamic, Engine, OptimizationLevel, Scope};
+
+use crate::analyze::{self, Analysis};
+use crate::app::{EXIT_INPUT, EXIT_OK};
+use crate::cli::CheckArgs;
+use crate::diagnostics::{self, Diagnostic, Sources};
+use crate::engine;
+use crate::session::Session;
+
+fn eprint(text: &str) {
+    let _ = write!(std::io::stderr().lock(), "{text}");
+}
+
+fn error(message: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+}
+
+/// A compiled script that passed every check, and what the checks learned.
+pub struct Checked {
+    pub ast: AST,
+    pub analysis: Analysis,
+}
+
+/// Compile `source` and check its vendor calls. Every problem found is returned, not just the first.
+pub fn compile_checked(
+    engine: &mut Engine,
+    source: &str,
+    file: &str,
+    scope: &Scope,
+) -> Result<Checked, Vec<Diagnostic>> {
+    // Analyse the unoptimised tree: optimising folds constant maps and loses where keys are.
+    engine.set_optimization_level(OptimizationLevel::None);
+    let compiled = engine.compile_with_scope(scope, source);
+    engine.set_optimization_level(OptimizationLevel::Simple);
+    let mut ast = compiled.map_err(|e| vec![diagnostics::from_parse_error(&e, file)])?;
+    let analysis = analyze::analyze(&ast);
+    if !analysis.findings.is_empty() {
+        return Err(analysis
+            .findings
+            .iter()
+            .map(|f| Diagnostic::new(f.message.clone(), file, f.pos))
+            .collect());
+    }
+    ast = engine.optimize_ast(scope, ast, OptimizationLevel::Simple);
+    ast.set_source(file);
+    Ok(Checked { ast, analysis })
+}
+
+/// `--var KEY=VALUE` as a typed value: canonical integers and numbers, true and false; anything
+/// else (including `007`) stays a string.
+pub fn parse_vars(raw: &[String], need_value: bool) -> Result<Vec<(String, Dynamic)>, String> {
+    let probe = Engine::new_raw();
+    raw.iter()
+        .map(|r| {
+            let (key, value) = match r.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v)),
+                None if !need_value => (r.trim(), None),
+                None => return Err(format!("--var {r}: write it as KEY=VALUE")),
+            };
+            let valid = !key.is_empty()
+                && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !key.starts_with(|c: char| c.is_ascii_digit())
+                && probe.compile(format!("let {key} = 0;")).is_ok();
+            if !valid {
+                return Err(format!(
+                    "--var {r}: `{key}` is not a usable variable name (letters, digits and _, \
+                     not starting with a digit, not a reserved word)"
+                ));
+            }
+            Ok((key.to_string(), value.map_or(Dynamic::UNIT, typed_value)))
+        })
+        .collect()
+}
+
+fn typed_value(v: &str) -> Dynamic {
+    match v {
+        "true" => return true.into(),
+        "false" => return false.into(),
+        _ => {}
+    }
+    if let Ok(i) = v.parse::<i64>()
+        && i.to_string() == v
+    {
+        return Dynamic::from_int(i);
+    }
+    if v.contains('.')
+        && let Ok(f) = v.parse::<f64>()
+        && f.is_finite()
+        && f.to_string() == v
+    {
+        return Dynamic::from_float(f);
+    }
+    v.to_string().into()
+}
+
+/// `onboard check`: compile and check every script; exit 2 if any has a problem.
+pub fn check(args: &CheckArgs) -> u8 {
+    let vars = match parse_vars(&args.vars, false) {
+        Ok(v) => v,
+        Err(e) => {
+            error(e);
+            return EXIT_INPUT;
+        }
+    };
+    let session = Session::offline();
+    let mut worst = EXIT_OK;
+    for script in &args.scripts {
+        let file = script.display().to_string();
+        let source = match std::fs::read_to_string(script) {
+            Ok(s) => s,
+            Err(e) => {
+                error(format!("cannot read {file}: {e}"));
+                worst = EXIT_INPUT;
+                continue;
+            }
+        };
+        let options = engine::Options {
+            script_dir: script_dir(script),
+            vars: vars.clone(),
+            ..engine::Options::default()
+        };
+        let mut engine = engine::build(&session, &options);
+        let mut scope = Scope::new();
+        for (k, v) in &vars {
+            scope.push_dynamic(k.clone(), v.clone());
+        }
+        let mut sources = Sources::default();
+        sources.add(&file, &source);
+        match compile_checked(&mut engine, &source, &file, &scope) {
+            Ok(_) => println!("{file}: ok"),
+            Err(diags) => {
+                for d in diags {
+                    eprint(&d.render(&mut sources));
+                }
+                worst = EXIT_INPUT;
+            }
+        }
+    }
+    worst
+}
+
+/// The folder a script's helpers read files from.
+pub fn script_dir(script: &Path) -> PathBuf {
+    match script.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
