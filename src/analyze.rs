@@ -20,6 +20,9 @@ pub struct Analysis {
     pub findings: Vec<Finding>,
     /// Vendors the script calls (`cyberark`, …).
     pub vendors: BTreeSet<&'static str>,
+    /// Columns read as `row.NAME`, with where: a missing one is an error, so the file must have
+    /// them. A name also tested with `"NAME" in row` is optional and left out.
+    pub row_columns: Vec<(String, Position)>,
 }
 
 /// Functions taking a request map, and those taking a user name.
@@ -28,12 +31,33 @@ const NAME_FNS: &[&str] = &["get_user", "user_exists", "delete_user"];
 
 pub fn analyze(ast: &AST) -> Analysis {
     let mut out = Analysis::default();
+    let mut tested = BTreeSet::new();
     ast.walk(&mut |path: &[ASTNode]| {
-        if let Some(ASTNode::Expr(Expr::FnCall(call, pos))) = path.last() {
-            check_call(call, *pos, &mut out);
+        match path.last() {
+            Some(ASTNode::Expr(Expr::FnCall(call, pos))) => {
+                check_call(call, *pos, &mut out);
+                // `"name" in row` is parsed as `contains(row, "name")`.
+                if call.name == "contains"
+                    && let [Expr::Variable(v, ..), Expr::StringConstant(name, _)] =
+                        call.args.as_slice()
+                    && v.1 == "row"
+                {
+                    tested.insert(name.to_string());
+                }
+            }
+            Some(ASTNode::Expr(Expr::Dot(x, _, _))) => {
+                if let (Expr::Variable(v, ..), Expr::Property(p, pos)) = (&x.lhs, &x.rhs)
+                    && v.1 == "row"
+                    && !out.row_columns.iter().any(|(c, _)| c == p.2.as_str())
+                {
+                    out.row_columns.push((p.2.to_string(), *pos));
+                }
+            }
+            _ => {}
         }
         true
     });
+    out.row_columns.retain(|(c, _)| !tested.contains(c));
     out.findings
         .sort_by_key(|f| (f.pos.line(), f.pos.position()));
     out

@@ -75,6 +75,30 @@ pub struct RunArgs {
     /// Stop the script after this many operations (default 10 million; 0: no limit).
     #[arg(long, value_name = "N")]
     pub max_operations: Option<u64>,
+    /// Run the script once per row of this CSV (with a header row) or JSON-lines file, with the
+    /// row in scope as `row`.
+    #[arg(long, value_name = "FILE")]
+    pub each: Option<PathBuf>,
+    /// Rows run at once (default: the profile's `jobs`, else 8).
+    #[arg(long, short, requires = "each", value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Write what became of each row to this file, one JSON line per row.
+    #[arg(long, requires = "each", value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Start no new row once one has failed.
+    #[arg(long, requires = "each")]
+    pub fail_fast: bool,
+    /// Only these rows: `10-20,25,40-` (data rows, counted from 1).
+    #[arg(
+        long,
+        requires = "each",
+        conflicts_with = "resume",
+        value_name = "LIST"
+    )]
+    pub rows: Option<String>,
+    /// Only the rows a previous report has not got as done: the failed ones and those not reached.
+    #[arg(long, requires = "each", value_name = "REPORT")]
+    pub resume: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -109,6 +133,10 @@ pub struct CheckArgs {
     /// Variables the scripts expect from --var (only the names matter here).
     #[arg(long = "var", value_name = "KEY[=VALUE]")]
     pub vars: Vec<String>,
+    /// The scripts are for `run --each FILE`: `row` is in scope, and FILE must have every
+    /// column they read as `row.NAME`.
+    #[arg(long, value_name = "FILE")]
+    pub each: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -129,9 +129,30 @@ pub fn check(args: &CheckArgs) -> u8 {
         for (k, v) in &vars {
             scope.push_dynamic(k.clone(), v.clone());
         }
+        if args.each.is_some() {
+            scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));
+        }
         let mut sources = Sources::default();
         sources.add(&file, &source);
-        match compile_checked(&mut engine, &source, &file, &scope) {
+        let checked = compile_checked(&mut engine, &source, &file, &scope).and_then(|c| {
+            let Some(each) = &args.each else {
+                return Ok(c);
+            };
+            let rows = crate::rows::Rows::open(each).map_err(|e| {
+                vec![Diagnostic::new(
+                    format!("--each: {e}"),
+                    &file,
+                    rhai::Position::NONE,
+                )]
+            })?;
+            let missing = crate::bulk::missing_columns(&rows, &c.analysis, &file, each);
+            if missing.is_empty() {
+                Ok(c)
+            } else {
+                Err(missing)
+            }
+        });
+        match checked {
             Ok(_) => println!("{file}: ok"),
             Err(diags) => {
                 for d in diags {

@@ -107,6 +107,11 @@ impl Diagnostic {
 pub fn from_parse_error(err: &ParseError, file: &str) -> Diagnostic {
     let ParseError(kind, pos) = err;
     let message = match kind.as_ref() {
+        ParseErrorType::VariableUndefined(name) if name == "row" => {
+            "variable `row` is not defined: a script that reads `row` runs once per row with \
+             --each FILE (check it with `onboard check SCRIPT --each FILE`)"
+                .to_string()
+        }
         ParseErrorType::VariableUndefined(name) => format!(
             "variable `{name}` is not defined (declare it with `let {name} = …;`, or pass it with --var {name}=…)"
         ),

@@ -1,6 +1,5 @@
 //! Builds the Rhai engine: limits, safety settings, and every type and function scripts can use.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -93,20 +92,14 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     engine.disable_symbol("eval");
 
     let print_to = options.print_to;
-    engine.on_print(move |text| {
-        // A closed pipe (`onboard run x | head`) must not panic.
-        let _ = match print_to {
-            PrintTo::Stdout => writeln!(std::io::stdout().lock(), "{text}"),
-            PrintTo::Stderr => writeln!(std::io::stderr().lock(), "{text}"),
-        };
-    });
+    engine.on_print(move |text| crate::progress::emit(print_to, text));
     engine.on_debug(|text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(src), Some(line)) => format!("{src}:{line}: "),
             (None, Some(line)) => format!("line {line}: "),
             _ => String::new(),
         };
-        let _ = writeln!(std::io::stderr().lock(), "[debug] {place}{text}");
+        crate::progress::emit(PrintTo::Stderr, &format!("[debug] {place}{text}"));
     });
 
     // Ctrl-C stops the script between operations; a terminate cannot be caught by `try`.

@@ -11,6 +11,7 @@ macro_rules! with_vendors {
 
 pub mod analyze;
 pub mod app;
+pub mod bulk;
 pub mod cli;
 pub mod compile;
 pub mod config;
@@ -21,7 +22,10 @@ pub mod engine;
 pub mod helpers;
 pub mod journal;
 pub mod lenient;
+pub mod progress;
+pub mod report;
 pub mod retry;
+pub mod rows;
 pub mod run;
 pub mod secret;
 pub mod session;

@@ -4,12 +4,12 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use rhai::{Dynamic, EvalAltResult, Scope};
+use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 use serde_json::{Value as Json, json};
 
 use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::cli::{RunArgs, SimArgs};
-use crate::compile::{compile_checked, parse_vars, script_dir};
+use crate::compile::{Checked, compile_checked, parse_vars, script_dir};
 use crate::config::{self, Config, ConfigError, Profile};
 use crate::diagnostics::{self, Diagnostic, Failure, Sources};
 use crate::engine::{self, Limits, PrintTo};
@@ -22,13 +22,13 @@ use crate::vendors::error::VendorError;
 
 /// Scripts run on their own thread with a large stack: deep (but bounded) recursion in a debug
 /// build must hit the call-depth limit, not overflow the stack.
-const SCRIPT_STACK: usize = 16 * 1024 * 1024;
+pub const SCRIPT_STACK: usize = 16 * 1024 * 1024;
 
-fn eprint(text: &str) {
+pub fn eprint(text: &str) {
     let _ = write!(std::io::stderr().lock(), "{text}");
 }
 
-fn error(message: impl std::fmt::Display) {
+pub fn error(message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "error: {message}");
 }
 
@@ -112,65 +112,66 @@ pub fn watch_signals(runtime: &tokio::runtime::Runtime, session: &Arc<Session>) 
     });
 }
 
-/// `onboard run SCRIPT`.
-pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunArgs) -> u8 {
-    let file = args.script.display().to_string();
-    let source = match std::fs::read_to_string(&args.script) {
-        Ok(s) => s,
-        Err(e) => {
-            error(format!("cannot read {file}: {e}"));
-            return EXIT_INPUT;
-        }
-    };
-    let vars = match parse_vars(&args.vars, true) {
-        Ok(v) => v,
-        Err(e) => {
-            error(e);
-            return EXIT_INPUT;
-        }
-    };
-    let runtime = match runtime() {
-        Ok(r) => r,
-        Err(e) => {
-            error(e);
-            return EXIT_RUNTIME;
-        }
-    };
+/// Everything a run needs before its first statement: the script compiled and checked against
+/// the profile, the session, the engine.
+pub struct Prepared {
+    pub runtime: tokio::runtime::Runtime,
+    /// The in-process simulator of `--sim`; dropping it stops it.
+    pub simulator: Option<sim::Simulator>,
+    pub session: Arc<Session>,
+    pub engine: Engine,
+    pub checked: Checked,
+    /// `--var` values (and `row`, for `--each`).
+    pub scope: Scope<'static>,
+    pub sources: Sources,
+    pub file: String,
+    pub limits: Limits,
+    pub options: engine::Options,
+    pub rollback_on_error: bool,
+    /// The profile's `jobs`, for `--each`.
+    pub jobs: Option<usize>,
+}
 
-    // The simulator lives as long as this function: dropping it stops it.
-    let mut _simulator = None;
+/// How preparing a run ended early.
+pub enum Early {
+    /// Nothing to report beyond what was printed.
+    Exit(u8),
+    /// A report to finish (for `--json`) with this code.
+    Report(Report, Arc<Session>, u8),
+}
+
+/// Config and profile, journal, session, engine; compile and check the script; make sure every
+/// vendor it calls is usable. Nothing is sent.
+pub fn prepare(
+    config_path: Option<&Path>,
+    journal_path: Option<&Path>,
+    args: &RunArgs,
+) -> Result<Prepared, Early> {
+    let fail = |message: String, code: u8| {
+        error(message);
+        Early::Exit(code)
+    };
+    let file = args.script.display().to_string();
+    let source = std::fs::read_to_string(&args.script)
+        .map_err(|e| fail(format!("cannot read {file}: {e}"), EXIT_INPUT))?;
+    let vars = parse_vars(&args.vars, true).map_err(|e| fail(e, EXIT_INPUT))?;
+    let runtime = runtime().map_err(|e| fail(e, EXIT_RUNTIME))?;
+
+    let mut simulator = None;
     let mut max_operations = args.max_operations;
     let choice = if args.sim {
-        match runtime.block_on(sim::start(&SimArgs::default())) {
-            Ok(s) => {
-                let profile = s.profile();
-                _simulator = Some(s);
-                match profile {
-                    Ok(p) => ProfileChoice::Ready(p),
-                    Err(e) => {
-                        error(e);
-                        return EXIT_RUNTIME;
-                    }
-                }
-            }
-            Err(e) => {
-                error(format!("cannot start the simulator: {e}"));
-                return EXIT_RUNTIME;
-            }
-        }
+        let s = runtime
+            .block_on(sim::start(&SimArgs::default()))
+            .map_err(|e| fail(format!("cannot start the simulator: {e}"), EXIT_RUNTIME))?;
+        let profile = s.profile().map_err(|e| fail(e.to_string(), EXIT_RUNTIME))?;
+        simulator = Some(s);
+        ProfileChoice::Ready(profile)
     } else {
-        match choose_profile(config_path, args.profile.as_deref()) {
-            Ok((c, configured)) => {
-                max_operations = max_operations.or(configured);
-                c
-            }
-            Err(e) => {
-                error(e);
-                return EXIT_INPUT;
-            }
-        }
+        let (c, configured) = choose_profile(config_path, args.profile.as_deref())
+            .map_err(|e| fail(e.to_string(), EXIT_INPUT))?;
+        max_operations = max_operations.or(configured);
+        c
     };
-
     let (profile, unusable) = match choice {
         ProfileChoice::Ready(p) => (Some(p), None),
         ProfileChoice::NoConfig => (
@@ -188,29 +189,25 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
     };
     let rollback_on_error =
         args.rollback_on_error || profile.as_ref().is_some_and(|p| p.rollback_on_error);
+    let jobs = profile.as_ref().and_then(|p| p.jobs);
     // A dry run changes nothing, so it leaves nothing in the journal.
     let journal = if args.dry_run {
         Journal::memory()
     } else {
-        let opened = journal::choose_path(journal_path).and_then(|path| {
-            Journal::open(
-                &path,
-                RunInfo {
-                    command: "run",
-                    script: Some(file.clone()),
-                    profile: profile.as_ref().map(|p| p.name.clone()),
-                    simulated: args.sim,
-                    undo_of: None,
-                },
-            )
-        });
-        match opened {
-            Ok(j) => j,
-            Err(e) => {
-                error(format!("{e}; nothing was run"));
-                return EXIT_INPUT;
-            }
-        }
+        journal::choose_path(journal_path)
+            .and_then(|path| {
+                Journal::open(
+                    &path,
+                    RunInfo {
+                        command: "run",
+                        script: Some(file.clone()),
+                        profile: profile.as_ref().map(|p| p.name.clone()),
+                        simulated: args.sim,
+                        undo_of: None,
+                    },
+                )
+            })
+            .map_err(|e| fail(format!("{e}; nothing was run"), EXIT_INPUT))?
     };
     let session = Session::new(Some(runtime.handle().clone()), profile, journal, mode);
     let mut limits = Limits::default();
@@ -232,6 +229,9 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
     for (k, v) in vars {
         scope.push_dynamic(k, v);
     }
+    if args.each.is_some() {
+        scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));
+    }
     let mut sources = Sources::default();
     sources.add(&file, &source);
 
@@ -241,7 +241,11 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
             for d in &diags {
                 eprint(&d.render(&mut sources));
             }
-            return Report::failed_before_run(&diags).finish(args, &session, EXIT_INPUT);
+            return Err(Early::Report(
+                Report::failed_before_run(&diags),
+                session,
+                EXIT_INPUT,
+            ));
         }
     };
 
@@ -254,13 +258,64 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
             };
             if let Some(p) = problem {
                 error(&p);
-                return Report::message(&p).finish(args, &session, EXIT_INPUT);
+                return Err(Early::Report(Report::message(&p), session, EXIT_INPUT));
             }
         }
     }
+    Ok(Prepared {
+        runtime,
+        simulator,
+        session,
+        engine,
+        checked,
+        scope,
+        sources,
+        file,
+        limits,
+        options,
+        rollback_on_error,
+        jobs,
+    })
+}
 
+/// `onboard run SCRIPT`, once or (with `--each`) once per row.
+pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunArgs) -> u8 {
+    let rows = match &args.each {
+        Some(path) => match crate::rows::Rows::open(path) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                error(format!("--each: {e}"));
+                return EXIT_INPUT;
+            }
+        },
+        None => None,
+    };
+    let prepared = match prepare(config_path, journal_path, args) {
+        Ok(p) => p,
+        Err(Early::Exit(code)) => return code,
+        Err(Early::Report(report, session, code)) => return report.finish(args, &session, code),
+    };
+    match rows {
+        Some(rows) => crate::bulk::run_each(prepared, args, rows),
+        None => run_once(prepared, args),
+    }
+}
+
+fn run_once(p: Prepared, args: &RunArgs) -> u8 {
+    let Prepared {
+        runtime,
+        simulator: _simulator,
+        session,
+        engine,
+        checked,
+        mut scope,
+        mut sources,
+        file,
+        limits,
+        rollback_on_error,
+        ..
+    } = p;
     watch_signals(&runtime, &session);
-    let engine = engine;
     let outcome = std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("script".into())
@@ -314,7 +369,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
 }
 
 /// The end of a run, for people (a summary on stderr) or machines (`--json` on stdout).
-struct Report {
+pub struct Report {
     value: Option<Dynamic>,
     error: Option<Json>,
     rollback: Vec<undo::Step>,

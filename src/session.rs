@@ -1,9 +1,10 @@
 //! What one run shares between its vendor calls: the runtime, the profile, open clients, the
 //! journal, the retry rules, the interrupt signal, and what the run created or plans to.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,12 +20,16 @@ use crate::vendors::{self, Ops};
 
 /// Ctrl-C or SIGTERM, seen by every waiting vendor call and between script operations.
 pub struct Cancel {
+    /// Read between every two script operations: one atomic load.
+    flag: AtomicBool,
+    /// Wakes waiting calls.
     tx: watch::Sender<bool>,
 }
 
 impl Default for Cancel {
     fn default() -> Self {
         Cancel {
+            flag: AtomicBool::new(false),
             tx: watch::channel(false).0,
         }
     }
@@ -32,17 +37,33 @@ impl Default for Cancel {
 
 impl Cancel {
     pub fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
         self.tx.send_replace(true);
     }
 
     pub fn is_cancelled(&self) -> bool {
-        *self.tx.borrow()
+        self.flag.load(Ordering::Relaxed)
     }
 
     pub async fn cancelled(&self) {
         let mut rx = self.tx.subscribe();
         let _ = rx.wait_for(|c| *c).await;
     }
+}
+
+thread_local! {
+    /// The row of `--each` this thread is running, if any.
+    static ROW: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Mark the row this thread runs (for journal records, rollback and printing).
+pub fn set_current_row(row: Option<u64>) {
+    ROW.with(|r| r.set(row));
+}
+
+/// The row this thread runs, if any.
+pub fn current_row() -> Option<u64> {
+    ROW.with(Cell::get)
 }
 
 /// Why a vendor call did not finish.
@@ -72,6 +93,8 @@ pub struct Mode {
 
 /// An account this run created, for rollback.
 pub struct CreatedAccount {
+    /// The row of `--each` that created it.
+    pub row: Option<u64>,
     pub vendor: &'static str,
     pub username: String,
     pub id: i64,
@@ -81,6 +104,8 @@ pub struct CreatedAccount {
 /// A change a dry run would have made.
 #[derive(Clone, Debug)]
 pub struct Planned {
+    /// The row of `--each` that planned it.
+    pub row: Option<u64>,
     pub vendor: &'static str,
     /// `create` or `delete`.
     pub action: &'static str,
@@ -322,17 +347,31 @@ impl Session {
         }
     }
 
-    /// What this run created and has not deleted, newest last; the list is emptied.
+    /// What this thread's row (or, outside `--each`, the run) created and has not deleted,
+    /// newest last; taken off the list.
     pub fn take_created(&self) -> Vec<CreatedAccount> {
-        self.created
-            .lock()
-            .map(|mut c| std::mem::take(&mut *c))
-            .unwrap_or_default()
+        let row = current_row();
+        let Ok(mut all) = self.created.lock() else {
+            return Vec::new();
+        };
+        let (mine, rest) = std::mem::take(&mut *all)
+            .into_iter()
+            .partition(|a| row.is_none() || a.row == row);
+        *all = rest;
+        mine
     }
 
     pub fn plan(&self, entry: Planned) {
         if let Ok(mut p) = self.plan.lock() {
             p.push(entry);
+        }
+    }
+
+    /// Forget what this thread's row planned (after `--each` checks a row).
+    pub fn forget_row_plan(&self) {
+        let row = current_row();
+        if let Ok(mut p) = self.plan.lock() {
+            p.retain(|e| e.row != row);
         }
     }
 
@@ -343,10 +382,11 @@ impl Session {
     /// A planned create of this user not planned away since, for dry-run lookups.
     pub fn planned_user(&self, vendor: &str, username: &str) -> Option<Planned> {
         let plan = self.plan.lock().ok()?;
+        let row = current_row();
         let last = plan
             .iter()
             .rev()
-            .find(|p| p.vendor == vendor && p.username == username)?;
+            .find(|p| p.row == row && p.vendor == vendor && p.username == username)?;
         (last.action == "create").then(|| last.clone())
     }
 

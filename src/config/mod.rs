@@ -118,6 +118,21 @@ pub const COMMON_SETTINGS: &[SettingSpec] = &[
         required: false,
         doc: "skip TLS certificate checks (test systems only; warns on every run)",
     },
+    SettingSpec {
+        key: "max_concurrent",
+        kind: SettingKind::Int { min: 1, max: 1000 },
+        required: false,
+        doc: "requests in flight at once to this vendor, across all workers (default: no cap)",
+    },
+    SettingSpec {
+        key: "max_per_minute",
+        kind: SettingKind::Int {
+            min: 0,
+            max: 1_000_000,
+        },
+        required: false,
+        doc: "requests a minute to this vendor, across all workers (0: no cap; default: the vendor's documented limit)",
+    },
 ];
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -146,6 +161,8 @@ pub struct Profile {
     pub retry: RetryPolicy,
     /// Delete what a run created when it ends in an uncaught error (`--rollback-on-error`).
     pub rollback_on_error: bool,
+    /// Rows run at once with `--each`.
+    pub jobs: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -192,6 +209,10 @@ pub struct VendorSettings {
     /// PEM text of extra trusted certificates.
     pub ca_pem: Option<Vec<u8>>,
     pub insecure: bool,
+    /// Requests in flight at once, across all workers.
+    pub max_concurrent: Option<usize>,
+    /// Requests a minute, across all workers.
+    pub max_per_minute: Option<u32>,
     values: BTreeMap<&'static str, Setting>,
 }
 
@@ -355,6 +376,8 @@ impl Profile {
         let mut connect_timeout = DEFAULT_CONNECT_TIMEOUT;
         let mut ca_pem = None;
         let mut insecure = false;
+        let mut max_concurrent = None;
+        let mut max_per_minute = crate::vendors::find(vendor).and_then(|v| v.per_minute);
         for (key, (at, raw)) in &section.entries {
             match (*key, raw) {
                 ("url", Raw::Text(t)) => url = Some(parse_url(t, at, &where_)?),
@@ -363,6 +386,10 @@ impl Profile {
                     connect_timeout = Duration::from_secs(*i as u64)
                 }
                 ("insecure", Raw::Bool(b)) => insecure = *b,
+                ("max_concurrent", Raw::Int(i)) => max_concurrent = Some(*i as usize),
+                ("max_per_minute", Raw::Int(i)) => {
+                    max_per_minute = (*i > 0).then_some(*i as u32);
+                }
                 ("ca_cert", Raw::Text(p)) => {
                     ca_pem = Some(read_ca(&resolve_path(&self.base_dir, p), at, &where_)?)
                 }
@@ -392,6 +419,8 @@ impl Profile {
             connect_timeout,
             ca_pem,
             insecure,
+            max_concurrent,
+            max_per_minute,
             values,
         })
     }

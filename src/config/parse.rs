@@ -127,12 +127,28 @@ fn parse_profile(
     let mut vendors_found = BTreeMap::new();
     let mut retry = RetryPolicy::default();
     let mut rollback_on_error = false;
+    let mut jobs = None;
     for (vkey, vvalue) in table.iter() {
         let vat = lines.loc(vkey.span().start);
         let vname = vkey.get_ref().as_ref();
         match vname {
             "retry" => {
                 retry = parse_retry(name, vvalue, &vat, lines)?;
+                continue;
+            }
+            "jobs" => {
+                let n = match vvalue.get_ref() {
+                    DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+                    _ => None,
+                }
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::at(
+                        &vat,
+                        format!("`jobs` in [profiles.{name}] must be an integer from 1 to 256"),
+                    )
+                })?;
+                jobs = Some(n as usize);
                 continue;
             }
             "rollback_on_error" => {
@@ -195,11 +211,12 @@ fn parse_profile(
         vendors: vendors_found,
         retry,
         rollback_on_error,
+        jobs,
     })
 }
 
 /// The keys of a profile besides its vendor sections.
-const PROFILE_KEYS: &[&str] = &["retry", "rollback_on_error"];
+const PROFILE_KEYS: &[&str] = &["retry", "rollback_on_error", "jobs"];
 
 /// `[profiles.NAME.retry]`: `attempts`, `base_delay_ms`, `max_delay_ms`, `max_total_secs`.
 fn parse_retry(

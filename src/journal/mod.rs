@@ -60,6 +60,8 @@ pub enum Record {
         seq: u64,
         time: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        row: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         script: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         profile: Option<String>,
@@ -71,6 +73,8 @@ pub enum Record {
         run: String,
         seq: u64,
         time: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        row: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         script: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -89,6 +93,8 @@ pub enum Record {
         error_kind: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     Retry {
         run: String,
@@ -126,6 +132,9 @@ impl Record {
 /// An outcome, as the end-of-run summary and `--json` show it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Event {
+    /// The row of `--each` it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
     pub vendor: &'static str,
     pub operation: &'static str,
     pub username: String,
@@ -138,6 +147,9 @@ pub struct Event {
     pub duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The vendor's message, scrubbed (failures only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl Event {
@@ -148,6 +160,7 @@ impl Event {
         outcome: Outcome,
     ) -> Self {
         Event {
+            row: crate::session::current_row(),
             vendor,
             operation,
             username: username.to_string(),
@@ -157,6 +170,7 @@ impl Event {
             status: None,
             duration_ms: 0,
             note: None,
+            message: None,
         }
     }
 
@@ -173,6 +187,7 @@ impl Event {
     pub fn error(mut self, err: &VendorError) -> Self {
         self.error_kind = Some(err.kind.as_str());
         self.status = err.status;
+        self.message = Some(err.message.clone());
         self
     }
 
@@ -327,6 +342,7 @@ impl Journal {
             run: self.run.clone(),
             seq,
             time: now(),
+            row: crate::session::current_row(),
             script: self.script.clone(),
             profile: self.profile.clone(),
             vendor: vendor.into(),
@@ -343,6 +359,7 @@ impl Journal {
             run: self.run.clone(),
             seq,
             time: now(),
+            row: event.row,
             script: self.script.clone(),
             profile: self.profile.clone(),
             vendor: event.vendor.into(),
@@ -354,6 +371,7 @@ impl Journal {
             duration_ms: event.duration_ms,
             error_kind: event.error_kind.map(str::to_string),
             note: event.note.clone(),
+            message: event.message.clone(),
         };
         if let Err(e) = self.write(&record) {
             eprintln!("error: {e}");
@@ -404,6 +422,18 @@ impl Journal {
         if let Err(e) = self.write(&record) {
             eprintln!("error: {e}");
         }
+    }
+
+    /// The outcomes of one row, taken off the run's list (so a long `--each` run stays small).
+    pub fn take_row(&self, row: u64) -> Vec<Event> {
+        let Ok(mut events) = self.events.lock() else {
+            return Vec::new();
+        };
+        let (mine, rest) = std::mem::take(&mut *events)
+            .into_iter()
+            .partition(|e| e.row == Some(row));
+        *events = rest;
+        mine
     }
 
     /// The outcomes of this run so far.

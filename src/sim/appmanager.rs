@@ -13,9 +13,11 @@ pub static SIM: SimSpec = SimSpec {
     new: |_: &SimArgs| Box::new(AppManagerSim::new()),
     profile: |url| {
         vec![
-            ("url", url.to_string()),
-            ("apikey", APIKEY.into()),
-            ("format", "json".into()),
+            ("url", super::toml_string(url)),
+            ("apikey", super::toml_string(APIKEY)),
+            ("format", super::toml_string("json")),
+            // The real server allows 1000 calls a minute; the simulator has no limit.
+            ("max_per_minute", "0".into()),
         ]
     },
 };

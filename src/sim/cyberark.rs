@@ -23,10 +23,10 @@ pub static SIM: SimSpec = SimSpec {
     new: |args: &SimArgs| Box::new(CyberArkSim::new(args.cyberark_session_requests)),
     profile: |url| {
         vec![
-            ("url", url.to_string()),
-            ("auth_method", "CyberArk".into()),
-            ("username", USERNAME.into()),
-            ("password", PASSWORD.into()),
+            ("url", super::toml_string(url)),
+            ("auth_method", super::toml_string("CyberArk")),
+            ("username", super::toml_string(USERNAME)),
+            ("password", super::toml_string(PASSWORD)),
         ]
     },
 };

@@ -45,7 +45,8 @@ pub trait SimVendor: Send {
 pub struct SimSpec {
     pub name: &'static str,
     pub new: fn(&SimArgs) -> Box<dyn SimVendor>,
-    /// The keys of `[profiles.sim.NAME]` for a simulator at `url` (credentials included).
+    /// The keys of `[profiles.sim.NAME]` for a simulator at `url` (credentials included),
+    /// with their values written as TOML.
     pub profile: fn(url: &str) -> Vec<(&'static str, String)>,
 }
 
@@ -119,7 +120,7 @@ impl Simulator {
         for spec in ALL {
             out.push_str(&format!("[profiles.sim.{}]\n", spec.name));
             for (key, value) in (spec.profile)(&self.url) {
-                out.push_str(&format!("{key} = {}\n", toml_string(&value)));
+                out.push_str(&format!("{key} = {value}\n"));
             }
             if let Some(ca) = &self.ca_path {
                 out.push_str(&format!(
@@ -140,7 +141,8 @@ impl Simulator {
     }
 }
 
-fn toml_string(s: &str) -> String {
+/// A TOML string literal.
+pub fn toml_string(s: &str) -> String {
     let escaped: String = s
         .chars()
         .flat_map(|c| match c {

@@ -14,7 +14,12 @@ use crate::secret::random_hex;
 pub static SIM: SimSpec = SimSpec {
     name: "pam360",
     new: |args: &SimArgs| Box::new(Pam360Sim::new(args)),
-    profile: |url| vec![("url", url.to_string()), ("authtoken", AUTHTOKEN.into())],
+    profile: |url| {
+        vec![
+            ("url", super::toml_string(url)),
+            ("authtoken", super::toml_string(AUTHTOKEN)),
+        ]
+    },
 };
 
 /// The simulator's fixed API token; it guards nothing.

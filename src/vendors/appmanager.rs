@@ -22,6 +22,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     doc: "Applications Manager users. The apikey travels as a request parameter (never a header) \
           and is scrubbed from every message, since the server echoes it in errors.",
     settings: SETTINGS,
+    per_minute: Some(1000),
     create: &CREATE,
     user_type: AppManagerUser::TYPE_NAME,
     user_properties: AppManagerUser::PROPERTIES,

@@ -103,6 +103,7 @@ impl<A: UserApi> Caller<A> {
         if self.session.mode.dry_run {
             let id = self.session.placeholder_id();
             self.session.plan(Planned {
+                row: crate::session::current_row(),
                 vendor,
                 action: "create",
                 username: username.to_string(),
@@ -254,6 +255,7 @@ impl<A: UserApi> Caller<A> {
         self.session.journal.outcome(Some(seq), event);
         if let Some(client) = self.client.get() {
             self.session.remember_created(CreatedAccount {
+                row: crate::session::current_row(),
                 vendor: Self::vendor(),
                 username: c.username.clone(),
                 id: c.id,
@@ -291,6 +293,7 @@ impl<A: UserApi> Caller<A> {
     ) -> Result<(), CallError> {
         if self.session.mode.dry_run {
             self.session.plan(Planned {
+                row: crate::session::current_row(),
                 vendor: Self::vendor(),
                 action: "delete",
                 username: username.to_string(),

@@ -25,6 +25,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     doc: "Vault users. One logon per run (auth_method CyberArk, LDAP, RADIUS or Windows), \
           logoff when the run ends; one re-logon when the session expires.",
     settings: SETTINGS,
+    per_minute: None,
     create: &CREATE,
     user_type: CyberArkUser::TYPE_NAME,
     user_properties: CyberArkUser::PROPERTIES,

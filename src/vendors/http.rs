@@ -1,5 +1,8 @@
 //! The HTTP layer every vendor client shares: TLS, timeouts, size caps, and failures turned into `VendorError`s.
 
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use reqwest::{Method, RequestBuilder, Url};
 
 use super::error::{ErrorKind, VendorError};
@@ -14,6 +17,10 @@ pub struct Http {
     vendor: &'static str,
     client: reqwest::Client,
     base: Url,
+    /// `max_concurrent`: a permit per request in flight.
+    in_flight: Option<tokio::sync::Semaphore>,
+    /// `max_per_minute`: requests start at least this far apart, across all callers.
+    pace: Option<(Duration, Mutex<Instant>)>,
     /// Texts that must never appear in a message: the profile's secrets.
     scrub: Vec<Secret>,
 }
@@ -55,6 +62,13 @@ impl Http {
             vendor,
             client,
             base: settings.url.clone(),
+            in_flight: settings.max_concurrent.map(tokio::sync::Semaphore::new),
+            pace: settings.max_per_minute.map(|n| {
+                (
+                    Duration::from_secs(60) / n.max(1),
+                    Mutex::new(Instant::now()),
+                )
+            }),
             scrub: settings.secrets(),
         })
     }
@@ -83,8 +97,25 @@ impl Http {
         self.client.request(method, url)
     }
 
-    /// Send and read the whole answer, whatever its status.
+    /// Send and read the whole answer, whatever its status, within the vendor's caps.
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply, VendorError> {
+        let _permit = match &self.in_flight {
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        };
+        if let Some((interval, next)) = &self.pace {
+            // Reserve the next free start time, then wait for it.
+            let wait = {
+                let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
+                let now = Instant::now();
+                let start = (*next).max(now);
+                *next = start + *interval;
+                start - now
+            };
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
         let mut response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
         let header = |name: &str| {

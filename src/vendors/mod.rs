@@ -28,6 +28,8 @@ pub struct VendorSpec {
     pub doc: &'static str,
     /// Keys of the vendor's section in a profile, besides `url`, timeouts and TLS.
     pub settings: &'static [SettingSpec],
+    /// The vendor's documented request limit a minute, applied unless a profile says otherwise.
+    pub per_minute: Option<u32>,
     /// The request of `create_user` and `ensure_user`.
     pub create: &'static RequestSpec,
     pub user_type: &'static str,

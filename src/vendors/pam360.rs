@@ -21,6 +21,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     doc: "PAM360 users, including API-only users whose AUTHTOKEN comes back as a Secret. \
           Success is read from operation.result.status (\"Success\" or \"true\"), never from the HTTP status.",
     settings: SETTINGS,
+    per_minute: None,
     create: &CREATE,
     user_type: Pam360User::TYPE_NAME,
     user_properties: Pam360User::PROPERTIES,

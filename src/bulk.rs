@@ -1,0 +1,385 @@
+//! `--each`: the script once per row, rows in parallel on one compiled script, one connection
+//! pool and one CyberArk session; each row checked before anything is sent for it.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::Instant;
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Scope};
+
+use crate::analyze::Analysis;
+use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::RunArgs;
+use crate::diagnostics::{self, Diagnostic};
+use crate::engine::{self, Limits};
+use crate::journal::Journal;
+use crate::progress::Progress;
+use crate::report::{Header, ReportWriter, RowError, RowReport, Summary, read_for_resume};
+use crate::rows::{Format, Row, Rows, Selection};
+use crate::run::{Prepared, SCRIPT_STACK, eprint, error, watch_signals};
+use crate::session::{Mode, Session, set_current_row};
+use crate::suggest;
+use crate::undo;
+use crate::vendors::error::VendorError;
+
+/// Rows at once when neither `--jobs` nor the profile says.
+pub const DEFAULT_JOBS: usize = 8;
+
+/// Columns the script reads as `row.NAME` that the file's header lacks, as errors at the read.
+pub fn missing_columns(
+    rows: &Rows,
+    analysis: &Analysis,
+    file: &str,
+    each: &Path,
+) -> Vec<Diagnostic> {
+    if rows.format != Format::Csv {
+        // The keys of JSON lines vary by line: each row is checked on its own.
+        return Vec::new();
+    }
+    analysis
+        .row_columns
+        .iter()
+        .filter(|(c, _)| !rows.headers.contains(c))
+        .map(|(c, pos)| {
+            let hint = suggest::closest(c, rows.headers.iter().map(String::as_str))
+                .map(|h| format!("; did you mean `{h}`?"))
+                .unwrap_or_else(|| format!(" (its columns: {})", rows.headers.join(", ")));
+            Diagnostic::new(
+                format!(
+                    "the script reads row.{c}, but {} has no column `{c}`{hint}",
+                    each.display()
+                ),
+                file,
+                *pos,
+            )
+        })
+        .collect()
+}
+
+/// What every worker shares.
+struct Shared<'a> {
+    engine: &'a Engine,
+    /// The same script, run as an offline dry run first: a row whose calls fail validation
+    /// there is refused before anything is sent for it.
+    preflight: &'a Engine,
+    preflight_session: &'a Session,
+    session: &'a Session,
+    ast: &'a AST,
+    scope: &'a Scope<'static>,
+    file: &'a str,
+    limits: &'a Limits,
+    headers: &'a [String],
+    /// Columns every row must have (JSON lines).
+    required: Vec<String>,
+    rollback_on_error: bool,
+    stop: &'a AtomicBool,
+}
+
+pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
+    let each = args.each.as_deref().unwrap_or(Path::new("-"));
+    let mut sources = p.sources;
+    let missing = missing_columns(&rows, &p.checked.analysis, &p.file, each);
+    if !missing.is_empty() {
+        for d in &missing {
+            eprint(&d.render(&mut sources));
+        }
+        return EXIT_INPUT;
+    }
+    let selection = match select(args, &rows, each) {
+        Ok(s) => s,
+        Err(e) => {
+            error(e);
+            return EXIT_INPUT;
+        }
+    };
+    let chosen = selection.count(rows.total);
+    if chosen == 0 {
+        println!("nothing to do: every row of {} is done", each.display());
+        return EXIT_OK;
+    }
+    let header = Header {
+        report: "onboard --each".into(),
+        run: p.session.journal.run_id().to_string(),
+        script: p.file.clone(),
+        file: each.display().to_string(),
+        rows: rows.total,
+    };
+    let mut writer = match ReportWriter::create(args.report.as_deref(), &header) {
+        Ok(w) => w,
+        Err(e) => {
+            error(e);
+            return EXIT_INPUT;
+        }
+    };
+    let source = match rows.iter() {
+        Ok(i) => Mutex::new(i),
+        Err(e) => {
+            error(e);
+            return EXIT_INPUT;
+        }
+    };
+    let jobs = args
+        .jobs
+        .or(p.jobs)
+        .unwrap_or(DEFAULT_JOBS)
+        .clamp(1, 256)
+        .min(chosen as usize);
+
+    let preflight_session = Session::new(
+        None,
+        p.session.profile().cloned(),
+        Journal::memory(),
+        Mode {
+            dry_run: true,
+            offline: true,
+        },
+    );
+    let mut preflight = engine::build(&preflight_session, &p.options);
+    preflight.on_print(|_| {}).on_debug(|_, _, _| {});
+
+    watch_signals(&p.runtime, &p.session);
+    let stop = AtomicBool::new(false);
+    let shared = Shared {
+        engine: &p.engine,
+        preflight: &preflight,
+        preflight_session: &preflight_session,
+        session: &p.session,
+        ast: &p.checked.ast,
+        scope: &p.scope,
+        file: &p.file,
+        limits: &p.limits,
+        headers: &rows.headers,
+        required: p
+            .checked
+            .analysis
+            .row_columns
+            .iter()
+            .map(|(c, _)| c.clone())
+            .collect(),
+        rollback_on_error: p.rollback_on_error,
+        stop: &stop,
+    };
+    let mut progress = Progress::new(chosen, args.quiet || args.json);
+    let mut summary = Summary::default();
+    let started = Instant::now();
+    let mut write_error = None;
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<RowReport>();
+        for n in 0..jobs {
+            let tx = tx.clone();
+            let shared = &shared;
+            let source = &source;
+            let selection = &selection;
+            let spawned = std::thread::Builder::new()
+                .name(format!("row-{n}"))
+                .stack_size(SCRIPT_STACK)
+                .spawn_scoped(s, move || worker(shared, source, selection, tx));
+            if let Err(e) = spawned {
+                error(format!("cannot start a worker thread: {e}"));
+            }
+        }
+        drop(tx);
+        for report in rx {
+            if let Err(e) = writer.write(&report) {
+                write_error.get_or_insert(e);
+            }
+            summary.add(&report);
+            progress.update(summary.rows, summary.failed);
+            if !report.ok && args.fail_fast {
+                stop.store(true, Ordering::Relaxed);
+            }
+        }
+    });
+    progress.finish();
+    let took = started.elapsed();
+    p.session.close();
+    let interrupted = p.session.cancel.is_cancelled();
+    if let Some(e) = write_error {
+        error(e);
+    }
+    let code = if interrupted {
+        EXIT_INTERRUPTED
+    } else if summary.failed > 0 || summary.rows < chosen {
+        EXIT_RUNTIME
+    } else {
+        EXIT_OK
+    };
+    if args.json {
+        let mut doc = summary.json(took, writer.path(), p.session.journal.run_id());
+        doc["exit_code"] = code.into();
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else if !args.quiet {
+        let mut text = summary.text(took, writer.path(), interrupted || summary.rows < chosen);
+        if summary.rows > 0 && !args.sim && p.session.journal.path().is_some() {
+            let run = p.session.journal.run_id();
+            text.push_str(&format!(
+                "journal: onboard journal {run}; onboard undo {run} removes what it created\n"
+            ));
+        }
+        eprint(&text);
+    }
+    p.session.journal.end(code);
+    code
+}
+
+/// The rows to run: `--rows`, the rest of a `--resume` report, or all.
+fn select(args: &RunArgs, rows: &Rows, each: &Path) -> Result<Selection, String> {
+    if let Some(spec) = &args.rows {
+        return Selection::parse(spec);
+    }
+    let Some(report) = &args.resume else {
+        return Ok(Selection::all());
+    };
+    let (header, done) = read_for_resume(report)?;
+    let same_file = Path::new(&header.file).file_name() == each.file_name();
+    if !same_file || header.rows != rows.total {
+        return Err(format!(
+            "--resume: {} is the report of {} ({} rows), not of {} ({} rows)",
+            report.display(),
+            header.file,
+            header.rows,
+            each.display(),
+            rows.total
+        ));
+    }
+    Ok(Selection::only(
+        (1..=rows.total).filter(|n| !done.contains(n)).collect(),
+    ))
+}
+
+fn worker(
+    shared: &Shared,
+    source: &Mutex<Box<dyn Iterator<Item = Row> + Send>>,
+    selection: &Selection,
+    tx: mpsc::Sender<RowReport>,
+) {
+    loop {
+        if shared.stop.load(Ordering::Relaxed) || shared.session.cancel.is_cancelled() {
+            return;
+        }
+        let next = {
+            let Ok(mut rows) = source.lock() else {
+                return;
+            };
+            rows.by_ref().find(|r| selection.contains(r.number))
+        };
+        let Some(row) = next else {
+            return;
+        };
+        set_current_row(Some(row.number));
+        let report = run_row(shared, row);
+        set_current_row(None);
+        if tx.send(report).is_err() {
+            return;
+        }
+    }
+}
+
+fn run_row(shared: &Shared, row: Row) -> RowReport {
+    let started = Instant::now();
+    let mut report = RowReport {
+        row: row.number,
+        line: row.line,
+        key: serde_json::Map::new(),
+        ok: false,
+        duration_ms: 0,
+        accounts: Vec::new(),
+        error: None,
+        rollback: Vec::new(),
+    };
+    let bad_row = |message: String| RowError {
+        message,
+        location: None,
+        kind: Some("validation".into()),
+        nothing_sent: true,
+    };
+    let values = match row.values {
+        Ok(v) => v,
+        Err(why) => {
+            report.error = Some(bad_row(format!("line {}: {why}", row.line)));
+            return report;
+        }
+    };
+    report.key = crate::rows::key(&values, shared.headers);
+    if let Some(c) = shared
+        .required
+        .iter()
+        .find(|c| !values.contains_key(c.as_str()))
+    {
+        report.error = Some(bad_row(format!(
+            "line {}: it has no `{c}`, which the script reads as row.{c}",
+            row.line
+        )));
+        return report;
+    }
+    let mut scope = shared.scope.clone();
+    scope.set_value("row", Dynamic::from_map(values));
+
+    // Check every call of this row without sending anything first.
+    let checked = shared
+        .preflight
+        .eval_ast_with_scope::<Dynamic>(&mut scope.clone(), shared.ast);
+    shared.preflight_session.forget_row_plan();
+    if let Err(err) = &checked
+        && is_validation(err)
+    {
+        let (diag, _) = diagnostics::from_eval_error(err, shared.file, shared.limits);
+        report.error = Some(RowError {
+            location: Some(diag.location()),
+            ..bad_row(diag.message)
+        });
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        return report;
+    }
+
+    let result = shared
+        .engine
+        .eval_ast_with_scope::<Dynamic>(&mut scope, shared.ast);
+    report.ok = result.is_ok();
+    if let Err(err) = &result {
+        let (diag, _) = diagnostics::from_eval_error(err, shared.file, shared.limits);
+        report.error = Some(RowError {
+            message: diag.message.clone(),
+            location: Some(diag.location()),
+            kind: vendor_kind(err),
+            nothing_sent: false,
+        });
+    }
+    let interrupted = shared.session.cancel.is_cancelled();
+    if !report.ok && shared.rollback_on_error && !interrupted {
+        report.rollback = undo::rollback(shared.session);
+    } else {
+        // What a finished row created is the journal's to remember, not this run's.
+        shared.session.take_created();
+    }
+    report.accounts = shared
+        .session
+        .journal
+        .take_row(row.number)
+        .iter()
+        .map(Into::into)
+        .collect();
+    report.duration_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// The `kind` of the vendor error under any function or module calls, if a vendor error it is.
+fn vendor_kind(err: &EvalAltResult) -> Option<String> {
+    let mut e = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+    | EvalAltResult::ErrorInModule(_, inner, _) = e
+    {
+        e = inner;
+    }
+    let EvalAltResult::ErrorRuntime(value, _) = e else {
+        return None;
+    };
+    VendorError::describe_thrown(value)?;
+    let map = value.read_lock::<Map>()?;
+    map.get("kind").map(|k| k.to_string())
+}
+
+fn is_validation(err: &EvalAltResult) -> bool {
+    vendor_kind(err).as_deref() == Some("validation")
+}

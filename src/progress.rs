@@ -1,0 +1,115 @@
+//! Progress of `--each`: a bar on a terminal, plain periodic lines otherwise; and the one way
+//! script output is printed, so it never tears the bar.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::engine::PrintTo;
+use crate::session::current_row;
+
+/// The bar being drawn, if any, for `emit` to step around.
+static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Print a line of script output; in `--each` runs it says which row printed it.
+pub fn emit(to: PrintTo, text: &str) {
+    let line = match current_row() {
+        Some(row) => format!("[row {row}] {text}"),
+        None => text.to_string(),
+    };
+    let write = || {
+        // A closed pipe (`onboard run x | head`) must not panic.
+        let _ = match to {
+            PrintTo::Stdout => writeln!(std::io::stdout().lock(), "{line}"),
+            PrintTo::Stderr => writeln!(std::io::stderr().lock(), "{line}"),
+        };
+    };
+    let bar = BAR.lock().ok().and_then(|b| b.clone());
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
+}
+
+/// How far a bulk run is.
+pub struct Progress {
+    total: u64,
+    started: Instant,
+    bar: Option<ProgressBar>,
+    /// Plain lines when stderr is not a terminal.
+    plain: bool,
+    last_line: Instant,
+    last_tenth: u64,
+}
+
+impl Progress {
+    pub fn new(total: u64, quiet: bool) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (!quiet && terminal).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}  {msg}",
+            )
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        if let (Some(b), Ok(mut slot)) = (&bar, BAR.lock()) {
+            *slot = Some(b.clone());
+        }
+        Progress {
+            total,
+            started: Instant::now(),
+            bar,
+            plain: !quiet && !terminal,
+            last_line: Instant::now(),
+            last_tenth: 0,
+        }
+    }
+
+    /// `done` rows finished, `failed` of them failed.
+    pub fn update(&mut self, done: u64, failed: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+            if failed > 0 {
+                bar.set_message(format!("{failed} failed"));
+            }
+            return;
+        }
+        if !self.plain {
+            return;
+        }
+        // A line at every tenth of the rows, and at least every 5 seconds.
+        let tenth = done * 10 / self.total.max(1);
+        if tenth > self.last_tenth || self.last_line.elapsed() >= Duration::from_secs(5) {
+            self.last_tenth = tenth;
+            self.last_line = Instant::now();
+            let secs = self.started.elapsed().as_secs_f64().max(0.001);
+            let rate = done as f64 / secs;
+            let eta = if rate > 0.0 && done < self.total {
+                format!(", ETA {:.0} s", (self.total - done) as f64 / rate)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "onboard: {done}/{} rows ({}%), {rate:.1} rows/s, {failed} failed{eta}",
+                self.total,
+                done * 100 / self.total.max(1)
+            );
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        if let Ok(mut slot) = BAR.lock() {
+            *slot = None;
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The report of `--each`: one JSON line per row as it finishes, the summary at the end, and
+//! reading a report back for `--resume`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::journal::{Event, Outcome};
+use crate::undo::Step;
+
+/// The report's first line.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Header {
+    /// Always `onboard --each`, so a report is recognised.
+    pub report: String,
+    pub run: String,
+    pub script: String,
+    pub file: String,
+    /// Data rows in the file.
+    pub rows: u64,
+}
+
+/// What a row's vendor call came to.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccountResult {
+    pub vendor: String,
+    pub operation: String,
+    pub username: String,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl From<&Event> for AccountResult {
+    fn from(e: &Event) -> Self {
+        AccountResult {
+            vendor: e.vendor.to_string(),
+            operation: e.operation.to_string(),
+            username: e.username.clone(),
+            outcome: e.outcome,
+            id: e.id,
+            error_kind: e.error_kind.map(str::to_string),
+            message: e.message.clone().or_else(|| e.note.clone()),
+        }
+    }
+}
+
+/// Why a row failed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RowError {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The vendor error kind, when a vendor call failed the row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// True when the row was refused before anything was sent (a bad row).
+    #[serde(default)]
+    pub nothing_sent: bool,
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RowReport {
+    pub row: u64,
+    pub line: u64,
+    pub key: serde_json::Map<String, serde_json::Value>,
+    pub ok: bool,
+    pub duration_ms: u64,
+    pub accounts: Vec<AccountResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<RowError>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty", skip_deserializing)]
+    pub rollback: Vec<Step>,
+}
+
+/// Writes report lines as rows finish, each flushed.
+pub struct ReportWriter {
+    path: Option<PathBuf>,
+    file: Option<File>,
+}
+
+impl ReportWriter {
+    pub fn create(path: Option<&Path>, header: &Header) -> Result<ReportWriter, String> {
+        let Some(path) = path else {
+            return Ok(ReportWriter {
+                path: None,
+                file: None,
+            });
+        };
+        let mut file = File::create(path)
+            .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+        let line = serde_json::to_string(header).map_err(|e| e.to_string())?;
+        writeln!(file, "{line}")
+            .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+        Ok(ReportWriter {
+            path: Some(path.to_path_buf()),
+            file: Some(file),
+        })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn write(&mut self, row: &RowReport) -> Result<(), String> {
+        let Some(file) = &mut self.file else {
+            return Ok(());
+        };
+        let line = serde_json::to_string(row).map_err(|e| e.to_string())?;
+        writeln!(file, "{line}")
+            .and_then(|_| file.flush())
+            .map_err(|e| format!("cannot write the report: {e}"))
+    }
+}
+
+/// From a report: its header, and the rows that succeeded (so `--resume` runs the rest).
+pub fn read_for_resume(path: &Path) -> Result<(Header, BTreeSet<u64>), String> {
+    let file =
+        File::open(path).map_err(|e| format!("--resume: cannot read {}: {e}", path.display()))?;
+    let mut lines = BufReader::new(file).lines();
+    let first = lines
+        .next()
+        .and_then(Result::ok)
+        .ok_or_else(|| format!("--resume: {} is empty", path.display()))?;
+    let header: Header = serde_json::from_str(&first)
+        .ok()
+        .filter(|h: &Header| h.report == "onboard --each")
+        .ok_or_else(|| {
+            format!(
+                "--resume: {} is not a report of onboard --each",
+                path.display()
+            )
+        })?;
+    let mut ok = BTreeSet::new();
+    for line in lines.map_while(Result::ok) {
+        // A last line cut short by a crash is skipped: that row runs again.
+        if let Ok(r) = serde_json::from_str::<RowReport>(&line)
+            && r.ok
+        {
+            ok.insert(r.row);
+        }
+    }
+    Ok((header, ok))
+}
+
+/// Counts for the summary, gathered as rows finish.
+#[derive(Default)]
+pub struct Summary {
+    pub rows: u64,
+    pub ok: u64,
+    pub failed: u64,
+    /// vendor -> (created, existed, deleted, failed)
+    pub vendors: BTreeMap<String, [u64; 4]>,
+    /// The first failures, for the summary (the report has them all).
+    pub failures: Vec<String>,
+}
+
+const SHOWN_FAILURES: usize = 20;
+
+impl Summary {
+    pub fn add(&mut self, r: &RowReport) {
+        self.rows += 1;
+        if r.ok {
+            self.ok += 1;
+        } else {
+            self.failed += 1;
+            if self.failures.len() < SHOWN_FAILURES {
+                let why = r
+                    .error
+                    .as_ref()
+                    .map_or("failed".to_string(), |e| e.message.clone());
+                self.failures
+                    .push(format!("row {} (line {}): {why}", r.row, r.line));
+            }
+        }
+        for a in &r.accounts {
+            let counts = self.vendors.entry(a.vendor.clone()).or_default();
+            match a.outcome {
+                Outcome::Created => counts[0] += 1,
+                Outcome::Existed => counts[1] += 1,
+                Outcome::Deleted => counts[2] += 1,
+                Outcome::Failed | Outcome::Unknown => counts[3] += 1,
+                Outcome::Planned => {}
+            }
+        }
+    }
+
+    pub fn text(&self, took: Duration, report: Option<&Path>, interrupted: bool) -> String {
+        let secs = took.as_secs_f64().max(0.001);
+        let mut out = format!(
+            "\nonboard: {} rows in {:.1} s ({:.1} rows/s): {} ok, {} failed{}\n",
+            self.rows,
+            secs,
+            self.rows as f64 / secs,
+            self.ok,
+            self.failed,
+            if interrupted {
+                " (interrupted: the rest did not run)"
+            } else {
+                ""
+            }
+        );
+        if !self.vendors.is_empty() {
+            out.push_str(&format!(
+                "  {:<12} {:>8} {:>8} {:>8} {:>8}\n",
+                "vendor", "created", "existed", "deleted", "failed"
+            ));
+            for (v, c) in &self.vendors {
+                out.push_str(&format!(
+                    "  {v:<12} {:>8} {:>8} {:>8} {:>8}\n",
+                    c[0], c[1], c[2], c[3]
+                ));
+            }
+        }
+        if !self.failures.is_empty() {
+            out.push_str("failed rows:\n");
+            for f in &self.failures {
+                out.push_str(&format!("  {f}\n"));
+            }
+            if self.failed as usize > self.failures.len() {
+                out.push_str(&format!(
+                    "  … and {} more\n",
+                    self.failed as usize - self.failures.len()
+                ));
+            }
+        }
+        if let Some(p) = report {
+            out.push_str(&format!("report: {}", p.display()));
+            if self.failed > 0 || interrupted {
+                out.push_str(&format!(
+                    "  (run the rest again with --resume {})",
+                    p.display()
+                ));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn json(&self, took: Duration, report: Option<&Path>, run: &str) -> serde_json::Value {
+        let vendors: BTreeMap<&String, serde_json::Value> = self
+            .vendors
+            .iter()
+            .map(|(v, c)| {
+                (
+                    v,
+                    json!({ "created": c[0], "existed": c[1], "deleted": c[2], "failed": c[3] }),
+                )
+            })
+            .collect();
+        json!({
+            "run": run,
+            "rows": self.rows,
+            "ok": self.ok,
+            "failed": self.failed,
+            "duration_ms": took.as_millis() as u64,
+            "rows_per_second": self.rows as f64 / took.as_secs_f64().max(0.001),
+            "vendors": vendors,
+            "failures": self.failures,
+            "report": report.map(|p| p.display().to_string()),
+        })
+    }
+}
