@@ -17,7 +17,7 @@ use crate::journal::Journal;
 use crate::progress::Progress;
 use crate::report::{Header, ReportWriter, RowError, RowReport, Summary, read_for_resume};
 use crate::rows::{Format, Row, Rows, Selection};
-use crate::run::{Prepared, SCRIPT_STACK, eprint, error, watch_signals};
+use crate::run::{Prepared, SCRIPT_STACK, eprint, error};
 use crate::session::{Mode, Session, set_current_row};
 use crate::suggest;
 use crate::undo;
@@ -73,6 +73,8 @@ struct Shared<'a> {
     /// Columns every row must have (JSON lines).
     required: Vec<String>,
     rollback_on_error: bool,
+    fail_fast: bool,
+    /// Start no new row (`--fail-fast` after a failure).
     stop: &'a AtomicBool,
 }
 
@@ -138,7 +140,11 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     let mut preflight = engine::build(&preflight_session, &p.options);
     preflight.on_print(|_| {}).on_debug(|_, _, _| {});
 
-    watch_signals(&p.runtime, &p.session);
+    // Every row calls vendors: start now, so that Ctrl-C winds the run down from the first row.
+    if let Err(e) = p.io.runtime() {
+        error(e);
+        return EXIT_RUNTIME;
+    }
     let stop = AtomicBool::new(false);
     let shared = Shared {
         engine: &p.engine,
@@ -158,6 +164,7 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
             .map(|(c, _)| c.clone())
             .collect(),
         rollback_on_error: p.rollback_on_error,
+        fail_fast: args.fail_fast,
         stop: &stop,
     };
     let mut progress = Progress::new(chosen, args.quiet || args.json);
@@ -186,9 +193,6 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
             }
             summary.add(&report);
             progress.update(summary.rows, summary.failed);
-            if !report.ok && args.fail_fast {
-                stop.store(true, Ordering::Relaxed);
-            }
         }
     });
     progress.finish();
@@ -270,6 +274,9 @@ fn worker(
         set_current_row(Some(row.number));
         let report = run_row(shared, row);
         set_current_row(None);
+        if !report.ok && shared.fail_fast {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
         if tx.send(report).is_err() {
             return;
         }

@@ -40,17 +40,29 @@ pub fn format_ymd(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Seconds since the epoch as an RFC 3339 UTC timestamp (`2026-11-23T09:17:00Z`).
+/// Seconds since the epoch as an RFC 3339 UTC timestamp (`2026-11-23T09:17:00Z`). Written digit
+/// by digit: the journal stamps every record with one.
 pub fn format_rfc3339(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!(
-        "{}T{:02}:{:02}:{:02}Z",
-        format_ymd(days),
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    let mut out = String::with_capacity(20);
+    let mut digits = |n: i64, width: u32| {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10_i64.pow(p) % 10) as u8));
+        }
+    };
+    digits(y, 4);
+    digits(m, 2);
+    digits(d, 2);
+    digits(rem / 3600, 2);
+    digits(rem % 3600 / 60, 2);
+    digits(rem % 60, 2);
+    // Separators go in afterwards: YYYY-MM-DDTHH:MM:SSZ.
+    for (at, c) in [(4, '-'), (7, '-'), (10, 'T'), (13, ':'), (16, ':')] {
+        out.insert(at, c);
+    }
+    out.push('Z');
+    out
 }
 
 fn is_leap(y: i64) -> bool {

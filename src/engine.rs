@@ -103,8 +103,15 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     });
 
     // Ctrl-C stops the script between operations; a terminate cannot be caught by `try`.
-    let cancel = session.cancel.clone();
-    engine.on_progress(move |_| cancel.is_cancelled().then(|| "interrupted".into()));
+    // This runs at every operation of every script: the stop is kept out of line so that the
+    // usual path is a load and a test.
+    engine.on_progress(|_| {
+        if crate::session::interrupted() {
+            stop()
+        } else {
+            None
+        }
+    });
 
     register_secret(&mut engine);
     crate::undo::register(&mut engine, session);
@@ -114,6 +121,12 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
         (vendor.install)(&mut engine, session);
     }
     engine
+}
+
+#[cold]
+#[inline(never)]
+fn stop() -> Option<rhai::Dynamic> {
+    Some("interrupted".into())
 }
 
 fn register_secret(engine: &mut Engine) {

@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod docs;
 pub mod engine;
 pub mod helpers;
+pub mod io;
 pub mod journal;
 pub mod lenient;
 pub mod progress;

@@ -13,6 +13,7 @@ use crate::compile::{Checked, compile_checked, parse_vars, script_dir};
 use crate::config::{self, Config, ConfigError, Profile};
 use crate::diagnostics::{self, Diagnostic, Failure, Sources};
 use crate::engine::{self, Limits, PrintTo};
+use crate::io::Io;
 use crate::journal::{self, Event, Journal, Outcome, RunInfo};
 use crate::session::{Mode, Planned, Session};
 use crate::sim;
@@ -30,16 +31,6 @@ pub fn eprint(text: &str) {
 
 pub fn error(message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "error: {message}");
-}
-
-/// The tokio runtime vendor calls run on (and the in-process simulator, with `--sim`).
-pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("onboard-io")
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
 }
 
 /// Which profile the run uses, or why it has none.
@@ -78,44 +69,10 @@ fn choose_profile(
     Ok((choice, config.max_operations))
 }
 
-/// Ctrl-C and SIGTERM: the first stops the run after the current call (the script cannot catch
-/// it); the second exits at once.
-pub fn watch_signals(runtime: &tokio::runtime::Runtime, session: &Arc<Session>) {
-    let cancel = session.cancel.clone();
-    runtime.spawn(async move {
-        #[cfg(unix)]
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        loop {
-            #[cfg(unix)]
-            let got = tokio::select! {
-                r = tokio::signal::ctrl_c() => r.is_ok(),
-                _ = async {
-                    match term.as_mut() {
-                        Some(t) => { t.recv().await; }
-                        None => std::future::pending::<()>().await,
-                    }
-                } => true,
-            };
-            #[cfg(not(unix))]
-            let got = tokio::signal::ctrl_c().await.is_ok();
-            if !got {
-                return;
-            }
-            if cancel.is_cancelled() {
-                eprintln!("\nonboard: interrupted again; exiting now");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            }
-            eprintln!("\nonboard: interrupted; stopping now (Ctrl-C again to quit at once)");
-            cancel.cancel();
-        }
-    });
-}
-
 /// Everything a run needs before its first statement: the script compiled and checked against
 /// the profile, the session, the engine.
 pub struct Prepared {
-    pub runtime: tokio::runtime::Runtime,
+    pub io: Arc<Io>,
     /// The in-process simulator of `--sim`; dropping it stops it.
     pub simulator: Option<sim::Simulator>,
     pub session: Arc<Session>,
@@ -155,12 +112,14 @@ pub fn prepare(
     let source = std::fs::read_to_string(&args.script)
         .map_err(|e| fail(format!("cannot read {file}: {e}"), EXIT_INPUT))?;
     let vars = parse_vars(&args.vars, true).map_err(|e| fail(e, EXIT_INPUT))?;
-    let runtime = runtime().map_err(|e| fail(e, EXIT_RUNTIME))?;
+    let io = Io::new();
 
     let mut simulator = None;
     let mut max_operations = args.max_operations;
     let choice = if args.sim {
-        let s = runtime
+        let s = io
+            .runtime()
+            .map_err(|e| fail(e, EXIT_RUNTIME))?
             .block_on(sim::start(&SimArgs::default()))
             .map_err(|e| fail(format!("cannot start the simulator: {e}"), EXIT_RUNTIME))?;
         let profile = s.profile().map_err(|e| fail(e.to_string(), EXIT_RUNTIME))?;
@@ -209,7 +168,7 @@ pub fn prepare(
             })
             .map_err(|e| fail(format!("{e}; nothing was run"), EXIT_INPUT))?
     };
-    let session = Session::new(Some(runtime.handle().clone()), profile, journal, mode);
+    let session = Session::new(Some(io.clone()), profile, journal, mode);
     let mut limits = Limits::default();
     if let Some(n) = max_operations {
         limits.max_operations = n;
@@ -263,7 +222,7 @@ pub fn prepare(
         }
     }
     Ok(Prepared {
-        runtime,
+        io,
         simulator,
         session,
         engine,
@@ -303,7 +262,6 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
 
 fn run_once(p: Prepared, args: &RunArgs) -> u8 {
     let Prepared {
-        runtime,
         simulator: _simulator,
         session,
         engine,
@@ -315,7 +273,6 @@ fn run_once(p: Prepared, args: &RunArgs) -> u8 {
         rollback_on_error,
         ..
     } = p;
-    watch_signals(&runtime, &session);
     let outcome = std::thread::scope(|s| {
         std::thread::Builder::new()
             .name("script".into())
@@ -365,6 +322,9 @@ fn run_once(p: Prepared, args: &RunArgs) -> u8 {
     session.close();
     let code = report.finish(args, &session, code);
     session.journal.end(code);
+    // The process ends here: tearing the engine down would cost more than building it.
+    std::mem::forget(engine);
+    std::mem::forget(checked);
     code
 }
 
@@ -438,7 +398,7 @@ impl Report {
         if args.json {
             let plan: Vec<Json> = plan
                 .iter()
-                .map(|p| json!({ "vendor": p.vendor, "action": p.action, "username": p.username, "fields": p.fields }))
+                .map(|p| json!({ "vendor": p.vendor, "action": p.action, "username": p.username, "fields": p.fields() }))
                 .collect();
             let doc = json!({
                 "ok": code == EXIT_OK,
@@ -512,10 +472,9 @@ fn plan_text(plan: &[Planned]) -> String {
     let mut out = String::from("\nonboard: dry run: nothing was sent. The plan:\n");
     for vendor in crate::vendors::ALL {
         for p in plan.iter().filter(|p| p.vendor == vendor.name) {
-            let fields = if p.fields.is_null() {
-                String::new()
-            } else {
-                format!(" {}", p.fields)
+            let fields = match p.fields() {
+                serde_json::Value::Null => String::new(),
+                f => format!(" {f}"),
             };
             let id = if p.id > 0 {
                 format!(" (id {})", p.id)

@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::runtime::Handle;
 use tokio::sync::watch;
 
 use crate::config::{Profile, VendorSettings};
+use crate::io::Io;
 use crate::journal::{Event, Journal, Outcome};
 use crate::retry::RetryPolicy;
 use crate::vendors::error::{ErrorKind, VendorError};
@@ -35,9 +35,20 @@ impl Default for Cancel {
     }
 }
 
+/// Set by any `Cancel` in this process: the engine reads it between every two operations, and
+/// a capture-free read of a static costs a few instructions where an `Arc` costs twice that.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the run was interrupted, for the engine's progress hook.
+#[inline]
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
 impl Cancel {
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::Relaxed);
+        INTERRUPTED.store(true, Ordering::Relaxed);
         self.tx.send_replace(true);
     }
 
@@ -111,14 +122,23 @@ pub struct Planned {
     pub action: &'static str,
     pub username: String,
     pub id: i64,
-    /// The request, secrets masked (creates only).
-    pub fields: serde_json::Value,
+    /// The request (creates only).
     pub request: Option<Request>,
+}
+
+impl Planned {
+    /// The request as the plan shows it, secrets masked; `null` for a delete.
+    pub fn fields(&self) -> serde_json::Value {
+        self.request
+            .as_ref()
+            .map_or(serde_json::Value::Null, Request::to_display_json)
+    }
 }
 
 /// The shared state of one run (or one REPL session).
 pub struct Session {
-    runtime: Option<Handle>,
+    /// `None`: this session cannot call vendors (`check`, `docs`, the bulk preflight).
+    io: Option<Arc<Io>>,
     profile: Option<Profile>,
     settings: Mutex<HashMap<&'static str, Arc<VendorSettings>>>,
     clients: Mutex<Vec<(&'static str, Arc<dyn Ops>)>>,
@@ -138,7 +158,7 @@ impl Session {
     }
 
     pub fn new(
-        runtime: Option<Handle>,
+        io: Option<Arc<Io>>,
         profile: Option<Profile>,
         journal: Journal,
         mode: Mode,
@@ -147,13 +167,16 @@ impl Session {
             .as_ref()
             .map(|p| p.retry.clone())
             .unwrap_or_default();
+        let cancel = io
+            .as_ref()
+            .map_or_else(|| Arc::new(Cancel::default()), |io| io.cancel.clone());
         Arc::new(Session {
-            runtime,
+            io,
             profile,
             settings: Mutex::default(),
             clients: Mutex::default(),
             journal,
-            cancel: Arc::new(Cancel::default()),
+            cancel,
             mode,
             retry,
             created: Mutex::default(),
@@ -229,23 +252,37 @@ impl Session {
     }
 
     /// Wait for a vendor call from the script's thread, unless the run is interrupted first.
-    pub fn wait<F: Future>(&self, future: F) -> Result<F::Output, CallError> {
-        let Some(rt) = &self.runtime else {
+    /// The call runs on the runtime's threads, next to the connection it uses; the script's
+    /// thread is woken once, when it is done (polling it here would wake it at every step).
+    pub fn wait<F>(&self, future: F) -> Result<F::Output, CallError>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let Some(io) = &self.io else {
             return Err(CallError::Setup(
                 "vendor calls are not available here (no profile is loaded)".into(),
             ));
         };
+        let rt = io.runtime().map_err(CallError::Setup)?;
         if self.cancel.is_cancelled() {
             return Err(CallError::Interrupted);
         }
         let cancel = self.cancel.clone();
-        rt.block_on(async move {
+        let task = rt.spawn(async move {
             tokio::select! {
                 biased;
-                _ = cancel.cancelled() => Err(CallError::Interrupted),
-                out = future => Ok(out),
+                _ = cancel.cancelled() => None,
+                out = future => Some(out),
             }
-        })
+        });
+        match rt.block_on(task) {
+            Ok(Some(out)) => Ok(out),
+            Ok(None) => Err(CallError::Interrupted),
+            Err(e) => Err(CallError::Setup(format!(
+                "a vendor call failed inside onboard: {e}"
+            ))),
+        }
     }
 
     pub fn sleep(&self, wait: Duration) -> Result<(), CallError> {
@@ -263,7 +300,8 @@ impl Session {
         mut attempt: impl FnMut() -> Fut,
     ) -> Result<T, CallError>
     where
-        Fut: Future<Output = Result<T, VendorError>>,
+        Fut: Future<Output = Result<T, VendorError>> + Send + 'static,
+        T: Send + 'static,
     {
         let started = Instant::now();
         let mut n = 1;
@@ -295,22 +333,26 @@ impl Session {
         mut delete: impl FnMut() -> Fut,
     ) -> Result<(), CallError>
     where
-        Fut: Future<Output = Result<(), VendorError>>,
+        Fut: Future<Output = Result<(), VendorError>> + Send + 'static,
     {
         let seq = self
             .journal
             .intent(vendor, operation, username)
             .map_err(|e| CallError::Setup(format!("{e}; nothing was sent")))?;
         let started = Instant::now();
-        let lost = std::cell::Cell::new(false);
+        let lost = Arc::new(AtomicBool::new(false));
         let result = self.retrying(vendor, operation, username, Some(seq), || {
             let attempt = delete();
-            let lost = &lost;
+            let lost = lost.clone();
             async move {
                 match attempt.await {
-                    Err(e) if e.kind == ErrorKind::NotFound && lost.get() => Ok(()),
+                    Err(e) if e.kind == ErrorKind::NotFound && lost.load(Ordering::Relaxed) => {
+                        Ok(())
+                    }
                     Err(e) => {
-                        lost.set(lost.get() || e.maybe_applied);
+                        if e.maybe_applied {
+                            lost.store(true, Ordering::Relaxed);
+                        }
                         Err(e)
                     }
                     ok => ok,
@@ -403,7 +445,8 @@ impl Session {
             .lock()
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default();
-        let Some(rt) = &self.runtime else {
+        // Clients are made on the runtime: none were if it never started.
+        let Some(rt) = self.io.as_ref().and_then(|io| io.started()) else {
             return;
         };
         let limit = if self.cancel.is_cancelled() {

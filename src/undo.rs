@@ -102,7 +102,8 @@ pub fn remove(session: &Session, operation: &'static str, targets: Vec<Target>) 
             Ok(t.id)
         } else {
             session.retrying(t.vendor, operation, &t.username, None, || {
-                ops.find(&t.username)
+                let (ops, name) = (ops.clone(), t.username.clone());
+                async move { ops.find(&name).await }
             })
         };
         match found {
@@ -133,7 +134,8 @@ pub fn remove(session: &Session, operation: &'static str, targets: Vec<Target>) 
             Ok(Some(found)) => {
                 step.id = Some(found);
                 match session.journalled_delete(t.vendor, operation, found, &t.username, || {
-                    ops.delete(found, &t.username)
+                    let (ops, name) = (ops.clone(), t.username.clone());
+                    async move { ops.delete(found, &name).await }
                 }) {
                     Ok(()) => step.result = "deleted",
                     Err(CallError::Interrupted) => step.result = "interrupted",
@@ -279,13 +281,11 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
             return EXIT_INPUT;
         }
     };
-    let runtime = match crate::run::runtime() {
-        Ok(r) => r,
-        Err(e) => {
-            eprint_error(e);
-            return EXIT_RUNTIME;
-        }
-    };
+    let io = crate::io::Io::new();
+    if let Err(e) = io.runtime() {
+        eprint_error(e);
+        return EXIT_RUNTIME;
+    }
     let journal = if args.dry_run {
         Journal::memory()
     } else {
@@ -310,8 +310,7 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         dry_run: args.dry_run,
         offline: false,
     };
-    let session = Session::new(Some(runtime.handle().clone()), Some(profile), journal, mode);
-    crate::run::watch_signals(&runtime, &session);
+    let session = Session::new(Some(io), Some(profile), journal, mode);
     let targets = pending
         .into_iter()
         .map(|a| {

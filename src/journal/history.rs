@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::{Outcome, Record};
 
 /// Every record of a journal file. A last line cut short by a crash is skipped.
-pub fn read(path: &Path) -> Result<Vec<Record>, String> {
+pub fn read(path: &Path) -> Result<Vec<Record<'static>>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -64,7 +64,7 @@ fn is_create(operation: &str) -> bool {
 
 /// Every run in the journal, oldest first, with what became of the accounts each created.
 /// One pass in record order: a deletion applies to the latest creation of that account.
-pub fn summarize(records: &[Record]) -> Vec<RunSummary> {
+pub fn summarize(records: &[Record<'_>]) -> Vec<RunSummary> {
     let mut runs: Vec<RunSummary> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     // (vendor, user name) -> where its latest creation is: (run, account).
@@ -83,15 +83,15 @@ pub fn summarize(records: &[Record]) -> Vec<RunSummary> {
             ..
         } = r
         {
-            index.insert(run.clone(), runs.len());
+            index.insert(run.to_string(), runs.len());
             runs.push(RunSummary {
-                run: run.clone(),
-                time: time.clone(),
-                command: command.clone(),
-                script: script.clone(),
-                profile: profile.clone(),
+                run: run.to_string(),
+                time: time.to_string(),
+                command: command.to_string(),
+                script: script.as_deref().map(str::to_string),
+                profile: profile.as_deref().map(str::to_string),
                 simulated: *simulated,
-                undo_of: undo_of.clone(),
+                undo_of: undo_of.as_deref().map(str::to_string),
                 exit_code: None,
                 accounts: Vec::new(),
                 failed: 0,
@@ -112,13 +112,16 @@ pub fn summarize(records: &[Record]) -> Vec<RunSummary> {
             } if is_create(operation) => {
                 let accounts = &mut runs[ri].accounts;
                 accounts.push(Account {
-                    vendor: vendor.clone(),
-                    username: username.clone(),
+                    vendor: vendor.to_string(),
+                    username: username.to_string(),
                     id: None,
                     seq: *seq,
                     state: State::InFlight,
                 });
-                live.insert((vendor.clone(), username.clone()), (ri, accounts.len() - 1));
+                live.insert(
+                    (vendor.to_string(), username.to_string()),
+                    (ri, accounts.len() - 1),
+                );
             }
             Record::Outcome {
                 seq,
@@ -129,14 +132,14 @@ pub fn summarize(records: &[Record]) -> Vec<RunSummary> {
                 outcome,
                 ..
             } => {
-                let key = (vendor.clone(), username.clone());
+                let key = (vendor.to_string(), username.to_string());
                 let found = runs[ri].accounts.iter().position(|a| a.seq == *seq);
                 match outcome {
                     Outcome::Created => {
                         let ai = found.unwrap_or_else(|| {
                             runs[ri].accounts.push(Account {
-                                vendor: vendor.clone(),
-                                username: username.clone(),
+                                vendor: vendor.to_string(),
+                                username: username.to_string(),
                                 id: None,
                                 seq: *seq,
                                 state: State::InFlight,
@@ -161,7 +164,7 @@ pub fn summarize(records: &[Record]) -> Vec<RunSummary> {
                     }
                     Outcome::Failed => runs[ri].failed += 1,
                     Outcome::Deleted => {
-                        let by = match (runs[ri].command.as_str(), operation.as_str()) {
+                        let by = match (runs[ri].command.as_str(), operation.as_ref()) {
                             ("undo", _) => format!("undo {}", runs[ri].run),
                             (_, "rollback") => "rollback".to_string(),
                             _ => format!("the script of {}", runs[ri].run),

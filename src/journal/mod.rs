@@ -4,6 +4,7 @@
 //! A kill at any moment leaves every finished record on disk: an intent without an outcome is a
 //! call whose result nobody saw. The journal never holds a secret.
 
+use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -38,50 +39,50 @@ pub enum Outcome {
 /// One line of the journal.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Record {
+pub enum Record<'a> {
     Run {
-        run: String,
-        time: String,
+        run: Cow<'a, str>,
+        time: Cow<'a, str>,
         /// `run`, `undo`.
-        command: String,
+        command: Cow<'a, str>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        script: Option<String>,
+        script: Option<Cow<'a, str>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        profile: Option<String>,
+        profile: Option<Cow<'a, str>>,
         /// Against the built-in simulator, which keeps nothing after the run.
         #[serde(default)]
         simulated: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        undo_of: Option<String>,
+        undo_of: Option<Cow<'a, str>>,
         pid: u32,
     },
     Intent {
-        run: String,
+        run: Cow<'a, str>,
         seq: u64,
-        time: String,
+        time: Cow<'a, str>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         row: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        script: Option<String>,
+        script: Option<Cow<'a, str>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        profile: Option<String>,
-        vendor: String,
-        operation: String,
-        username: String,
+        profile: Option<Cow<'a, str>>,
+        vendor: Cow<'a, str>,
+        operation: Cow<'a, str>,
+        username: Cow<'a, str>,
     },
     Outcome {
-        run: String,
+        run: Cow<'a, str>,
         seq: u64,
-        time: String,
+        time: Cow<'a, str>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         row: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        script: Option<String>,
+        script: Option<Cow<'a, str>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        profile: Option<String>,
-        vendor: String,
-        operation: String,
-        username: String,
+        profile: Option<Cow<'a, str>>,
+        vendor: Cow<'a, str>,
+        operation: Cow<'a, str>,
+        username: Cow<'a, str>,
         #[serde(default)]
         id: Option<i64>,
         outcome: Outcome,
@@ -90,34 +91,34 @@ pub enum Record {
         #[serde(default)]
         duration_ms: u64,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        error_kind: Option<String>,
+        error_kind: Option<Cow<'a, str>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        note: Option<String>,
+        note: Option<Cow<'a, str>>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        message: Option<String>,
+        message: Option<Cow<'a, str>>,
     },
     Retry {
-        run: String,
+        run: Cow<'a, str>,
         #[serde(default)]
         seq: Option<u64>,
-        time: String,
-        vendor: String,
-        operation: String,
-        username: String,
+        time: Cow<'a, str>,
+        vendor: Cow<'a, str>,
+        operation: Cow<'a, str>,
+        username: Cow<'a, str>,
         attempt: u32,
-        error_kind: String,
+        error_kind: Cow<'a, str>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         status: Option<u16>,
         wait_ms: u64,
     },
     End {
-        run: String,
-        time: String,
+        run: Cow<'a, str>,
+        time: Cow<'a, str>,
         exit_code: u8,
     },
 }
 
-impl Record {
+impl Record<'_> {
     pub fn run_id(&self) -> &str {
         match self {
             Record::Run { run, .. }
@@ -235,7 +236,7 @@ pub struct Journal {
     file: Option<Mutex<File>>,
     /// The run's first record, written with the first thing the run records: a run that
     /// changes nothing leaves nothing in the journal.
-    header: Mutex<Option<Record>>,
+    header: Mutex<Option<Record<'static>>>,
     seq: AtomicU64,
     events: Mutex<Vec<Event>>,
 }
@@ -278,13 +279,13 @@ impl Journal {
             .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
         let run = new_run_id();
         let header = Record::Run {
-            run: run.clone(),
-            time: now(),
-            command: info.command.to_string(),
-            script: info.script.clone(),
-            profile: info.profile.clone(),
+            run: run.clone().into(),
+            time: now().into(),
+            command: info.command.into(),
+            script: info.script.clone().map(Cow::Owned),
+            profile: info.profile.clone().map(Cow::Owned),
             simulated: info.simulated,
-            undo_of: info.undo_of,
+            undo_of: info.undo_of.map(Cow::Owned),
             pid: std::process::id(),
         };
         Ok(Journal {
@@ -307,44 +308,47 @@ impl Journal {
         self.path.as_deref()
     }
 
-    fn write(&self, record: &Record) -> Result<(), String> {
+    fn write(&self, record: &Record<'_>) -> Result<(), String> {
         let Some(file) = &self.file else {
             return Ok(());
         };
-        let mut line = String::new();
-        if let Ok(mut header) = self.header.lock()
-            && let Some(h) = header.take()
-        {
-            line = serde_json::to_string(&h).map_err(|e| e.to_string())? + "\n";
-        }
-        line.push_str(&serde_json::to_string(record).map_err(|e| e.to_string())?);
-        line.push('\n');
+        let mut line = Vec::with_capacity(256);
+        serde_json::to_writer(&mut line, record).map_err(|e| e.to_string())?;
+        line.push(b'\n');
         let mut f = file
             .lock()
             .map_err(|_| "the journal lock is poisoned".to_string())?;
+        // Under the file's lock, so that no other record can come before the run's header.
+        if let Ok(mut header) = self.header.lock()
+            && let Some(h) = header.take()
+        {
+            let mut both = Vec::with_capacity(256 + line.len());
+            serde_json::to_writer(&mut both, &h).map_err(|e| e.to_string())?;
+            both.push(b'\n');
+            both.extend_from_slice(&line);
+            line = both;
+        }
         // One write per line, then flush: a record is on disk whole or not at all.
-        f.write_all(line.as_bytes())
-            .and_then(|_| f.flush())
-            .map_err(|e| {
-                let where_ = self
-                    .path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                format!("cannot write the journal {where_}: {e}")
-            })
+        f.write_all(&line).and_then(|_| f.flush()).map_err(|e| {
+            let where_ = self
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            format!("cannot write the journal {where_}: {e}")
+        })
     }
 
     /// Record that a change is about to be sent. If this fails, the change must not be sent.
     pub fn intent(&self, vendor: &str, operation: &str, username: &str) -> Result<u64, String> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.write(&Record::Intent {
-            run: self.run.clone(),
+            run: Cow::Borrowed(&self.run),
             seq,
-            time: now(),
+            time: now().into(),
             row: crate::session::current_row(),
-            script: self.script.clone(),
-            profile: self.profile.clone(),
+            script: self.script.as_deref().map(Cow::Borrowed),
+            profile: self.profile.as_deref().map(Cow::Borrowed),
             vendor: vendor.into(),
             operation: operation.into(),
             username: username.into(),
@@ -356,22 +360,22 @@ impl Journal {
     pub fn outcome(&self, seq: Option<u64>, event: Event) {
         let seq = seq.unwrap_or_else(|| self.seq.fetch_add(1, Ordering::SeqCst) + 1);
         let record = Record::Outcome {
-            run: self.run.clone(),
+            run: Cow::Borrowed(&self.run),
             seq,
-            time: now(),
+            time: now().into(),
             row: event.row,
-            script: self.script.clone(),
-            profile: self.profile.clone(),
+            script: self.script.as_deref().map(Cow::Borrowed),
+            profile: self.profile.as_deref().map(Cow::Borrowed),
             vendor: event.vendor.into(),
             operation: event.operation.into(),
-            username: event.username.clone(),
+            username: Cow::Borrowed(&event.username),
             id: event.id,
             outcome: event.outcome,
             status: event.status,
             duration_ms: event.duration_ms,
-            error_kind: event.error_kind.map(str::to_string),
-            note: event.note.clone(),
-            message: event.message.clone(),
+            error_kind: event.error_kind.map(Cow::Borrowed),
+            note: event.note.as_deref().map(Cow::Borrowed),
+            message: event.message.as_deref().map(Cow::Borrowed),
         };
         if let Err(e) = self.write(&record) {
             eprintln!("error: {e}");
@@ -393,9 +397,9 @@ impl Journal {
         wait: Duration,
     ) {
         let record = Record::Retry {
-            run: self.run.clone(),
+            run: Cow::Borrowed(&self.run),
             seq,
-            time: now(),
+            time: now().into(),
             vendor: vendor.into(),
             operation: operation.into(),
             username: username.into(),
@@ -415,8 +419,8 @@ impl Journal {
             return;
         }
         let record = Record::End {
-            run: self.run.clone(),
-            time: now(),
+            run: Cow::Borrowed(&self.run),
+            time: now().into(),
             exit_code,
         };
         if let Err(e) = self.write(&record) {

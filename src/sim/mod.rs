@@ -197,7 +197,7 @@ pub async fn start(args: &SimArgs) -> Result<Simulator, String> {
 
 /// `onboard sim`: serve until Ctrl-C, after printing where and a profile to paste.
 pub fn serve_forever(args: &SimArgs) -> u8 {
-    let runtime = match crate::run::runtime() {
+    let runtime = match crate::io::runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

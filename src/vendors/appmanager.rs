@@ -246,6 +246,10 @@ fn classify(code: &str, message: &str) -> ErrorKind {
 /// JSON flavour of the user object is not documented, so keys are matched ignoring case and
 /// users may sit directly in `result` or under a `User` key.
 fn parse_json(body: &str) -> Option<Answer> {
+    parse_json_exact(body).or_else(|| parse_json_lenient(body))
+}
+
+fn parse_json_lenient(body: &str) -> Option<Answer> {
     let root: Json = serde_json::from_str(body).ok()?;
     let code = json_field(&root, "response-code").and_then(json_text)?;
     let response = json_field(&root, "response");
@@ -276,6 +280,73 @@ fn parse_json(body: &str) -> Option<Answer> {
     Some(Answer {
         code,
         message,
+        users,
+    })
+}
+
+/// The answer in exactly the documented shape, read straight into types: a bulk run reads
+/// thousands of these, and a JSON tree costs several times more. Anything else (another case,
+/// numbers for ids, `null`s, an error) is left to the lenient reading.
+fn parse_json_exact(body: &str) -> Option<Answer> {
+    #[derive(Deserialize)]
+    struct Exact {
+        #[serde(rename = "response-code")]
+        code: String,
+        response: ExactResponse,
+    }
+    #[derive(Deserialize)]
+    struct ExactResponse {
+        result: Vec<ExactUser>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ExactUser {
+        user_id: String,
+        user_name: String,
+        #[serde(default)]
+        role: String,
+        #[serde(default)]
+        email: String,
+        #[serde(default)]
+        description: String,
+        #[serde(rename = "AssociatedGroups", default)]
+        groups: Vec<ExactGroup>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ExactGroup {
+        group_id: String,
+        #[serde(default)]
+        group_name: String,
+    }
+    let exact: Exact = serde_json::from_str(body).ok()?;
+    if exact.code != SUCCESS {
+        return None;
+    }
+    let mut users = Vec::with_capacity(exact.response.result.len());
+    for u in exact.response.result {
+        users.push(AppManagerUser {
+            common: Common {
+                vendor: NAME,
+                id: u.user_id.trim().parse().ok()?,
+                username: u.user_name,
+                created: false,
+                dry_run: false,
+                http_status: None,
+            },
+            role: u.role,
+            email: u.email,
+            description: u.description,
+            groups: u
+                .groups
+                .into_iter()
+                .filter_map(|g| Some((g.group_id.trim().parse().ok()?, g.group_name)))
+                .collect(),
+        });
+    }
+    Some(Answer {
+        code: exact.code,
+        message: None,
         users,
     })
 }
@@ -530,5 +601,18 @@ mod tests {
         let err = r#"{"response-code":"4004","response":{"message":"bad key","uri":"/x"}}"#;
         let a = parse_json(err).unwrap();
         assert_eq!((a.code.as_str(), a.message.as_deref()), ("4004", Some("bad key")));
+    }
+
+    #[test]
+    fn exact_and_lenient_readings_agree() {
+        let body = r#"{"response":{"result":[{"AssociatedGroups":[{"groupId":"10000035","groupName":"Applications Manager"},{"groupId":"x","groupName":"bad id"}],"description":"operator","email":"z@x.com","role":"OPERATOR","userId":"6","userName":"zz"}],"uri":"/appmanager/json/users/create"},"response-code":"4000"}"#;
+        let exact = parse_json_exact(body).unwrap();
+        let lenient = parse_json_lenient(body).unwrap();
+        assert_eq!(format!("{:?}", exact.users), format!("{:?}", lenient.users));
+        assert_eq!(exact.users[0].groups, vec![(10000035, "Applications Manager".into())]);
+        // Another case, or a number for an id, is not the exact shape: the lenient reading takes it.
+        assert!(parse_json_exact(&body.replace("userName", "username")).is_none());
+        assert!(parse_json_exact(&body.replace(r#""userId":"6""#, r#""userId":6"#)).is_none());
+        assert_eq!(parse_json(&body.replace(r#""userId":"6""#, r#""userId":6"#)).unwrap().users[0].common.id, 6);
     }
 }

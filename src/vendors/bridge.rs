@@ -119,7 +119,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
             move |ctx: NativeCallContext, map: Map| -> RhaiResult<A::User> {
                 let run = || {
                     let req = request::<A>("create_user", &map)?;
-                    c.create("create_user", &req).map_err(to_rhai)
+                    c.create("create_user", req).map_err(to_rhai)
                 };
                 run().map_err(|e| located(&ctx, e))
             },
@@ -141,7 +141,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
             move |ctx: NativeCallContext, map: Map| -> RhaiResult<A::User> {
                 let run = || {
                     let req = request::<A>("ensure_user", &map)?;
-                    c.ensure(&req).map_err(to_rhai)
+                    c.ensure(req).map_err(to_rhai)
                 };
                 run().map_err(|e| located(&ctx, e))
             },

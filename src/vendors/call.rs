@@ -70,9 +70,11 @@ impl<A: UserApi> Caller<A> {
             return Ok(None);
         }
         let client = self.client()?;
+        let name = username.to_string();
         self.session
-            .retrying(Self::vendor(), operation, username, None, || {
-                client.get_user(username)
+            .retrying(Self::vendor(), operation, username, None, move || {
+                let (client, name) = (client.clone(), name.clone());
+                async move { client.get_user(&name).await }
             })
     }
 
@@ -89,30 +91,34 @@ impl<A: UserApi> Caller<A> {
             return Ok(false);
         }
         let client = self.client()?;
+        let name = username.to_string();
         self.session
-            .retrying(Self::vendor(), operation, username, None, || {
-                client.user_exists(username)
+            .retrying(Self::vendor(), operation, username, None, move || {
+                let (client, name) = (client.clone(), name.clone());
+                async move { client.user_exists(&name).await }
             })
     }
 
     /// Create the user. A create whose answer was lost is looked up before it is sent again,
     /// and a user found that matches the request counts as created: never a duplicate.
-    pub fn create(&self, operation: &'static str, request: &Request) -> Result<A::User, CallError> {
+    pub fn create(&self, operation: &'static str, request: Request) -> Result<A::User, CallError> {
         let vendor = Self::vendor();
-        let username = request.username();
         if self.session.mode.dry_run {
             let id = self.session.placeholder_id();
+            let user = A::planned(&request, id);
             self.session.plan(Planned {
                 row: crate::session::current_row(),
                 vendor,
                 action: "create",
-                username: username.to_string(),
+                username: request.username().to_string(),
                 id,
-                fields: request.to_display_json(),
-                request: Some(request.clone()),
+                request: Some(request),
             });
-            return Ok(A::planned(request, id));
+            return Ok(user);
         }
+        // Shared with each attempt, which runs on the runtime's threads.
+        let request = Arc::new(request);
+        let username = request.username();
         let client = self.client()?;
         let seq = self
             .session
@@ -123,7 +129,11 @@ impl<A: UserApi> Caller<A> {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
-            let err = match self.session.wait(client.create_user(request)) {
+            let sending = {
+                let (client, request) = (client.clone(), request.clone());
+                async move { client.create_user(&request).await }
+            };
+            let err = match self.session.wait(sending) {
                 Ok(Ok(user)) => return Ok(self.created(seq, operation, user, started, None)),
                 Ok(Err(e)) => e.during(operation),
                 Err(CallError::Interrupted) => {
@@ -138,7 +148,7 @@ impl<A: UserApi> Caller<A> {
                 Err(other) => return Err(other),
             };
             if err.maybe_applied {
-                match self.reconcile(operation, request) {
+                match self.reconcile(operation, &request) {
                     Ok(Some(user)) => {
                         let note =
                             format!("answer lost ({}); found by lookup, so created", err.kind);
@@ -266,7 +276,7 @@ impl<A: UserApi> Caller<A> {
     }
 
     /// `ensure_user`: the user as it is, or created from the request.
-    pub fn ensure(&self, request: &Request) -> Result<A::User, CallError> {
+    pub fn ensure(&self, request: Request) -> Result<A::User, CallError> {
         let started = Instant::now();
         match self.get("ensure_user", request.username())? {
             Some(mut user) => {
@@ -298,15 +308,15 @@ impl<A: UserApi> Caller<A> {
                 action: "delete",
                 username: username.to_string(),
                 id,
-                fields: serde_json::Value::Null,
                 request: None,
             });
             return Ok(());
         }
         let client = self.client()?;
         self.session
-            .journalled_delete(Self::vendor(), operation, id, username, || {
-                client.delete_user(id, username)
+            .journalled_delete(Self::vendor(), operation, id, username, move || {
+                let (client, name) = (client.clone(), username.to_string());
+                async move { client.delete_user(id, &name).await }
             })
     }
 }

@@ -1,6 +1,6 @@
 //! CyberArk PVWA (Gen2 REST API): logon once per run, users created with `POST /PasswordVault/API/Users`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use reqwest::Method;
 use rhai::Dynamic;
@@ -183,7 +183,60 @@ fn check_create(req: &Request) -> Result<(), String> {
 #[derive(Clone)]
 pub struct CyberArkUser {
     common: Common,
-    raw: Arc<Json>,
+    raw: Arc<Raw>,
+}
+
+/// What PVWA said about a user, read into a JSON tree only when a script asks for more than
+/// the id and name (most runs never do, and the object is large).
+struct Raw {
+    source: Source,
+    tree: OnceLock<Json>,
+}
+
+enum Source {
+    /// The answer's text.
+    Answer(String),
+    /// A dry run's request, with PVWA's defaults for what it leaves out.
+    Planned(Request),
+}
+
+impl Raw {
+    fn new(source: Source) -> Arc<Raw> {
+        Arc::new(Raw {
+            source,
+            tree: OnceLock::new(),
+        })
+    }
+
+    fn tree(&self) -> &Json {
+        self.tree.get_or_init(|| match &self.source {
+            Source::Answer(text) => serde_json::from_str(text).unwrap_or(Json::Null),
+            Source::Planned(request) => {
+                let mut raw = json!({
+                    "enableUser": true, "changePassOnNextLogon": true, "passwordNeverExpires": false,
+                    "suspended": false, "userType": "EPVUser", "location": "\\", "source": "CyberArk",
+                    "componentUser": false, "authenticationMethod": ["AuthTypePass"],
+                    "vaultAuthorization": [], "unAuthorizedInterfaces": [],
+                });
+                if let (Json::Object(base), Json::Object(given)) =
+                    (&mut raw, request.to_wire_json(false, &[]))
+                {
+                    base.extend(given);
+                    base.remove("initialPassword");
+                }
+                raw
+            }
+        })
+    }
+}
+
+/// The two fields every user answer must have, read without building the whole tree.
+#[derive(Deserialize)]
+struct Head {
+    #[serde(alias = "Id", alias = "ID")]
+    id: Option<Json>,
+    #[serde(alias = "userName", alias = "UserName")]
+    username: Option<String>,
 }
 
 impl UserRecord for CyberArkUser {
@@ -222,7 +275,7 @@ impl UserRecord for CyberArkUser {
     }
 
     fn property(&self, name: &str) -> Dynamic {
-        let raw = &*self.raw;
+        let raw = self.raw.tree();
         let at = |path: &[&str]| {
             path.iter()
                 .try_fold(raw, |v, k| field(v, k))
@@ -262,17 +315,33 @@ impl UserRecord for CyberArkUser {
 }
 
 impl CyberArkUser {
-    fn from_json(http: &Http, raw: Json, created: bool) -> Result<Self, VendorError> {
-        let id = field(&raw, "id").and_then(lenient_int);
-        let username = field(&raw, "username").and_then(Json::as_str).map(str::to_string);
+    /// A user from an answer's text.
+    fn from_answer(http: &Http, reply: Reply, created: bool) -> Result<Self, VendorError> {
+        let head: Option<Head> = serde_json::from_str(&reply.body).ok();
+        let (id, username) = match head {
+            Some(Head {
+                id: Some(id),
+                username: Some(name),
+            }) => (lenient_int(&id), Some(name)),
+            // Names in another case: read the whole tree, leniently.
+            _ => {
+                let tree: Json = reply.json(http, "a user")?;
+                (
+                    field(&tree, "id").and_then(lenient_int),
+                    field(&tree, "username").and_then(Json::as_str).map(str::to_string),
+                )
+            }
+        };
         let (Some(id), Some(username)) = (id, username) else {
-            return Err(http.error(
-                ErrorKind::Protocol,
-                format!(
-                    "expected a user with `id` and `username`, got {}",
-                    http.excerpt(&raw.to_string())
-                ),
-            ));
+            return Err(http
+                .error(
+                    ErrorKind::Protocol,
+                    format!(
+                        "expected a user with `id` and `username`, got {}",
+                        http.excerpt(&reply.body)
+                    ),
+                )
+                .reply(&reply));
         };
         Ok(CyberArkUser {
             common: Common {
@@ -283,7 +352,7 @@ impl CyberArkUser {
                 dry_run: false,
                 http_status: None,
             },
-            raw: Arc::new(raw),
+            raw: Raw::new(Source::Answer(reply.body)),
         })
     }
 }
@@ -501,9 +570,9 @@ impl UserApi for CyberArk {
         if !matches!(reply.status, 200 | 201) {
             return Err(self.error(&reply, &format!("creating user {}", request.username())));
         }
-        let raw: Json = reply.json(&self.http, "the new user")?;
-        let mut user = CyberArkUser::from_json(&self.http, raw, true)?;
-        user.common.http_status = Some(reply.status);
+        let status = reply.status;
+        let mut user = CyberArkUser::from_answer(&self.http, reply, true)?;
+        user.common.http_status = Some(status);
         Ok(user)
     }
 
@@ -514,10 +583,7 @@ impl UserApi for CyberArk {
         let url = self.http.url("/PasswordVault/API/Users", &[&id.to_string()]);
         let reply = self.call(Method::GET, url, None).await?;
         match reply.status {
-            200 => {
-                let raw: Json = reply.json(&self.http, "a user")?;
-                CyberArkUser::from_json(&self.http, raw, false).map(Some)
-            }
+            200 => CyberArkUser::from_answer(&self.http, reply, false).map(Some),
             // Deleted between the search and now.
             404 => Ok(None),
             _ => Err(self.error(&reply, &format!("reading user {username}"))),
@@ -542,7 +608,7 @@ impl UserApi for CyberArk {
         let same = |path: &[&str], json: &[&str]| {
             request.text_at(path).is_none_or(|want| {
                 json.iter()
-                    .try_fold(&*user.raw, |v, k| field(v, k))
+                    .try_fold(user.raw.tree(), |v, k| field(v, k))
                     .and_then(Json::as_str)
                     == Some(want)
             })
@@ -554,20 +620,9 @@ impl UserApi for CyberArk {
     }
 
     fn planned(request: &Request, id: i64) -> CyberArkUser {
-        // What PVWA would fill in for what the request leaves out.
-        let mut raw = json!({
-            "enableUser": true, "changePassOnNextLogon": true, "passwordNeverExpires": false,
-            "suspended": false, "userType": "EPVUser", "location": "\\", "source": "CyberArk",
-            "componentUser": false, "authenticationMethod": ["AuthTypePass"],
-            "vaultAuthorization": [], "unAuthorizedInterfaces": [],
-        });
-        if let (Json::Object(base), Json::Object(given)) = (&mut raw, request.to_wire_json(false, &[])) {
-            base.extend(given);
-            base.remove("initialPassword");
-        }
         CyberArkUser {
             common: Common::planned(NAME, request, id),
-            raw: Arc::new(raw),
+            raw: Raw::new(Source::Planned(request.clone())),
         }
     }
 

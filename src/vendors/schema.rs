@@ -87,6 +87,16 @@ pub enum Kind {
 /// A rule across a request's fields; `Err` says what is wrong.
 pub type CrossCheck = fn(&Request) -> Result<(), String>;
 
+/// `cyberark::create_user`, as messages name a call.
+#[derive(Clone, Copy)]
+pub struct CallName<'a>(&'a RequestSpec);
+
+impl std::fmt::Display for CallName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}::{}", self.0.vendor, self.0.function)
+    }
+}
+
 /// The request of one vendor function.
 pub struct RequestSpec {
     pub vendor: &'static str,
@@ -100,7 +110,12 @@ pub struct RequestSpec {
 
 impl RequestSpec {
     pub fn call(&self) -> String {
-        format!("{}::{}", self.vendor, self.function)
+        self.call_name().to_string()
+    }
+
+    /// `vendor::function`, formatted only when a message needs it.
+    pub fn call_name(&self) -> CallName<'_> {
+        CallName(self)
     }
 
     pub fn field(&self, key: &str) -> Option<&'static Field> {

@@ -5,18 +5,18 @@
 
 use rhai::{Dynamic, Map};
 
-use super::schema::{Entry, Field, Kind, Problem, Request, RequestSpec, Unknown, Value};
+use super::schema::{CallName, Entry, Field, Kind, Problem, Request, RequestSpec, Unknown, Value};
 use crate::dates;
 use crate::secret::Secret;
 use crate::suggest;
 
 /// Check a script's map against `spec`: every problem found, or the request to send.
 pub fn validate(spec: &'static RequestSpec, map: &Map) -> Result<Request, Vec<Problem>> {
-    let call = spec.call();
+    let call = spec.call_name();
     let mut problems = Vec::new();
     let mut aliases = Vec::new();
     let mut entries = validate_fields(
-        &call,
+        call,
         spec.fields,
         map,
         &[],
@@ -27,7 +27,7 @@ pub fn validate(spec: &'static RequestSpec, map: &Map) -> Result<Request, Vec<Pr
 
     for (alias, path, value) in aliases {
         merge_alias(
-            &call,
+            call,
             spec.fields,
             &mut entries,
             alias,
@@ -62,7 +62,7 @@ pub fn validate(spec: &'static RequestSpec, map: &Map) -> Result<Request, Vec<Pr
 type PendingAlias = (&'static Field, &'static [&'static str], Value);
 
 fn validate_fields(
-    call: &str,
+    call: CallName<'_>,
     fields: &'static [Field],
     map: &Map,
     path: &[String],
@@ -70,12 +70,17 @@ fn validate_fields(
     aliases: &mut Vec<PendingAlias>,
     top: &'static [Field],
 ) -> Vec<Entry> {
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(map.len());
     for (key, value) in map {
         let key = key.as_str();
-        let mut here = path.to_vec();
-        here.push(key.to_string());
+        // The path to this key, made only when it is needed (a problem, a nested map).
+        let here = || {
+            let mut h = path.to_vec();
+            h.push(key.to_string());
+            h
+        };
         let Some(field) = fields.iter().find(|f| f.key == key) else {
+            let here = here();
             problems.push(Problem {
                 message: unknown_message(call, fields, &here, top),
                 path: here,
@@ -93,9 +98,15 @@ fn validate_fields(
             k => k,
         };
         let checked = match kind {
-            Kind::Object(inner) => match map_of(value) {
+            Kind::Object(inner) => match value.read_lock::<Map>() {
                 Some(m) => Ok(Value::Object(validate_fields(
-                    call, inner, &m, &here, problems, aliases, top,
+                    call,
+                    inner,
+                    &m,
+                    &here(),
+                    problems,
+                    aliases,
+                    top,
                 ))),
                 None if value.is::<Unknown>() => Ok(Value::Unknown),
                 None => Err(format!(
@@ -110,21 +121,29 @@ fn validate_fields(
                 Kind::Alias(target) => aliases.push((field, target, v)),
                 _ => entries.push(Entry { field, value: v }),
             },
-            Err(why) => problems.push(Problem {
-                message: format!("field `{}` of {call} {why}", here.join(".")),
-                path: here,
-            }),
+            Err(why) => {
+                let here = here();
+                problems.push(Problem {
+                    message: format!("field `{}` of {call} {why}", here.join(".")),
+                    path: here,
+                });
+            }
         }
     }
-    // A typo of a required key is reported once, as the typo.
-    let typos: Vec<&str> = map
-        .keys()
-        .filter(|k| !fields.iter().any(|f| f.key == k.as_str()))
-        .filter_map(|k| suggest::closest(k, fields.iter().map(|f| f.key)))
-        .collect();
-    for f in fields.iter().filter(|f| f.required) {
-        let given = map.get(f.key).is_some_and(|v| !is_absent(v, true));
-        if !given && !typos.contains(&f.key) {
+    let missing = fields
+        .iter()
+        .filter(|f| f.required && map.get(f.key).is_none_or(|v| is_absent(v, true)));
+    // A typo of a required key is reported once, as the typo. Worked out only when a required
+    // key is missing: this runs for every call of every row.
+    let mut typos: Option<Vec<&str>> = None;
+    for f in missing {
+        let typos = typos.get_or_insert_with(|| {
+            map.keys()
+                .filter(|k| !fields.iter().any(|f| f.key == k.as_str()))
+                .filter_map(|k| suggest::closest(k, fields.iter().map(|f| f.key)))
+                .collect()
+        });
+        if !typos.contains(&f.key) {
             let mut full = path.to_vec();
             full.push(f.key.to_string());
             problems.push(Problem {
@@ -142,14 +161,7 @@ fn validate_fields(
 
 /// `()` means "not given"; so does an empty string for an optional field (an empty CSV cell).
 fn is_absent(value: &Dynamic, required: bool) -> bool {
-    value.is_unit()
-        || (!required
-            && value.is_string()
-            && value.clone().into_string().is_ok_and(|s| s.is_empty()))
-}
-
-fn map_of(value: &Dynamic) -> Option<Map> {
-    value.read_lock::<Map>().map(|m| m.clone())
+    value.is_unit() || (!required && value.as_immutable_string_ref().is_ok_and(|s| s.is_empty()))
 }
 
 fn resolve(fields: &'static [Field], path: &[&str]) -> Option<&'static Field> {
@@ -162,7 +174,7 @@ fn resolve(fields: &'static [Field], path: &[&str]) -> Option<&'static Field> {
     }
 }
 
-fn unknown_message(call: &str, fields: &[Field], here: &[String], top: &[Field]) -> String {
+fn unknown_message(call: CallName<'_>, fields: &[Field], here: &[String], top: &[Field]) -> String {
     let key = here.last().map(String::as_str).unwrap_or_default();
     let mut msg = format!("unknown field `{}` for {call}", here.join("."));
     if let Some(near) = suggest::closest(key, fields.iter().map(|f| f.key)) {
@@ -184,7 +196,7 @@ fn unknown_message(call: &str, fields: &[Field], here: &[String], top: &[Field])
 }
 
 fn merge_alias(
-    call: &str,
+    call: CallName<'_>,
     top: &'static [Field],
     entries: &mut Vec<Entry>,
     alias: &'static Field,
@@ -380,8 +392,8 @@ fn text(value: &Dynamic) -> Result<String, String> {
         return Ok(value.to_string());
     }
     value
-        .clone()
-        .into_string()
+        .as_immutable_string_ref()
+        .map(|s| s.as_str().to_owned())
         .map_err(|_| format!("must be a string, not {}", describe_value(value)))
 }
 
@@ -410,8 +422,12 @@ fn array(value: &Dynamic, example: &str) -> Result<Vec<Dynamic>, String> {
 }
 
 fn check_len(t: &str, max: usize) -> Result<(), String> {
+    // A string is never more characters long than it is bytes.
+    if max == 0 || t.len() <= max {
+        return Ok(());
+    }
     let n = t.chars().count();
-    if max > 0 && n > max {
+    if n > max {
         return Err(format!("is {n} characters long; the limit is {max}"));
     }
     Ok(())
@@ -446,12 +462,33 @@ fn check_email(t: &str) -> Result<(), String> {
         && !local.starts_with('.')
         && !local.ends_with('.')
         && !local.contains("..")
-        && local
-            .chars()
-            .all(|c| c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
-        && labels.iter().all(|l| {
+        && local.chars().all(|c| {
+            c.is_alphanumeric()
+                || matches!(
+                    c,
+                    '!' | '#'
+                        | '$'
+                        | '%'
+                        | '&'
+                        | '\''
+                        | '*'
+                        | '+'
+                        | '-'
+                        | '/'
+                        | '='
+                        | '?'
+                        | '^'
+                        | '_'
+                        | '`'
+                        | '{'
+                        | '|'
+                        | '}'
+                        | '~'
+                        | '.'
+                )
+        });
+    let domain_ok = domain.contains('.')
+        && domain.split('.').all(|l| {
             !l.is_empty()
                 && l.len() <= 63
                 && !l.starts_with('-')

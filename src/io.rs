@@ -1,0 +1,86 @@
+//! The async runtime vendor calls run on, started by the first thing that needs it, and the Ctrl-C watch that comes with it.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::runtime::Runtime;
+
+use crate::app::EXIT_INTERRUPTED;
+use crate::session::Cancel;
+
+/// A tokio runtime on two threads: enough for hundreds of requests in flight, and small.
+pub fn runtime() -> Result<Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("onboard-io")
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// The runtime of one run. A script that calls no vendor never starts it (its threads are most
+/// of the start-up time of a short script); until it starts, Ctrl-C ends the process at once,
+/// which is right when nothing has been sent.
+pub struct Io {
+    pub cancel: Arc<Cancel>,
+    runtime: OnceLock<Result<Runtime, String>>,
+}
+
+impl Io {
+    pub fn new() -> Arc<Io> {
+        Arc::new(Io {
+            cancel: Arc::new(Cancel::default()),
+            runtime: OnceLock::new(),
+        })
+    }
+
+    /// The runtime, started (with the Ctrl-C watch) on first use.
+    pub fn runtime(&self) -> Result<&Runtime, String> {
+        self.runtime
+            .get_or_init(|| {
+                let rt = runtime()?;
+                watch_signals(&rt, self.cancel.clone());
+                Ok(rt)
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The runtime if something has started it.
+    pub fn started(&self) -> Option<&Runtime> {
+        self.runtime.get().and_then(|r| r.as_ref().ok())
+    }
+}
+
+/// The first Ctrl-C (or SIGTERM) cancels the run: calls in flight stop waiting, the script stops
+/// at its next operation, and the run winds down (journal, rollback, logoff). A second one exits
+/// at once.
+fn watch_signals(runtime: &Runtime, cancel: Arc<Cancel>) {
+    runtime.spawn(async move {
+        #[cfg(unix)]
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            #[cfg(unix)]
+            let got = tokio::select! {
+                r = tokio::signal::ctrl_c() => r.is_ok(),
+                _ = async {
+                    match term.as_mut() {
+                        Some(t) => { t.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => true,
+            };
+            #[cfg(not(unix))]
+            let got = tokio::signal::ctrl_c().await.is_ok();
+            if !got {
+                return;
+            }
+            if cancel.is_cancelled() {
+                eprintln!("\nonboard: interrupted again; exiting now");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+            eprintln!("\nonboard: interrupted; stopping now (Ctrl-C again to quit at once)");
+            cancel.cancel();
+        }
+    });
+}
