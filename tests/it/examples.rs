@@ -111,3 +111,36 @@ fn appmanager_user() {
         out.stdout
     );
 }
+
+#[test]
+fn new_hires_over_a_csv() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let script = format!("{dir}/scripts/new_hires.rhai");
+    let csv = format!("{dir}/scripts/new_hires.csv");
+    let check = output(onboard().args(["check", &script, "--each", &csv]));
+    assert_eq!(check.code, 0, "{}", check.all());
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let report = tmp.path().join("report.jsonl");
+    let out = output(
+        onboard()
+            .args(["run", &script, "--sim", "--each", &csv, "--report"])
+            .arg(&report),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("5 ok, 0 failed"), "{}", out.stderr);
+    // NOC and SRE people get a PAM360 API user: three of the five.
+    let pam360 = out
+        .stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("pam360"))
+        .unwrap_or_default();
+    assert_eq!(
+        pam360.split_whitespace().nth(1),
+        Some("3"),
+        "{}",
+        out.stderr
+    );
+    let text = std::fs::read_to_string(&report).expect("report");
+    assert!(text.contains("\"username\":\"bmüller\""), "{text}");
+    assert_eq!(text.matches("\"ok\":true").count(), 5, "{text}");
+}
