@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use rhai::{AST, ASTNode, Dynamic, Expr, FnCallExpr, Map, Position};
 
 use crate::suggest;
-use crate::vendors::{self, USERNAME_ARG, bridge, schema, validate};
+use crate::vendors::{self, REQUEST_FNS, USERNAME_ARG, bridge, schema, validate};
 
 /// A problem found without running the script.
 #[derive(Debug, Clone)]
@@ -25,8 +25,7 @@ pub struct Analysis {
     pub row_columns: Vec<(String, Position)>,
 }
 
-/// Functions taking a request map, and those taking a user name.
-const REQUEST_FNS: &[&str] = &["create_user", "ensure_user"];
+/// Functions taking a user name.
 const NAME_FNS: &[&str] = &["get_user", "user_exists", "delete_user"];
 
 pub fn analyze(ast: &AST) -> Analysis {

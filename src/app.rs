@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::{compile, docs, run, sim, undo};
+use crate::{compile, docs, repl, run, sim, undo};
 
 /// Exit codes (DESIGN.md): 0 ok, 1 failed at run time, 2 bad input before anything ran, 130 interrupted.
 pub const EXIT_OK: u8 = 0;
@@ -25,6 +25,7 @@ pub fn main() -> ExitCode {
         Command::Docs(args) => docs::print(args),
         Command::Journal(args) => undo::show(cli.journal.as_deref(), args),
         Command::Undo(args) => undo::undo(cli.config.as_deref(), cli.journal.as_deref(), args),
+        Command::Repl(args) => repl::run(cli.config.as_deref(), cli.journal.as_deref(), args),
     };
     ExitCode::from(code)
 }

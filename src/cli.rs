@@ -42,6 +42,24 @@ pub enum Command {
     Journal(JournalArgs),
     /// Delete the accounts a run created that are still there, newest first. Safe to repeat.
     Undo(UndoArgs),
+    /// An interactive shell: run statements one at a time, explore vendors with Tab and :help.
+    Repl(ReplArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReplArgs {
+    /// The profile of onboard.toml to use (default: $ONBOARD_PROFILE, then default_profile).
+    #[arg(long, short)]
+    pub profile: Option<String>,
+    /// Use the built-in simulator for every vendor: no config and no vendor system needed.
+    #[arg(long)]
+    pub sim: bool,
+    /// Check every call, send nothing that changes anything (`:dry-run off` to leave).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop a statement after this many operations (default 10 million; 0: no limit).
+    #[arg(long, value_name = "N")]
+    pub max_operations: Option<u64>,
 }
 
 #[derive(Args, Debug)]

@@ -158,8 +158,26 @@ fn vendor_json(v: &VendorSpec) -> Json {
 pub fn print(args: &DocsArgs) -> u8 {
     let session = Session::offline();
     let engine = engine::build(&session, &engine::Options::default());
-    let all = functions(&engine);
-    let wanted = args.name.as_deref();
+    match describe(&engine, args.name.as_deref(), args.format) {
+        Ok(text) => {
+            println!("{text}");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_INPUT
+        }
+    }
+}
+
+/// The documentation of every function of `engine` (or of the function or namespace `wanted`),
+/// with the request fields of the vendors it concerns. Also the REPL's `:help NAME`.
+pub fn describe(
+    engine: &Engine,
+    wanted: Option<&str>,
+    format: DocsFormat,
+) -> Result<String, String> {
+    let all = functions(engine);
     let selected: Vec<&FnDoc> = all
         .iter()
         .filter(|f| match wanted {
@@ -180,13 +198,12 @@ pub fn print(args: &DocsArgs) -> u8 {
         let hint = wanted
             .map(|w| suggest::did_you_mean(w, names.iter().map(String::as_str)))
             .unwrap_or_default();
-        eprintln!(
-            "error: no function or namespace `{}`{hint}",
+        return Err(format!(
+            "no function or namespace `{}`{hint}",
             wanted.unwrap_or_default()
-        );
-        return EXIT_INPUT;
+        ));
     }
-    let text = match args.format {
+    Ok(match format {
         DocsFormat::Json => {
             let doc = json!({
                 "functions": selected.iter().map(|f| json!({
@@ -199,9 +216,7 @@ pub fn print(args: &DocsArgs) -> u8 {
         }
         DocsFormat::Markdown => render(&selected, &vendor_filter, wanted, true),
         DocsFormat::Text => render(&selected, &vendor_filter, wanted, false),
-    };
-    println!("{text}");
-    EXIT_OK
+    })
 }
 
 fn render(fns: &[&FnDoc], vendor_specs: &[&VendorSpec], wanted: Option<&str>, md: bool) -> String {

@@ -23,13 +23,25 @@ pub fn runtime() -> Result<Runtime, String> {
 pub struct Io {
     pub cancel: Arc<Cancel>,
     runtime: OnceLock<Result<Runtime, String>>,
+    /// The REPL: Ctrl-C stops the statement, not the program.
+    interactive: bool,
 }
 
 impl Io {
     pub fn new() -> Arc<Io> {
+        Io::with(false)
+    }
+
+    /// For the REPL, where an interrupt returns to the prompt.
+    pub fn interactive() -> Arc<Io> {
+        Io::with(true)
+    }
+
+    fn with(interactive: bool) -> Arc<Io> {
         Arc::new(Io {
             cancel: Arc::new(Cancel::default()),
             runtime: OnceLock::new(),
+            interactive,
         })
     }
 
@@ -38,7 +50,7 @@ impl Io {
         self.runtime
             .get_or_init(|| {
                 let rt = runtime()?;
-                watch_signals(&rt, self.cancel.clone());
+                watch_signals(&rt, self.cancel.clone(), self.interactive);
                 Ok(rt)
             })
             .as_ref()
@@ -54,7 +66,7 @@ impl Io {
 /// The first Ctrl-C (or SIGTERM) cancels the run: calls in flight stop waiting, the script stops
 /// at its next operation, and the run winds down (journal, rollback, logoff). A second one exits
 /// at once.
-fn watch_signals(runtime: &Runtime, cancel: Arc<Cancel>) {
+fn watch_signals(runtime: &Runtime, cancel: Arc<Cancel>, interactive: bool) {
     runtime.spawn(async move {
         #[cfg(unix)]
         let mut term =
@@ -79,7 +91,11 @@ fn watch_signals(runtime: &Runtime, cancel: Arc<Cancel>) {
                 eprintln!("\nonboard: interrupted again; exiting now");
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
-            eprintln!("\nonboard: interrupted; stopping now (Ctrl-C again to quit at once)");
+            if interactive {
+                eprintln!("\nonboard: interrupted (Ctrl-C again quits onboard at once)");
+            } else {
+                eprintln!("\nonboard: interrupted; stopping now (Ctrl-C again to quit at once)");
+            }
             cancel.cancel();
         }
     });

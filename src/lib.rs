@@ -24,6 +24,7 @@ pub mod io;
 pub mod journal;
 pub mod lenient;
 pub mod progress;
+pub mod repl;
 pub mod report;
 pub mod retry;
 pub mod rows;

@@ -34,7 +34,7 @@ pub fn error(message: impl std::fmt::Display) {
 }
 
 /// Which profile the run uses, or why it has none.
-enum ProfileChoice {
+pub enum ProfileChoice {
     Ready(Profile),
     /// No config file anywhere: fine unless the script calls a vendor.
     NoConfig,
@@ -44,7 +44,7 @@ enum ProfileChoice {
 }
 
 /// The profile, and the config's `[limits] max_operations`.
-fn choose_profile(
+pub fn choose_profile(
     config_path: Option<&Path>,
     name: Option<&str>,
 ) -> Result<(ProfileChoice, Option<u64>), ConfigError> {
@@ -440,7 +440,15 @@ impl Report {
 }
 
 fn summary(events: &[Event], run: &str) -> String {
-    let mut out = format!("\nonboard: what run {run} changed\n");
+    format!(
+        "\nonboard: what run {run} changed\n{}",
+        account_lines(events)
+    )
+}
+
+/// One line per account a run touched: what became of it, where, and why when it failed.
+pub fn account_lines(events: &[Event]) -> String {
+    let mut out = String::new();
     for e in events {
         let what = match e.outcome {
             Outcome::Created => "created",
@@ -464,7 +472,7 @@ fn summary(events: &[Event], run: &str) -> String {
     out
 }
 
-fn plan_text(plan: &[Planned]) -> String {
+pub fn plan_text(plan: &[Planned]) -> String {
     if plan.is_empty() {
         return "\nonboard: dry run: nothing was sent, and the script would change nothing\n"
             .into();

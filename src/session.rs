@@ -52,6 +52,13 @@ impl Cancel {
         self.tx.send_replace(true);
     }
 
+    /// Ready for the next statement: the REPL goes on after an interrupt, where a run ends.
+    pub fn reset(&self) {
+        self.flag.store(false, Ordering::Relaxed);
+        INTERRUPTED.store(false, Ordering::Relaxed);
+        self.tx.send_replace(false);
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.flag.load(Ordering::Relaxed)
     }

@@ -92,3 +92,72 @@ pub fn from_json_keys(v: &Json, key: &dyn Fn(&str) -> String) -> Dynamic {
         ),
     }
 }
+
+/// A value for people to read (the REPL's results): one line when it fits in `width`, else maps
+/// and arrays spread over lines with their items indented. Secrets masked, records summarised.
+pub fn pretty(value: &Dynamic, width: usize) -> String {
+    let mut out = String::new();
+    write_pretty(&mut out, value, 0, width);
+    out
+}
+
+fn write_pretty(out: &mut String, value: &Dynamic, indent: usize, width: usize) {
+    let inline = rhai_inline(value);
+    if indent + inline.len() <= width || !(value.is_array() || value.is_map()) {
+        out.push_str(&inline);
+        return;
+    }
+    let pad = " ".repeat(indent + 4);
+    if let Some(a) = value.read_lock::<rhai::Array>() {
+        out.push_str("[\n");
+        for v in a.iter() {
+            out.push_str(&pad);
+            write_pretty(out, v, indent + 4, width);
+            out.push_str(",\n");
+        }
+    } else if let Some(m) = value.read_lock::<rhai::Map>() {
+        out.push_str("#{\n");
+        for (k, v) in m.iter() {
+            out.push_str(&pad);
+            out.push_str(&map_key(k));
+            out.push_str(": ");
+            write_pretty(out, v, indent + 4, width);
+            out.push_str(",\n");
+        }
+    }
+    out.push_str(&" ".repeat(indent));
+    out.push(if value.is_array() { ']' } else { '}' });
+}
+
+/// A value on one line in Rhai's own notation: `#{name: "jdoe", ids: [1, 2]}`.
+fn rhai_inline(value: &Dynamic) -> String {
+    if let Some(a) = value.read_lock::<rhai::Array>() {
+        let items: Vec<String> = a.iter().map(rhai_inline).collect();
+        return format!("[{}]", items.join(", "));
+    }
+    if let Some(m) = value.read_lock::<rhai::Map>() {
+        let items: Vec<String> = m
+            .iter()
+            .map(|(k, v)| format!("{}: {}", map_key(k), rhai_inline(v)))
+            .collect();
+        return format!("#{{{}}}", items.join(", "));
+    }
+    if value.is_char() {
+        return format!("{:?}", value.to_string());
+    }
+    if value.is_unit() {
+        return "()".into();
+    }
+    display_inline(value)
+}
+
+/// A map key as a script would write it: bare when it is an identifier, else quoted.
+fn map_key(key: &str) -> String {
+    let bare = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if bare {
+        key.to_string()
+    } else {
+        format!("{key:?}")
+    }
+}

@@ -156,6 +156,9 @@ pub fn record_summary(value: &Dynamic) -> Option<String> {
     ALL.iter().find_map(|v| (v.record_summary)(value))
 }
 
+/// The vendor functions that take a request map (the vendor's `create` request).
+pub const REQUEST_FNS: &[&str] = &["create_user", "ensure_user"];
+
 /// The rules a user name passed to `get_user`, `user_exists` or `delete_user` must follow.
 pub const USERNAME_ARG: Kind = Kind::Name {
     max: 0,

@@ -21,14 +21,20 @@ fn state_dir() -> &'static Path {
 /// The onboard binary, with a clean environment: no user config, no profile from the shell,
 /// the journal in a temporary folder.
 pub fn onboard() -> Command {
-    let mut cmd = Command::cargo_bin("onboard").expect("the onboard binary is built");
+    let mut cmd = Command::from_std(onboard_std());
+    cmd.timeout(Duration::from_secs(60));
+    cmd
+}
+
+/// The same, as a plain `std::process::Command` (for a pseudo-terminal).
+pub fn onboard_std() -> StdCommand {
+    let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"));
     cmd.env_remove("ONBOARD_CONFIG")
         .env_remove("ONBOARD_PROFILE")
         .env_remove("ONBOARD_JOURNAL")
         .env("XDG_CONFIG_HOME", state_dir().join("config"))
         .env("XDG_STATE_HOME", state_dir().join("state"))
-        .env("HOME", state_dir().join("home"))
-        .timeout(Duration::from_secs(60));
+        .env("HOME", state_dir().join("home"));
     cmd
 }
 

@@ -8,6 +8,7 @@ mod examples;
 mod hostile;
 mod real_clients;
 mod reliability;
+mod repl;
 mod secrets;
 mod sim_api;
 mod tls;

@@ -1,0 +1,460 @@
+//! `onboard repl`: statements one at a time over one session, with completion, help and history.
+
+mod commands;
+mod complete;
+mod editor;
+mod input;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
+
+use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
+use crate::cli::{ReplArgs, SimArgs};
+use crate::compile::compile_checked;
+use crate::config::{self, Config};
+use crate::diagnostics::{self, Failure, Sources};
+use crate::engine::{self, Limits, PrintTo};
+use crate::io::Io;
+use crate::journal::{self, Event, Journal, RunInfo};
+use crate::run::{ProfileChoice, SCRIPT_STACK, choose_profile, eprint, error};
+use crate::session::{Mode, Planned, Session};
+use crate::{docs, sim, values};
+
+use complete::Names;
+
+/// Results wider than this are spread over lines.
+const WIDTH: usize = 88;
+
+/// What the session is connected to; changed by `:profile`, `:sim` and `:dry-run`.
+#[derive(Clone, Debug, Default)]
+struct Target {
+    profile: Option<String>,
+    sim: bool,
+    dry_run: bool,
+}
+
+/// How one input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    Ok,
+    Failed,
+    Interrupted,
+    Quit,
+}
+
+/// The REPL's state: one session (and engine) at a time, the variables and functions defined
+/// so far, and what earlier sessions of this REPL changed.
+pub struct Shell {
+    io: Arc<Io>,
+    config_path: Option<PathBuf>,
+    journal_path: Option<PathBuf>,
+    target: Target,
+    simulator: Option<sim::Simulator>,
+    session: Arc<Session>,
+    engine: Engine,
+    scope: Scope<'static>,
+    /// Every function defined so far; statements are dropped after each input.
+    fns: AST,
+    sources: Sources,
+    inputs: usize,
+    limits: Limits,
+    /// Accounts and plans of the sessions before the current one.
+    past_events: Vec<Event>,
+    past_plan: Vec<Planned>,
+    names: Arc<RwLock<Names>>,
+}
+
+/// `onboard repl`.
+pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplArgs) -> u8 {
+    let io = Io::interactive();
+    // The REPL is for calling vendors: start the runtime, and with it the Ctrl-C watch, now.
+    if let Err(e) = io.runtime() {
+        error(e);
+        return EXIT_RUNTIME;
+    }
+    let mut limits = Limits::default();
+    if let Some(n) = args.max_operations {
+        limits.max_operations = n;
+    }
+    let target = Target {
+        profile: args.profile.clone(),
+        sim: args.sim,
+        dry_run: args.dry_run,
+    };
+    let offline = Session::offline();
+    let mut shell = Shell {
+        engine: engine::build(&offline, &engine::Options::default()),
+        session: offline,
+        io,
+        config_path: config_path.map(Path::to_path_buf),
+        journal_path: journal_path.map(Path::to_path_buf),
+        target: Target::default(),
+        simulator: None,
+        scope: Scope::new(),
+        fns: AST::empty(),
+        sources: Sources::default(),
+        inputs: 0,
+        limits,
+        past_events: Vec::new(),
+        past_plan: Vec::new(),
+        names: Arc::default(),
+    };
+    if let Err(e) = shell.connect(target) {
+        error(e);
+        return EXIT_INPUT;
+    }
+    let code = if std::io::stdin().is_terminal() {
+        shell.interactive()
+    } else {
+        shell.piped()
+    };
+    shell.close();
+    if !shell.past_events.is_empty() {
+        let hint = if shell.target.sim {
+            ""
+        } else {
+            "`onboard journal` lists this session's runs; `onboard undo RUN` removes what one created\n"
+        };
+        eprint(&format!(
+            "\nonboard: what this session changed\n{}{hint}",
+            crate::run::account_lines(&shell.past_events)
+        ));
+    }
+    code
+}
+
+impl Shell {
+    /// Switch to `target`: a new session and engine, the old session logged off. On an error
+    /// the current session stays.
+    fn connect(&mut self, target: Target) -> Result<(), String> {
+        let profile = if target.sim {
+            if self.simulator.is_none() {
+                let rt = self.io.runtime()?;
+                let s = rt
+                    .block_on(sim::start(&SimArgs::default()))
+                    .map_err(|e| format!("cannot start the simulator: {e}"))?;
+                self.simulator = Some(s);
+            }
+            match &self.simulator {
+                Some(s) => Some(s.profile().map_err(|e| e.to_string())?),
+                None => None,
+            }
+        } else {
+            match choose_profile(self.config_path.as_deref(), target.profile.as_deref())
+                .map_err(|e| e.to_string())?
+                .0
+            {
+                ProfileChoice::Ready(p) => Some(p),
+                ProfileChoice::NoConfig => None,
+                ProfileChoice::Unchosen(e) => {
+                    eprintln!("note: {e}; choose one with :profile NAME");
+                    None
+                }
+            }
+        };
+        let journal = if target.dry_run {
+            Journal::memory()
+        } else {
+            let path = journal::choose_path(self.journal_path.as_deref())?;
+            Journal::open(
+                &path,
+                RunInfo {
+                    command: "repl",
+                    script: None,
+                    profile: profile.as_ref().map(|p| p.name.clone()),
+                    simulated: target.sim,
+                    undo_of: None,
+                },
+            )?
+        };
+        let mode = Mode {
+            dry_run: target.dry_run,
+            offline: false,
+        };
+        let session = Session::new(Some(self.io.clone()), profile, journal, mode);
+        let options = engine::Options {
+            limits: self.limits.clone(),
+            print_to: PrintTo::Stdout,
+            script_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            vars: Vec::new(),
+        };
+        let engine = engine::build(&session, &options);
+        let old = std::mem::replace(&mut self.session, session);
+        self.end_session(&old);
+        self.engine = engine;
+        self.target = target;
+        self.refresh_names();
+        Ok(())
+    }
+
+    /// Log a session off and keep what it did for `:journal`.
+    fn end_session(&mut self, old: &Session) {
+        old.close();
+        let events = old.journal.events();
+        old.journal.end(EXIT_OK);
+        self.past_events.extend(events);
+        self.past_plan.extend(old.planned());
+    }
+
+    fn close(&mut self) {
+        let current = std::mem::replace(&mut self.session, Session::offline());
+        self.end_session(&current);
+    }
+
+    /// `onboard (staging, DRY-RUN)> `.
+    fn prompt(&self) -> String {
+        let mut tags = Vec::new();
+        if let Some(p) = self.session.profile() {
+            tags.push(p.name.clone());
+        }
+        if self.target.dry_run {
+            tags.push("DRY-RUN".into());
+        }
+        if tags.is_empty() {
+            "onboard> ".into()
+        } else {
+            format!("onboard ({})> ", tags.join(", "))
+        }
+    }
+
+    /// What completion offers: the engine's functions, the session's variables and functions,
+    /// the config's profiles.
+    fn refresh_names(&self) {
+        let functions = docs::functions(&self.engine);
+        let mut namespaces: Vec<String> = functions
+            .iter()
+            .filter(|f| !f.namespace.is_empty())
+            .map(|f| f.namespace.clone())
+            .collect();
+        namespaces.dedup();
+        let profiles = config::locate(self.config_path.as_deref())
+            .ok()
+            .flatten()
+            .and_then(|p| Config::load(&p).ok())
+            .map(|c| c.profiles.keys().cloned().collect())
+            .unwrap_or_default();
+        let names = Names {
+            namespaces,
+            functions: functions
+                .into_iter()
+                .map(|f| (f.namespace, f.name))
+                .collect(),
+            variables: self.scope.iter().map(|(n, ..)| n.to_string()).collect(),
+            script_fns: self
+                .fns
+                .iter_functions()
+                .map(|f| f.name.to_string())
+                .collect(),
+            profiles,
+        };
+        if let Ok(mut slot) = self.names.write() {
+            *slot = names;
+        }
+    }
+
+    /// The terminal: a line editor with completion, hints and history.
+    fn interactive(&mut self) -> u8 {
+        use rustyline::error::ReadlineError;
+        use rustyline::history::FileHistory;
+        use rustyline::{Config as EditorConfig, Editor};
+
+        let config = EditorConfig::builder()
+            .auto_add_history(false)
+            .history_ignore_dups(true)
+            .map(|b| b.completion_type(rustyline::CompletionType::List))
+            .map(|b| b.build())
+            .unwrap_or_default();
+        let mut editor: Editor<editor::ReplHelper, FileHistory> = match Editor::with_config(config)
+        {
+            Ok(e) => e,
+            Err(e) => {
+                error(format!("cannot start the line editor: {e}"));
+                return EXIT_RUNTIME;
+            }
+        };
+        editor.set_helper(Some(editor::ReplHelper::new(self.names.clone())));
+        let history = history_path();
+        if let Some(path) = &history {
+            let _ = editor.load_history(path);
+        }
+        let where_to = match self.session.profile() {
+            Some(p) if self.target.sim => format!("the built-in simulator (profile {})", p.name),
+            Some(p) => format!("profile {}", p.name),
+            None => "no profile (`:sim on` uses the built-in simulator)".into(),
+        };
+        println!(
+            "onboard {} on {where_to}. Tab completes; :help lists commands and functions; Ctrl-D quits.",
+            env!("CARGO_PKG_VERSION")
+        );
+        let mut code = EXIT_OK;
+        loop {
+            let line = match editor.readline(&self.prompt()) {
+                Ok(line) => line,
+                // Ctrl-C at the prompt drops what was typed.
+                Err(ReadlineError::Interrupted) => continue,
+                Err(ReadlineError::Eof) => break,
+                Err(e) => {
+                    error(format!("cannot read the terminal: {e}"));
+                    code = EXIT_RUNTIME;
+                    break;
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            if !input::holds_secret(&line) {
+                let _ = editor.add_history_entry(line.as_str());
+                if let Some(path) = &history {
+                    save_history(&mut editor, path);
+                }
+            }
+            if self.input(&line) == Done::Quit {
+                break;
+            }
+        }
+        code
+    }
+
+    /// Statements from a pipe: each result printed, the exit code says whether any failed.
+    fn piped(&mut self) -> u8 {
+        let syntax = Engine::new_raw();
+        let mut failed = false;
+        let mut buffer = String::new();
+        let mut start_line = 0;
+        for (n, line) in std::io::stdin().lock().lines().enumerate() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    error(format!("cannot read standard input: {e}"));
+                    return EXIT_INPUT;
+                }
+            };
+            if buffer.is_empty() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                start_line = n + 1;
+            } else {
+                buffer.push('\n');
+            }
+            buffer.push_str(&line);
+            if input::is_incomplete(&syntax, &buffer) {
+                continue;
+            }
+            let text = std::mem::take(&mut buffer);
+            match self.input(&text) {
+                Done::Ok => {}
+                Done::Failed => failed = true,
+                Done::Interrupted => return EXIT_INTERRUPTED,
+                Done::Quit => break,
+            }
+        }
+        if !buffer.is_empty() {
+            error(format!(
+                "standard input ended inside the statement that starts on line {start_line}"
+            ));
+            failed = true;
+        }
+        if failed { EXIT_RUNTIME } else { EXIT_OK }
+    }
+
+    /// One input: a `:command` or statements.
+    fn input(&mut self, text: &str) -> Done {
+        let trimmed = text.trim();
+        if trimmed.starts_with(':') && !trimmed.contains('\n') {
+            return self.command(trimmed);
+        }
+        self.inputs += 1;
+        let name = format!("in[{}]", self.inputs);
+        self.eval(text, &name)
+    }
+
+    /// Compile, check and run `text` with the session's variables and functions.
+    fn eval(&mut self, text: &str, name: &str) -> Done {
+        let text = text.trim_end().trim_end_matches('\\');
+        self.sources.add(name, text);
+        let checked = match compile_checked(&mut self.engine, text, name, &self.scope) {
+            Ok(c) => c,
+            Err(diags) => {
+                for d in &diags {
+                    eprint(&d.render(&mut self.sources));
+                }
+                return Done::Failed;
+            }
+        };
+        for vendor in &checked.analysis.vendors {
+            if let Err(why) = self.session.settings(vendor) {
+                error(format!(
+                    "{why}\n  (`:sim on` uses the built-in simulator; `:profile NAME` picks a profile)"
+                ));
+                return Done::Failed;
+            }
+        }
+        let mut ast = self.fns.clone();
+        ast += checked.ast;
+        let (engine, scope) = (&self.engine, &mut self.scope);
+        let outcome = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .name("script".into())
+                .stack_size(SCRIPT_STACK)
+                .spawn_scoped(s, || engine.eval_ast_with_scope::<Dynamic>(scope, &ast))
+                .map(|h| h.join())
+        });
+        ast.clear_statements();
+        self.fns = ast;
+        self.refresh_names();
+        let done = match outcome {
+            Ok(Ok(Ok(value))) => {
+                if !value.is_unit() {
+                    println!("{}", values::pretty(&value, WIDTH));
+                }
+                Done::Ok
+            }
+            Ok(Ok(Err(err))) => self.report(&err, name),
+            Ok(Err(_)) => {
+                error("the script thread crashed; this is a bug in onboard");
+                Done::Failed
+            }
+            Err(e) => {
+                error(format!("cannot start the script thread: {e}"));
+                Done::Failed
+            }
+        };
+        // An interrupt ends the statement, not the session.
+        self.io.cancel.reset();
+        done
+    }
+
+    fn report(&mut self, err: &EvalAltResult, name: &str) -> Done {
+        let (diag, failure) = diagnostics::from_eval_error(err, name, &self.limits);
+        eprint(&diag.render(&mut self.sources));
+        match failure {
+            Failure::Interrupted => Done::Interrupted,
+            Failure::Runtime => Done::Failed,
+        }
+    }
+}
+
+/// The history file, beside the journal in the user's state folder.
+fn history_path() -> Option<PathBuf> {
+    journal::default_path().map(|p| p.with_file_name("repl_history"))
+}
+
+/// Append the new entry to the shared history file; only the owner may read it.
+fn save_history(
+    editor: &mut rustyline::Editor<editor::ReplHelper, rustyline::history::FileHistory>,
+    path: &Path,
+) {
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = editor.append_history(path);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+}
