@@ -44,6 +44,41 @@ pub enum Command {
     Undo(UndoArgs),
     /// An interactive shell: run statements one at a time, explore vendors with Tab and :help.
     Repl(ReplArgs),
+    /// Team script libraries: list those found, scaffold one, check one.
+    Lib(LibArgs),
+    /// Write Rhai definition files (.d.rhai) for editors: vendor, helper and library functions.
+    Definitions(DefinitionsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LibArgs {
+    #[command(subcommand)]
+    pub command: LibCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LibCommand {
+    /// The libraries found in [modules] paths and ONBOARD_PATH, and the standard library.
+    List,
+    /// Make a new library: a manifest, a module with doc comments, a test.
+    New {
+        /// The library's name (its folder's name, and the first part of its imports).
+        name: String,
+        /// The folder to make it in.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+    /// Compile every module of a library and run its tests/*.rhai on the simulator.
+    Check {
+        /// The library's folder.
+        path: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DefinitionsArgs {
+    /// The folder to write the .d.rhai files to.
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug)]

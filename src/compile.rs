@@ -48,6 +48,9 @@ pub fn compile_checked(
     }
     ast = engine.optimize_ast(scope, ast, OptimizationLevel::Simple);
     ast.set_source(file);
+    // Every module it imports must load and pass the same checks before anything runs.
+    crate::modules::preflight(engine, &ast, Some(file))
+        .map_err(|e| vec![diagnostics::from_eval_error(&e, file, &engine::Limits::default()).0])?;
     Ok(Checked { ast, analysis })
 }
 
@@ -99,7 +102,14 @@ fn typed_value(v: &str) -> Dynamic {
 }
 
 /// `onboard check`: compile and check every script; exit 2 if any has a problem.
-pub fn check(args: &CheckArgs) -> u8 {
+pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> u8 {
+    let module_path = match crate::library::search_dirs(config_path) {
+        Ok(d) => d,
+        Err(e) => {
+            error(e);
+            return EXIT_INPUT;
+        }
+    };
     let vars = match parse_vars(&args.vars, false) {
         Ok(v) => v,
         Err(e) => {
@@ -122,6 +132,7 @@ pub fn check(args: &CheckArgs) -> u8 {
         let options = engine::Options {
             script_dir: script_dir(script),
             vars: vars.clone(),
+            module_path: module_path.clone(),
             ..engine::Options::default()
         };
         let mut engine = engine::build(&session, &options);

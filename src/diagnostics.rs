@@ -41,7 +41,10 @@ impl Sources {
 
     fn line(&mut self, file: &str, line: usize) -> Option<String> {
         if !self.texts.contains_key(file) {
-            let text = std::fs::read_to_string(file).ok()?;
+            let text = match crate::stdlib::find(file) {
+                Some((_, text)) => text.to_string(),
+                None => std::fs::read_to_string(file).ok()?,
+            };
             self.texts.insert(file.to_string(), text);
         }
         self.texts
@@ -170,6 +173,11 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
     use EvalAltResult as E;
     let msg = match err {
         E::ErrorTerminated(..) => return ("interrupted".into(), Failure::Interrupted),
+        E::ErrorRuntime(value, _) if value.is::<crate::modules::Problem>() => value
+            .read_lock::<crate::modules::Problem>()
+            .map(|p| p.0.clone())
+            .unwrap_or_default(),
+        E::ErrorModuleNotFound(what, _) => format!("cannot find module {what}"),
         E::ErrorRuntime(value, _) => VendorError::describe_thrown(value).unwrap_or_else(|| {
             if value.is_string() {
                 format!("the script threw: {value}")

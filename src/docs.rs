@@ -2,6 +2,7 @@
 //! request field from the schemas validation uses. Nothing here is a hand-kept list.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use rhai::Engine;
 use serde_json::{Value as Json, json};
@@ -9,7 +10,9 @@ use serde_json::{Value as Json, json};
 use crate::app::{EXIT_INPUT, EXIT_OK};
 use crate::cli::{DocsArgs, DocsFormat};
 use crate::engine;
+use crate::modules::SearchDir;
 use crate::session::Session;
+use crate::stdlib;
 use crate::suggest;
 use crate::vendors::error::ErrorKind;
 use crate::vendors::record::COMMON_PROPERTIES;
@@ -24,6 +27,8 @@ pub struct FnDoc {
     pub name: String,
     pub signature: String,
     pub doc: String,
+    /// For a script module (`std/naming`): what the module is for.
+    pub module_doc: Option<String>,
 }
 
 impl FnDoc {
@@ -82,6 +87,7 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
             name: name.to_string(),
             signature,
             doc: doc.trim().to_string(),
+            module_doc: None,
         });
     };
     if let Some(fns) = meta["functions"].as_array() {
@@ -154,11 +160,93 @@ fn vendor_json(v: &VendorSpec) -> Json {
     })
 }
 
+/// The script modules a script can import: the standard library, and every module of every
+/// library in `module_path`, with their text.
+pub fn script_modules(module_path: &[SearchDir]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = stdlib::MODULES
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    for d in module_path {
+        for lib in subfolders(&d.dir) {
+            if !lib.join(crate::library::MANIFEST).is_file() {
+                continue;
+            }
+            let folder = lib.file_name().map(|n| n.to_string_lossy().into_owned());
+            for f in crate::library::rhai_files(&lib) {
+                let (Some(folder), Some(stem)) = (&folder, f.file_stem()) else {
+                    continue;
+                };
+                let name = format!("{folder}/{}", stem.to_string_lossy());
+                if out.iter().any(|(n, _)| *n == name) {
+                    continue;
+                }
+                if let Ok(text) = std::fs::read_to_string(&f) {
+                    out.push((name, text));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn subfolders(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map(|e| {
+            e.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// The public functions of script modules, with their `///` comments, as documented functions.
+pub fn script_functions(modules: &[(String, String)]) -> Vec<FnDoc> {
+    let parser = engine::parser();
+    let mut out = Vec::new();
+    for (module, text) in modules {
+        let Ok(ast) = parser.compile(text) else {
+            continue;
+        };
+        let summary = stdlib::summary(text).to_string();
+        for f in ast.iter_functions() {
+            // Private helpers and closures (`anon$…`) are not for callers.
+            if f.access == rhai::FnAccess::Private || f.name.contains('$') {
+                continue;
+            }
+            let doc: Vec<&str> = f
+                .comments
+                .iter()
+                .flat_map(|c| c.lines())
+                .map(|l| l.trim().trim_start_matches("///").trim())
+                .collect();
+            out.push(FnDoc {
+                namespace: module.clone(),
+                name: f.name.to_string(),
+                signature: format!("{module}::{}({})", f.name, f.params.join(", ")),
+                doc: doc.join("\n").trim().to_string(),
+                module_doc: Some(summary.clone()),
+            });
+        }
+    }
+    out
+}
+
 /// `onboard docs [--format …] [NAME]`.
-pub fn print(args: &DocsArgs) -> u8 {
+pub fn print(config_path: Option<&Path>, args: &DocsArgs) -> u8 {
     let session = Session::offline();
+    let module_path = match crate::run::module_path(config_path, false) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INPUT;
+        }
+    };
     let engine = engine::build(&session, &engine::Options::default());
-    match describe(&engine, args.name.as_deref(), args.format) {
+    match describe(&engine, &module_path, args.name.as_deref(), args.format) {
         Ok(text) => {
             println!("{text}");
             EXIT_OK
@@ -174,10 +262,12 @@ pub fn print(args: &DocsArgs) -> u8 {
 /// with the request fields of the vendors it concerns. Also the REPL's `:help NAME`.
 pub fn describe(
     engine: &Engine,
+    module_path: &[SearchDir],
     wanted: Option<&str>,
     format: DocsFormat,
 ) -> Result<String, String> {
-    let all = functions(engine);
+    let mut all = functions(engine);
+    all.extend(script_functions(&script_modules(module_path)));
     let selected: Vec<&FnDoc> = all
         .iter()
         .filter(|f| match wanted {
@@ -242,6 +332,8 @@ fn render(fns: &[&FnDoc], vendor_specs: &[&VendorSpec], wanted: Option<&str>, md
             current = Some(&f.namespace);
             let title = if f.namespace.is_empty() {
                 "Global functions".to_string()
+            } else if let Some(summary) = &f.module_doc {
+                format!("import \"{}\": {summary}", f.namespace)
             } else {
                 let product = vendors::find(&f.namespace).map_or("", |v| v.product);
                 format!("{}:: ({product})", f.namespace)
@@ -311,4 +403,113 @@ fn render(fns: &[&FnDoc], vendor_specs: &[&VendorSpec], wanted: Option<&str>, md
         }
     }
     out.trim_start().to_string()
+}
+
+/// `onboard definitions DIR`: definition files for the Rhai language server, so editors know
+/// every vendor, helper, standard library and library function.
+pub fn definitions(config_path: Option<&Path>, args: &crate::cli::DefinitionsArgs) -> u8 {
+    let module_path = match crate::run::module_path(config_path, false) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    let session = Session::offline();
+    let engine = engine::build(&session, &engine::Options::default());
+    let dir = &args.dir;
+    if let Err(e) = engine.definitions().with_headers(true).write_to_dir(dir) {
+        eprintln!("error: cannot write definitions to {}: {e}", dir.display());
+        return crate::app::EXIT_RUNTIME;
+    }
+    // Rhai leaves the return type of some standard conversions empty (`-> ;`), which the
+    // language server cannot parse: say "unknown" instead.
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+            if let Ok(text) = std::fs::read_to_string(&path)
+                && text.contains("-> ;")
+            {
+                let _ = std::fs::write(&path, text.replace("-> ;", "-> ?;"));
+            }
+        }
+    }
+    let mut written = 0;
+    for (module, text) in script_modules(&module_path) {
+        let file = dir.join(format!("{}.d.rhai", module.replace('/', "_")));
+        if let Err(e) = std::fs::write(&file, module_definitions(&module, &text)) {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            return crate::app::EXIT_RUNTIME;
+        }
+        written += 1;
+    }
+    println!(
+        "wrote definitions for the engine's functions and {written} script modules to {}",
+        dir.display()
+    );
+    EXIT_OK
+}
+
+/// One script module as a definition file: `module "std/naming";` and each public function,
+/// its parameters untyped (`?`), with its doc comment.
+fn module_definitions(module: &str, text: &str) -> String {
+    let mut out = String::new();
+    let summary = stdlib::summary(text);
+    if !summary.is_empty() {
+        let _ = writeln!(out, "/// {summary}");
+    }
+    let _ = writeln!(out, "module {module:?};\n");
+    for f in script_functions(&[(module.to_string(), text.to_string())]) {
+        for line in f.doc.lines() {
+            let _ = writeln!(out, "/// {line}");
+        }
+        let params = f
+            .signature
+            .split_once('(')
+            .map(|(_, p)| p.trim_end_matches(')'))
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("{p}: ?"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(out, "fn {}({params}) -> ?;\n", f.name);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The docs come from the engine: a function registered anywhere shows up with its help,
+    /// without anyone editing a list.
+    #[test]
+    fn a_newly_registered_function_appears() {
+        let session = Session::offline();
+        let mut engine = engine::build(&session, &engine::Options::default());
+        assert!(
+            !functions(&engine)
+                .iter()
+                .any(|f| f.name == "brand_new_helper")
+        );
+        rhai::FuncRegistration::new("brand_new_helper")
+            .with_params_info(["name: &str", "String"])
+            .with_comments(["/// Says hello to a brand new function."])
+            .register_into_engine(&mut engine, |name: &str| format!("hello {name}"));
+        let all = functions(&engine);
+        let f = all
+            .iter()
+            .find(|f| f.name == "brand_new_helper")
+            .expect("the new function is documented");
+        assert_eq!(f.doc, "Says hello to a brand new function.");
+        assert!(
+            f.signature.starts_with("brand_new_helper(name: &str)"),
+            "{}",
+            f.signature
+        );
+        let text =
+            describe(&engine, &[], Some("brand_new_helper"), DocsFormat::Text).expect("described");
+        assert!(text.contains("Says hello"), "{text}");
+    }
 }

@@ -59,6 +59,8 @@ pub struct Options {
     pub script_dir: PathBuf,
     /// `--var` values, for `var_or(name, default)`.
     pub vars: Vec<(String, rhai::Dynamic)>,
+    /// The library folders imports are looked up in, after the script's own folder.
+    pub module_path: Vec<crate::modules::SearchDir>,
 }
 
 impl Default for Options {
@@ -68,6 +70,7 @@ impl Default for Options {
             print_to: PrintTo::Stdout,
             script_dir: PathBuf::from("."),
             vars: Vec::new(),
+            module_path: Vec::new(),
         }
     }
 }
@@ -90,6 +93,10 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
     engine.disable_symbol("eval");
+    engine.set_module_resolver(crate::modules::Resolver::new(
+        options.script_dir.clone(),
+        options.module_path.clone(),
+    ));
 
     let print_to = options.print_to;
     engine.on_print(move |text| crate::progress::emit(print_to, text));
@@ -120,6 +127,17 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     for vendor in vendors::ALL {
         (vendor.install)(&mut engine, session);
     }
+    engine
+}
+
+/// An engine that only parses: no functions, no optimisation (map keys keep their places), and
+/// the same depth limits as the real engine (Rhai's debug-build defaults are lower).
+pub fn parser() -> Engine {
+    let mut engine = Engine::new_raw();
+    let l = Limits::default();
+    engine
+        .set_optimization_level(OptimizationLevel::None)
+        .set_max_expr_depths(l.max_expr_depth, l.max_function_expr_depth);
     engine
 }
 

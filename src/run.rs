@@ -169,6 +169,7 @@ pub fn prepare(
             .map_err(|e| fail(format!("{e}; nothing was run"), EXIT_INPUT))?
     };
     let session = Session::new(Some(io.clone()), profile, journal, mode);
+    let module_path = module_path(config_path, args.sim).map_err(|e| fail(e, EXIT_INPUT))?;
     let mut limits = Limits::default();
     if let Some(n) = max_operations {
         limits.max_operations = n;
@@ -182,6 +183,7 @@ pub fn prepare(
         },
         script_dir: script_dir(&args.script),
         vars: vars.clone(),
+        module_path,
     };
     let mut engine = engine::build(&session, &options);
     let mut scope = Scope::new();
@@ -235,6 +237,19 @@ pub fn prepare(
         rollback_on_error,
         jobs,
     })
+}
+
+/// The library folders of the config and `ONBOARD_PATH`. With `--sim` a config that cannot be
+/// read is passed over, as it is for profiles.
+pub fn module_path(
+    config_path: Option<&Path>,
+    sim: bool,
+) -> Result<Vec<crate::modules::SearchDir>, String> {
+    match crate::library::search_dirs(config_path) {
+        Ok(d) => Ok(d),
+        Err(_) if sim => Ok(crate::modules::search_dirs(&[], None)),
+        Err(e) => Err(e),
+    }
 }
 
 /// `onboard run SCRIPT`, once or (with `--each`) once per row.

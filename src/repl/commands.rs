@@ -72,7 +72,12 @@ impl Shell {
             if let Some((c, what)) = COMMANDS.iter().find(|(c, _)| *c == name) {
                 return Ok(format!("{c}  {what}"));
             }
-            return docs::describe(&self.engine, Some(name), DocsFormat::Text);
+            return docs::describe(
+                &self.engine,
+                &self.module_path,
+                Some(name),
+                DocsFormat::Text,
+            );
         }
         let mut out = String::from("Commands:\n");
         for (c, what) in COMMANDS {

@@ -65,6 +65,8 @@ pub struct Shell {
     past_events: Vec<Event>,
     past_plan: Vec<Planned>,
     names: Arc<RwLock<Names>>,
+    /// The library folders imports look in (for `:help` of library functions).
+    module_path: Vec<crate::modules::SearchDir>,
 }
 
 /// `onboard repl`.
@@ -101,6 +103,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplA
         past_events: Vec::new(),
         past_plan: Vec::new(),
         names: Arc::default(),
+        module_path: Vec::new(),
     };
     if let Err(e) = shell.connect(target) {
         error(e);
@@ -180,8 +183,10 @@ impl Shell {
             print_to: PrintTo::Stdout,
             script_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             vars: Vec::new(),
+            module_path: crate::run::module_path(self.config_path.as_deref(), target.sim)?,
         };
         let engine = engine::build(&session, &options);
+        self.module_path = options.module_path;
         let old = std::mem::replace(&mut self.session, session);
         self.end_session(&old);
         self.engine = engine;
@@ -320,7 +325,7 @@ impl Shell {
 
     /// Statements from a pipe: each result printed, the exit code says whether any failed.
     fn piped(&mut self) -> u8 {
-        let syntax = Engine::new_raw();
+        let syntax = crate::engine::parser();
         let mut failed = false;
         let mut buffer = String::new();
         let mut start_line = 0;

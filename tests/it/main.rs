@@ -6,6 +6,7 @@ mod common;
 mod config;
 mod examples;
 mod hostile;
+mod modules;
 mod real_clients;
 mod reliability;
 mod repl;
