@@ -232,6 +232,7 @@ pub fn script_functions(modules: &[(String, String)]) -> Vec<FnDoc> {
             });
         }
     }
+    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     out
 }
 
