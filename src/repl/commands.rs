@@ -44,8 +44,9 @@ impl Shell {
             ":clear" => {
                 self.scope = Scope::new();
                 self.fns = AST::empty();
+                self.rebuild_engine();
                 self.refresh_names();
-                Ok("every variable and function is forgotten".into())
+                Ok("every variable, function and import is forgotten".into())
             }
             ":quit" | ":q" | ":exit" => return Done::Quit,
             _ => Err(format!(

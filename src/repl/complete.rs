@@ -53,7 +53,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ),
     (":load", "`:load FILE`: run a script file into this session"),
     (":journal", "what this session created, deleted or planned"),
-    (":clear", "forget every variable and function"),
+    (":clear", "forget every variable, function and import"),
     (":quit", "leave (logs off CyberArk); Ctrl-D does the same"),
 ];
 

@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
 
 use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::cli::{ReplArgs, SimArgs};
@@ -67,6 +67,10 @@ pub struct Shell {
     names: Arc<RwLock<Names>>,
     /// The library folders imports look in (for `:help` of library functions).
     module_path: Vec<crate::modules::SearchDir>,
+    /// `import "…" as name;` of earlier inputs: they stay in force, as a script's imports do.
+    imports: Vec<(String, Shared<Module>)>,
+    /// How the current engine was built, to build it again without its imports (`:clear`).
+    options: engine::Options,
 }
 
 /// `onboard repl`.
@@ -104,6 +108,8 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplA
         past_plan: Vec::new(),
         names: Arc::default(),
         module_path: Vec::new(),
+        imports: Vec::new(),
+        options: engine::Options::default(),
     };
     if let Err(e) = shell.connect(target) {
         error(e);
@@ -185,14 +191,50 @@ impl Shell {
             vars: Vec::new(),
             module_path: crate::run::module_path(self.config_path.as_deref(), target.sim)?,
         };
-        let engine = engine::build(&session, &options);
-        self.module_path = options.module_path;
+        let mut engine = engine::build(&session, &options);
+        for (alias, module) in &self.imports {
+            engine.register_static_module(alias.as_str(), module.clone());
+        }
+        self.module_path = options.module_path.clone();
+        self.options = options;
         let old = std::mem::replace(&mut self.session, session);
         self.end_session(&old);
         self.engine = engine;
         self.target = target;
         self.refresh_names();
         Ok(())
+    }
+
+    /// A fresh engine on the same session: no imports (`:clear`).
+    fn rebuild_engine(&mut self) {
+        self.imports.clear();
+        self.engine = engine::build(&self.session, &self.options);
+    }
+
+    /// Keep the named imports of an input that ran, so later inputs can use them.
+    fn keep_imports(&mut self, ast: &AST, source: &str) {
+        for stmt in ast.statements() {
+            let Stmt::Import(x, pos) = stmt else {
+                continue;
+            };
+            let (Expr::StringConstant(path, _), alias) = (&x.0, &x.1) else {
+                continue;
+            };
+            if alias.name.is_empty() {
+                continue;
+            }
+            let resolved =
+                self.engine
+                    .module_resolver()
+                    .resolve(&self.engine, Some(source), path, *pos);
+            if let Ok(module) = resolved {
+                let alias = alias.name.to_string();
+                self.engine
+                    .register_static_module(alias.as_str(), module.clone());
+                self.imports.retain(|(a, _)| *a != alias);
+                self.imports.push((alias, module));
+            }
+        }
     }
 
     /// Log a session off and keep what it did for `:journal`.
@@ -235,6 +277,21 @@ impl Shell {
             .map(|f| f.namespace.clone())
             .collect();
         namespaces.dedup();
+        let mut functions: Vec<(String, String)> = functions
+            .into_iter()
+            .map(|f| (f.namespace, f.name))
+            .collect();
+        for (alias, module) in &self.imports {
+            if !namespaces.contains(alias) {
+                namespaces.push(alias.clone());
+            }
+            for (_, access, name, ..) in module.iter_script_fn_info() {
+                if access != rhai::FnAccess::Private && !name.contains('$') {
+                    functions.push((alias.clone(), name.to_string()));
+                }
+            }
+        }
+        functions.dedup();
         let profiles = config::locate(self.config_path.as_deref())
             .ok()
             .flatten()
@@ -243,10 +300,7 @@ impl Shell {
             .unwrap_or_default();
         let names = Names {
             namespaces,
-            functions: functions
-                .into_iter()
-                .map(|f| (f.namespace, f.name))
-                .collect(),
+            functions,
             variables: self.scope.iter().map(|(n, ..)| n.to_string()).collect(),
             script_fns: self
                 .fns
@@ -398,6 +452,7 @@ impl Shell {
                 return Done::Failed;
             }
         }
+        let imports = checked.ast.clone_statements_only();
         let mut ast = self.fns.clone();
         ast += checked.ast;
         let (engine, scope) = (&self.engine, &mut self.scope);
@@ -411,6 +466,10 @@ impl Shell {
         ast.clear_statements();
         self.fns = ast;
         self.refresh_names();
+        if matches!(outcome, Ok(Ok(Ok(_)))) {
+            self.keep_imports(&imports, name);
+            self.refresh_names();
+        }
         let done = match outcome {
             Ok(Ok(Ok(value))) => {
                 if !value.is_unit() {

@@ -325,24 +325,15 @@ fn parse_json_exact(body: &str) -> Option<Answer> {
     }
     let mut users = Vec::with_capacity(exact.response.result.len());
     for u in exact.response.result {
-        users.push(AppManagerUser {
-            common: Common {
-                vendor: NAME,
-                id: u.user_id.trim().parse().ok()?,
-                username: u.user_name,
-                created: false,
-                dry_run: false,
-                http_status: None,
-            },
-            role: u.role,
-            email: u.email,
-            description: u.description,
-            groups: u
-                .groups
-                .into_iter()
-                .filter_map(|g| Some((g.group_id.trim().parse().ok()?, g.group_name)))
-                .collect(),
-        });
+        let groups = u.groups.into_iter().map(|g| (g.group_id, g.group_name));
+        users.push(listed_user(
+            &u.user_id,
+            u.user_name,
+            u.role,
+            u.email,
+            u.description,
+            groups,
+        )?);
     }
     Some(Answer {
         code: exact.code,
@@ -426,6 +417,34 @@ struct XmlGroup {
     name: String,
 }
 
+/// A user as an answer lists it, ids still text: `None` when the user's id is not a number (a
+/// group with a bad id is left out).
+fn listed_user(
+    id: &str,
+    username: String,
+    role: String,
+    email: String,
+    description: String,
+    groups: impl Iterator<Item = (String, String)>,
+) -> Option<AppManagerUser> {
+    Some(AppManagerUser {
+        common: Common {
+            vendor: NAME,
+            id: id.trim().parse().ok()?,
+            username,
+            created: false,
+            dry_run: false,
+            http_status: None,
+        },
+        role,
+        email,
+        description,
+        groups: groups
+            .filter_map(|(gid, name)| Some((gid.trim().parse().ok()?, name)))
+            .collect(),
+    })
+}
+
 /// `<AppManager-response><result><response response-code="4000"><User …/></response></result>…`
 fn parse_xml(body: &str) -> Option<Answer> {
     let root: XmlRoot = quick_xml::de::from_str(body).ok()?;
@@ -434,24 +453,8 @@ fn parse_xml(body: &str) -> Option<Answer> {
         .users
         .into_iter()
         .filter_map(|u| {
-            Some(AppManagerUser {
-                common: Common {
-                    vendor: NAME,
-                    id: u.id.trim().parse().ok()?,
-                    username: u.username,
-                    created: false,
-                    dry_run: false,
-                    http_status: None,
-                },
-                role: u.role,
-                email: u.email,
-                description: u.description,
-                groups: u
-                    .groups
-                    .into_iter()
-                    .filter_map(|g| Some((g.id.trim().parse().ok()?, g.name)))
-                    .collect(),
-            })
+            let groups = u.groups.into_iter().map(|g| (g.id, g.name));
+            listed_user(&u.id, u.username, u.role, u.email, u.description, groups)
         })
         .collect();
     Some(Answer {

@@ -295,3 +295,14 @@ fn history_is_shared_and_keeps_secrets_out() {
     p.send_control('d').expect("Ctrl-D");
     p.exp_eof().expect("Ctrl-D quits");
 }
+
+#[test]
+fn imports_stay_in_force_until_clear() {
+    let out = piped(
+        &[],
+        "import \"std/naming\" as naming;\nnaming::username(\"Zoë\", \"Ng\")\n:clear\nnaming::username(\"A\", \"B\")\n",
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("\"zoe.ng\""), "{}", out.all());
+    assert!(out.stderr.contains("in[3]:1:1"), "{}", out.stderr);
+}
