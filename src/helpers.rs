@@ -185,6 +185,23 @@ pub fn read_csv(path: &Path) -> Result<Vec<Map>, String> {
         .flexible(false)
         .from_path(path)
         .map_err(|e| format!("cannot read {}: {}", path.display(), csv_error(&e)))?;
+    let headers = csv_headers(&mut reader)?;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(&e))?;
+        let map: Map = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(h, v)| (h.as_str().into(), Dynamic::from(v.to_string())))
+            .collect();
+        rows.push(map);
+    }
+    Ok(rows)
+}
+
+/// The column names of a CSV header row: trimmed, a leading byte-order mark dropped, none empty.
+/// For `read_csv` and for `--each` files alike.
+pub fn csv_headers<R: std::io::Read>(reader: &mut csv::Reader<R>) -> Result<Vec<String>, String> {
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| csv_error(&e))?
@@ -202,17 +219,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<Map>, String> {
     if let Some(i) = headers.iter().position(String::is_empty) {
         return Err(format!("column {} of the header row has no name", i + 1));
     }
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_error(&e))?;
-        let map: Map = headers
-            .iter()
-            .zip(record.iter())
-            .map(|(h, v)| (h.as_str().into(), Dynamic::from(v.to_string())))
-            .collect();
-        rows.push(map);
-    }
-    Ok(rows)
+    Ok(headers)
 }
 
 fn csv_error(e: &csv::Error) -> String {

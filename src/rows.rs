@@ -45,27 +45,8 @@ impl Rows {
         match format {
             Format::Csv => {
                 let mut reader = csv_reader(path)?;
-                rows.headers = reader
-                    .headers()
-                    .map_err(|e| format!("{}: {e}", path.display()))?
-                    .iter()
-                    .enumerate()
-                    .map(|(i, h)| {
-                        let h = if i == 0 {
-                            h.trim_start_matches('\u{feff}')
-                        } else {
-                            h
-                        };
-                        h.trim().to_string()
-                    })
-                    .collect();
-                if let Some(i) = rows.headers.iter().position(String::is_empty) {
-                    return Err(format!(
-                        "{}: column {} of the header row has no name",
-                        path.display(),
-                        i + 1
-                    ));
-                }
+                rows.headers = crate::helpers::csv_headers(&mut reader)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
                 let mut record = csv::ByteRecord::new();
                 while reader.read_byte_record(&mut record).unwrap_or(false) {
                     rows.total += 1;
