@@ -1,10 +1,10 @@
 //! Simulated ManageEngine Applications Manager V1: users in JSON and XML, `apikey` as a parameter, codes not statuses.
 
-use std::collections::BTreeMap;
 
 use quick_xml::escape::escape;
 use serde_json::{Value as Json, json};
 
+use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::cli::SimArgs;
 
@@ -48,8 +48,14 @@ struct User {
 }
 
 pub struct AppManagerSim {
-    users: BTreeMap<i64, User>,
+    users: Directory<User>,
     next_id: i64,
+}
+
+impl Named for User {
+    fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -66,7 +72,7 @@ enum Body {
 
 impl AppManagerSim {
     fn new() -> Self {
-        let mut users = BTreeMap::new();
+        let mut users = Directory::default();
         // Five users exist, so the first one created gets id 6 as in the document's sample.
         for (id, name, role) in [
             (1, "sim-admin", "ADMIN"),
@@ -93,7 +99,7 @@ impl AppManagerSim {
     }
 
     fn find(&self, name: &str) -> Option<&User> {
-        self.users.values().find(|u| u.name.eq_ignore_ascii_case(name))
+        self.users.find(name)
     }
 
     fn create(&mut self, req: &SimRequest) -> Result<Body, (&'static str, String)> {
@@ -176,7 +182,7 @@ impl AppManagerSim {
             return Err(("4032", format!("The user {} cannot be deleted.", u.name)));
         }
         for id in ids {
-            self.users.remove(&id);
+            self.users.remove(id);
         }
         Ok(Body::Message("User(s) deleted successfully.".into()))
     }

@@ -4,11 +4,12 @@
 //! client: the simulator and the client must each agree with the documents, so that a mistake in
 //! one is caught by the other.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 
+use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::cli::SimArgs;
 use crate::lenient::field as get_ci;
@@ -54,8 +55,14 @@ struct Session {
     requests_left: Option<u32>,
 }
 
+impl Named for User {
+    fn name(&self) -> &str {
+        user_name(&self.json)
+    }
+}
+
 pub struct CyberArkSim {
-    users: BTreeMap<i64, User>,
+    users: Directory<User>,
     next_id: i64,
     sessions: HashMap<String, Session>,
     session_requests: Option<u32>,
@@ -78,7 +85,7 @@ enum Route {
 impl CyberArkSim {
     fn new(session_requests: Option<u32>) -> Self {
         let mut sim = CyberArkSim {
-            users: BTreeMap::new(),
+            users: Directory::default(),
             next_id: 100,
             sessions: HashMap::new(),
             session_requests,
@@ -190,10 +197,7 @@ impl CyberArkSim {
     }
 
     fn find_by_name(&self, name: &str) -> Option<i64> {
-        self.users
-            .iter()
-            .find(|(_, u)| user_name(&u.json).eq_ignore_ascii_case(name))
-            .map(|(id, _)| *id)
+        self.users.find_id(name)
     }
 
     fn create(&mut self, body: &Json) -> Result<(i64, Json), SimResponse> {
@@ -234,9 +238,7 @@ impl CyberArkSim {
             }
         }
         let rebuilt = build_user(&merged, id, false).map_err(invalid)?;
-        if let Some(u) = self.users.get_mut(&id) {
-            u.json = rebuilt.clone();
-        }
+        self.users.update(id, |u| u.json = rebuilt.clone());
         Ok(rebuilt)
     }
 
@@ -245,7 +247,7 @@ impl CyberArkSim {
             None => user_not_found(&id.to_string()),
             Some(u) if u.builtin => error(403, "PASWS041E", "Not authorized."),
             Some(_) => {
-                self.users.remove(&id);
+                self.users.remove(id);
                 SimResponse::empty(204)
             }
         }
@@ -303,16 +305,19 @@ impl CyberArkSim {
     }
 
     fn gen1_user(&mut self, method: &str, name: &str, req: &SimRequest) -> SimResponse {
-        let Some(id) = self.find_by_name(name) else {
+        let Some((id, current)) = self
+            .find_by_name(name)
+            .and_then(|id| Some((id, self.users.get(&id)?.json.clone())))
+        else {
             return user_not_found(name);
         };
         match method {
-            "GET" => SimResponse::json(200, &gen1_view(&self.users[&id].json)),
+            "GET" => SimResponse::json(200, &gen1_view(&current)),
             "PUT" => {
                 let Ok(body) = serde_json::from_slice::<Json>(&req.body) else {
                     return invalid(vec!["the body must be JSON".into()]);
                 };
-                let changes = from_gen1(&body, Some(&self.users[&id].json));
+                let changes = from_gen1(&body, Some(&current));
                 match self.update(id, &changes) {
                     Ok(user) => SimResponse::json(200, &gen1_view(&user)),
                     Err(resp) => resp,
@@ -421,8 +426,8 @@ impl SimVendor for CyberArkSim {
             }
             (Route::Gen1Users, _) => self.gen1_create(&body.unwrap_or(Json::Null)),
             (Route::Gen1User(name), m) => self.gen1_user(m, &name, req),
-            (Route::Gen1Me, _) => match self.find_by_name(USERNAME) {
-                Some(id) => SimResponse::json(200, &gen1_view(&self.users[&id].json)),
+            (Route::Gen1Me, _) => match self.users.find(USERNAME) {
+                Some(u) => SimResponse::json(200, &gen1_view(&u.json)),
                 None => user_not_found(USERNAME),
             },
             _ => not_found(req),

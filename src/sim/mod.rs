@@ -5,6 +5,7 @@
 //! `GET /__sim/users` (every vendor's users), `POST /__sim/reset` and
 //! `POST /__sim/expire-sessions` (ends CyberArk sessions, to exercise re-logon).
 
+mod directory;
 mod http;
 mod tls;
 

@@ -3,10 +3,10 @@
 //! Failure wording is invented (PAM360's is not public); the `GET /restapi/json/v1/user` list is
 //! an extension of the simulator's.
 
-use std::collections::BTreeMap;
 
 use serde_json::{Map as JsonMap, Value as Json, json};
 
+use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::cli::{Pam360Status, SimArgs};
 use crate::secret::random_hex;
@@ -48,8 +48,14 @@ struct User {
     locked: bool,
 }
 
+impl Named for User {
+    fn name(&self) -> &str {
+        &self.username
+    }
+}
+
 pub struct Pam360Sim {
-    users: BTreeMap<i64, User>,
+    users: Directory<User>,
     next_id: i64,
     success: &'static str,
     http_errors: bool,
@@ -69,7 +75,7 @@ enum Fail {
 impl Pam360Sim {
     fn new(args: &SimArgs) -> Self {
         let mut sim = Pam360Sim {
-            users: BTreeMap::new(),
+            users: Directory::default(),
             // The API document's sample answer gives the first new user id 603.
             next_id: 603,
             success: match args.pam360_status {
@@ -138,7 +144,7 @@ impl Pam360Sim {
     }
 
     fn find(&self, name: &str) -> Option<&User> {
-        self.users.values().find(|u| u.username.eq_ignore_ascii_case(name))
+        self.users.find(name)
     }
 
     fn create(&mut self, req: &SimRequest) -> SimResponse {
@@ -283,9 +289,7 @@ impl SimVendor for Pam360Sim {
                 let Some(id) = self.find(&name).map(|u| u.id) else {
                     return self.fail("LOCK_USER", Fail::Missing, &format!("User {name} does not exist."));
                 };
-                if let Some(u) = self.users.get_mut(&id) {
-                    u.locked = lock;
-                }
+                self.users.update(id, |u| u.locked = lock);
                 let verb = if lock { "locked" } else { "unlocked" };
                 self.ok("LOCK_USER", &format!("User {name} has been {verb} successfully."), json!({}))
             }
@@ -298,7 +302,7 @@ impl SimVendor for Pam360Sim {
                     }
                     Some(u) => {
                         let name = u.username.clone();
-                        self.users.remove(&id);
+                        self.users.remove(id);
                         self.ok("DELETE_USER", &format!("User {name} has been deleted successfully."), json!({}))
                     }
                 }
