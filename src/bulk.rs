@@ -2,8 +2,8 @@
 //! pool and one CyberArk session; each row checked before anything is sent for it.
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, mpsc};
 use std::time::Instant;
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Scope};
@@ -107,7 +107,7 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         file: each.display().to_string(),
         rows: rows.total,
     };
-    let mut writer = match ReportWriter::create(args.report.as_deref(), &header) {
+    let writer = match ReportWriter::create(args.report.as_deref(), &header) {
         Ok(w) => w,
         Err(e) => {
             error(e);
@@ -167,36 +167,36 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         fail_fast: args.fail_fast,
         stop: &stop,
     };
-    let mut progress = Progress::new(chosen, args.quiet || args.json);
-    let mut summary = Summary::default();
+    let tally = Mutex::new(Tally {
+        writer,
+        summary: Summary::default(),
+        progress: Progress::new(chosen, args.quiet || args.json),
+        write_error: None,
+    });
     let started = Instant::now();
-    let mut write_error = None;
     std::thread::scope(|s| {
-        let (tx, rx) = mpsc::channel::<RowReport>();
         for n in 0..jobs {
-            let tx = tx.clone();
-            let shared = &shared;
-            let source = &source;
-            let selection = &selection;
+            let (shared, source, selection, tally) = (&shared, &source, &selection, &tally);
             let spawned = std::thread::Builder::new()
                 .name(format!("row-{n}"))
                 .stack_size(SCRIPT_STACK)
-                .spawn_scoped(s, move || worker(shared, source, selection, tx));
+                .spawn_scoped(s, move || worker(shared, source, selection, tally));
             if let Err(e) = spawned {
                 error(format!("cannot start a worker thread: {e}"));
             }
         }
-        drop(tx);
-        for report in rx {
-            if let Err(e) = writer.write(&report) {
-                write_error.get_or_insert(e);
-            }
-            summary.add(&report);
-            progress.update(summary.rows, summary.failed);
-        }
     });
-    progress.finish();
     let took = started.elapsed();
+    let Tally {
+        writer,
+        summary,
+        progress,
+        write_error,
+    } = match tally.into_inner() {
+        Ok(t) => t,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    progress.finish();
     p.session.close();
     let interrupted = p.session.cancel.is_cancelled();
     if let Some(e) = write_error {
@@ -225,6 +225,25 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     }
     p.session.journal.end(code);
     code
+}
+
+/// Where finished rows go. The workers add their own rows, so that no thread is woken per row
+/// to do it.
+struct Tally {
+    writer: ReportWriter,
+    summary: Summary,
+    progress: Progress,
+    write_error: Option<String>,
+}
+
+impl Tally {
+    fn add(&mut self, report: &RowReport) {
+        if let Err(e) = self.writer.write(report) {
+            self.write_error.get_or_insert(e);
+        }
+        self.summary.add(report);
+        self.progress.update(self.summary.rows, self.summary.failed);
+    }
 }
 
 /// The rows to run: `--rows`, the rest of a `--resume` report, or all.
@@ -256,7 +275,7 @@ fn worker(
     shared: &Shared,
     source: &Mutex<Box<dyn Iterator<Item = Row> + Send>>,
     selection: &Selection,
-    tx: mpsc::Sender<RowReport>,
+    tally: &Mutex<Tally>,
 ) {
     loop {
         if shared.stop.load(Ordering::Relaxed) || shared.session.cancel.is_cancelled() {
@@ -277,8 +296,9 @@ fn worker(
         if !report.ok && shared.fail_fast {
             shared.stop.store(true, Ordering::Relaxed);
         }
-        if tx.send(report).is_err() {
-            return;
+        match tally.lock() {
+            Ok(mut t) => t.add(&report),
+            Err(_) => return,
         }
     }
 }
@@ -323,19 +343,8 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
     let mut scope = shared.scope.clone();
     scope.set_value("row", Dynamic::from_map(values));
 
-    // Check every call of this row without sending anything first.
-    let checked = shared
-        .preflight
-        .eval_ast_with_scope::<Dynamic>(&mut scope.clone(), shared.ast);
-    shared.preflight_session.forget_row_plan();
-    if let Err(err) = &checked
-        && is_validation(err)
-    {
-        let (diag, _) = diagnostics::from_eval_error(err, shared.file, shared.limits);
-        report.error = Some(RowError {
-            location: Some(diag.location()),
-            ..bad_row(diag.message)
-        });
+    if let Some(refused) = preflight(shared, &scope) {
+        report.error = Some(refused);
         report.duration_ms = started.elapsed().as_millis() as u64;
         return report;
     }
@@ -369,6 +378,24 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         .collect();
     report.duration_ms = started.elapsed().as_millis() as u64;
     report
+}
+
+/// Run the row offline first: a call that would fail validation refuses the row before
+/// anything is sent for it.
+#[inline(never)]
+fn preflight(shared: &Shared, scope: &Scope<'static>) -> Option<RowError> {
+    let checked = shared
+        .preflight
+        .eval_ast_with_scope::<Dynamic>(&mut scope.clone(), shared.ast);
+    shared.preflight_session.forget_row_plan();
+    let err = checked.err().filter(|e| is_validation(e))?;
+    let (diag, _) = diagnostics::from_eval_error(&err, shared.file, shared.limits);
+    Some(RowError {
+        message: diag.message.clone(),
+        location: Some(diag.location()),
+        kind: Some("validation".into()),
+        nothing_sent: true,
+    })
 }
 
 /// The `kind` of the vendor error under any function or module calls, if a vendor error it is.

@@ -92,6 +92,10 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
         .set_max_modules(l.max_modules)
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
+    // Rhai interns the strings a script builds (an interpolated e-mail address per row) in one
+    // cache behind a lock that every `--each` worker takes, and trims it with a scan once full;
+    // the strings are new each row, so the cache only costs.
+    engine.set_max_strings_interned(0);
     engine.disable_symbol("eval");
     engine.set_module_resolver(crate::modules::Resolver::new(
         options.script_dir.clone(),

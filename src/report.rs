@@ -116,9 +116,10 @@ impl ReportWriter {
         let Some(file) = &mut self.file else {
             return Ok(());
         };
-        let line = serde_json::to_string(row).map_err(|e| e.to_string())?;
-        writeln!(file, "{line}")
-            .and_then(|_| file.flush())
+        let mut line = serde_json::to_vec(row).map_err(|e| e.to_string())?;
+        line.push(b'\n');
+        // One write per row: a row's line is whole in the report or not there.
+        file.write_all(&line)
             .map_err(|e| format!("cannot write the report: {e}"))
     }
 }

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -62,10 +62,6 @@ pub enum Record<'a> {
         time: Cow<'a, str>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         row: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        script: Option<Cow<'a, str>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        profile: Option<Cow<'a, str>>,
         vendor: Cow<'a, str>,
         operation: Cow<'a, str>,
         username: Cow<'a, str>,
@@ -76,10 +72,6 @@ pub enum Record<'a> {
         time: Cow<'a, str>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         row: Option<u64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        script: Option<Cow<'a, str>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        profile: Option<Cow<'a, str>>,
         vendor: Cow<'a, str>,
         operation: Cow<'a, str>,
         username: Cow<'a, str>,
@@ -230,13 +222,15 @@ pub fn new_run_id() -> String {
 /// What one run writes.
 pub struct Journal {
     run: String,
-    script: Option<String>,
-    profile: Option<String>,
     path: Option<PathBuf>,
-    file: Option<Mutex<File>>,
-    /// The run's first record, written with the first thing the run records: a run that
-    /// changes nothing leaves nothing in the journal.
-    header: Mutex<Option<Record<'static>>>,
+    /// Opened for appending: each record is one `write`, which the system appends whole, so
+    /// the run's threads (and other runs) write without a lock between them.
+    file: Option<File>,
+    /// The run's first record (which says its script and profile, for every record after it),
+    /// written before the first thing the run records: a run that changes nothing leaves
+    /// nothing in the journal.
+    header: Option<Vec<u8>>,
+    header_written: OnceLock<Result<(), String>>,
     seq: AtomicU64,
     events: Mutex<Vec<Event>>,
 }
@@ -255,11 +249,10 @@ impl Journal {
     pub fn memory() -> Journal {
         Journal {
             run: new_run_id(),
-            script: None,
-            profile: None,
             path: None,
             file: None,
-            header: Mutex::new(None),
+            header: None,
+            header_written: OnceLock::new(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         }
@@ -282,19 +275,18 @@ impl Journal {
             run: run.clone().into(),
             time: now().into(),
             command: info.command.into(),
-            script: info.script.clone().map(Cow::Owned),
-            profile: info.profile.clone().map(Cow::Owned),
+            script: info.script.map(Cow::Owned),
+            profile: info.profile.map(Cow::Owned),
             simulated: info.simulated,
             undo_of: info.undo_of.map(Cow::Owned),
             pid: std::process::id(),
         };
         Ok(Journal {
             run,
-            script: info.script,
-            profile: info.profile,
             path: Some(path.to_path_buf()),
-            file: Some(Mutex::new(file)),
-            header: Mutex::new(Some(header)),
+            file: Some(file),
+            header: Some(line(&header)?),
+            header_written: OnceLock::new(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         })
@@ -309,27 +301,27 @@ impl Journal {
     }
 
     fn write(&self, record: &Record<'_>) -> Result<(), String> {
-        let Some(file) = &self.file else {
+        if self.file.is_none() {
+            return Ok(());
+        }
+        let line = line(record)?;
+        // Every other thread waits here until the header is out, so nothing comes before it.
+        self.header_written
+            .get_or_init(|| match &self.header {
+                Some(h) => self.append(h),
+                None => Ok(()),
+            })
+            .clone()?;
+        self.append(&line)
+    }
+
+    /// One record as one `write` on the append-mode file: it lands whole, after everything
+    /// already there, whatever else is writing. (Only a full disk cuts a write short.)
+    fn append(&self, line: &[u8]) -> Result<(), String> {
+        let Some(mut file) = self.file.as_ref() else {
             return Ok(());
         };
-        let mut line = Vec::with_capacity(256);
-        serde_json::to_writer(&mut line, record).map_err(|e| e.to_string())?;
-        line.push(b'\n');
-        let mut f = file
-            .lock()
-            .map_err(|_| "the journal lock is poisoned".to_string())?;
-        // Under the file's lock, so that no other record can come before the run's header.
-        if let Ok(mut header) = self.header.lock()
-            && let Some(h) = header.take()
-        {
-            let mut both = Vec::with_capacity(256 + line.len());
-            serde_json::to_writer(&mut both, &h).map_err(|e| e.to_string())?;
-            both.push(b'\n');
-            both.extend_from_slice(&line);
-            line = both;
-        }
-        // One write per line, then flush: a record is on disk whole or not at all.
-        f.write_all(&line).and_then(|_| f.flush()).map_err(|e| {
+        file.write_all(line).map_err(|e| {
             let where_ = self
                 .path
                 .as_ref()
@@ -347,8 +339,6 @@ impl Journal {
             seq,
             time: now().into(),
             row: crate::session::current_row(),
-            script: self.script.as_deref().map(Cow::Borrowed),
-            profile: self.profile.as_deref().map(Cow::Borrowed),
             vendor: vendor.into(),
             operation: operation.into(),
             username: username.into(),
@@ -364,8 +354,6 @@ impl Journal {
             seq,
             time: now().into(),
             row: event.row,
-            script: self.script.as_deref().map(Cow::Borrowed),
-            profile: self.profile.as_deref().map(Cow::Borrowed),
             vendor: event.vendor.into(),
             operation: event.operation.into(),
             username: Cow::Borrowed(&event.username),
@@ -415,7 +403,7 @@ impl Journal {
 
     /// The run's last record, if it recorded anything at all.
     pub fn end(&self, exit_code: u8) {
-        if self.header.lock().map(|h| h.is_some()).unwrap_or(true) {
+        if self.header_written.get().is_none() {
             return;
         }
         let record = Record::End {
@@ -444,6 +432,14 @@ impl Journal {
     pub fn events(&self) -> Vec<Event> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
     }
+}
+
+/// A record as a JSON line.
+fn line(record: &Record<'_>) -> Result<Vec<u8>, String> {
+    let mut line = Vec::with_capacity(256);
+    serde_json::to_writer(&mut line, record).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 fn now() -> String {

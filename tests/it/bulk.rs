@@ -1,5 +1,6 @@
 //! `--each`: rows in parallel, reports, bad rows, resume, caps.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -148,6 +149,27 @@ fn two_hundred_rows_on_eight_workers_each_created_once_with_a_complete_report() 
         out.stdout
     );
     assert_eq!(out.stdout.lines().count(), 200);
+
+    // Eight workers append to the journal at once, with no lock between them: every line is
+    // whole, the run's header comes first, and every create has its intent and its outcome.
+    let records = sim.journal_records();
+    assert_eq!(records[0]["type"], "run", "{:?}", records[0]);
+    assert!(records[0]["script"].is_string() && records[0]["profile"].is_string());
+    let of = |t: &str| -> BTreeSet<u64> {
+        records
+            .iter()
+            .filter(|r| r["type"] == t)
+            .map(|r| r["seq"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(of("intent").len(), 500);
+    assert_eq!(of("intent"), of("outcome"));
+    assert!(
+        records
+            .iter()
+            .filter(|r| r["type"] == "outcome")
+            .all(|r| r["outcome"] == "created")
+    );
 }
 
 #[test]
