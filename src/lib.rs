@@ -19,6 +19,7 @@ pub mod dates;
 pub mod diagnostics;
 pub mod docs;
 pub mod engine;
+pub mod handoff;
 pub mod helpers;
 pub mod io;
 pub mod journal;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::config::{Profile, VendorSettings};
+use crate::handoff;
 use crate::io::Io;
 use crate::journal::{Event, Journal, Outcome};
 use crate::retry::RetryPolicy;
@@ -276,19 +277,20 @@ impl Session {
             return Err(CallError::Interrupted);
         }
         let cancel = self.cancel.clone();
-        let task = rt.spawn(async move {
-            tokio::select! {
+        let (answer, waiting) = handoff::to_current_thread();
+        rt.spawn(async move {
+            answer.send(tokio::select! {
                 biased;
                 _ = cancel.cancelled() => None,
                 out = future => Some(out),
-            }
+            });
         });
-        match rt.block_on(task) {
-            Ok(Some(out)) => Ok(out),
-            Ok(None) => Err(CallError::Interrupted),
-            Err(e) => Err(CallError::Setup(format!(
-                "a vendor call failed inside onboard: {e}"
-            ))),
+        match waiting.wait() {
+            Some(Some(out)) => Ok(out),
+            Some(None) => Err(CallError::Interrupted),
+            None => Err(CallError::Setup(
+                "a vendor call failed inside onboard (it ended without an answer)".into(),
+            )),
         }
     }
 
