@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::engine::PrintTo;
 use crate::session::current_row;
@@ -50,9 +50,17 @@ impl Progress {
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
             let style = ProgressStyle::with_template(
-                "{spinner} [{bar:30}] {pos}/{len} rows  {per_sec}  ETA {eta}  {msg}",
+                "{spinner} [{bar:30}] {pos}/{len} rows  {rate}  ETA {eta}  {msg}",
             )
-            .map(|s| s.progress_chars("=> "))
+            .map(|s| {
+                // indicatif's own `{per_sec}` shows four decimals.
+                s.progress_chars("=> ").with_key(
+                    "rate",
+                    |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.1} rows/s", state.per_sec());
+                    },
+                )
+            })
             .unwrap_or_else(|_| ProgressStyle::default_bar());
             bar.set_style(style);
             bar.enable_steady_tick(Duration::from_millis(200));
