@@ -21,7 +21,6 @@ use crate::run::{Prepared, SCRIPT_STACK, eprint, error};
 use crate::session::{Mode, Session, set_current_row};
 use crate::suggest;
 use crate::undo;
-use crate::vendors::error::VendorError;
 
 /// Rows at once when neither `--jobs` nor the profile says.
 pub const DEFAULT_JOBS: usize = 8;
@@ -358,7 +357,7 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         report.error = Some(RowError {
             message: diag.message.clone(),
             location: Some(diag.location()),
-            kind: vendor_kind(err),
+            kind: thrown_kind(err),
             nothing_sent: false,
         });
     }
@@ -398,8 +397,9 @@ fn preflight(shared: &Shared, scope: &Scope<'static>) -> Option<RowError> {
     })
 }
 
-/// The `kind` of the vendor error under any function or module calls, if a vendor error it is.
-fn vendor_kind(err: &EvalAltResult) -> Option<String> {
+/// The `kind` of a thrown error map under any function or module calls: a vendor's error, or
+/// one the script or a library throws (`std/people`'s `require` throws a `validation` one).
+fn thrown_kind(err: &EvalAltResult) -> Option<String> {
     let mut e = err;
     while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
     | EvalAltResult::ErrorInModule(_, inner, _) = e
@@ -409,11 +409,12 @@ fn vendor_kind(err: &EvalAltResult) -> Option<String> {
     let EvalAltResult::ErrorRuntime(value, _) = e else {
         return None;
     };
-    VendorError::describe_thrown(value)?;
     let map = value.read_lock::<Map>()?;
-    map.get("kind").map(|k| k.to_string())
+    map.get("kind")
+        .filter(|k| k.is_string())
+        .map(|k| k.to_string())
 }
 
 fn is_validation(err: &EvalAltResult) -> bool {
-    vendor_kind(err).as_deref() == Some("validation")
+    thrown_kind(err).as_deref() == Some("validation")
 }

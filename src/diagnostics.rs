@@ -129,37 +129,72 @@ pub fn from_parse_error(err: &ParseError, file: &str) -> Diagnostic {
     Diagnostic::new(message, file, *pos)
 }
 
-/// A run-time error: the innermost place it happened, with the calls that led there.
+/// A run-time error: the innermost place it happened, with the calls that led there. An error
+/// raised inside the standard library (an assertion, a `require`) is the caller's business: it
+/// points at the last call from the script's own code, with where in `std/` it was raised.
 pub fn from_eval_error(err: &EvalAltResult, file: &str, limits: &Limits) -> (Diagnostic, Failure) {
-    let mut notes = Vec::new();
+    // Each call on the way in: (file of the call, its position, what it called).
+    let mut calls: Vec<(String, Position, String)> = Vec::new();
     let mut file = file.to_string();
     let mut err = err;
     loop {
         match err {
             EvalAltResult::ErrorInFunctionCall(name, source, inner, pos) => {
-                notes.push(format!("in a call to `{name}` at {}", place(&file, *pos)));
+                calls.push((file.clone(), *pos, format!("a call to `{name}`")));
                 if !source.is_empty() {
                     file = source.clone();
                 }
                 err = inner;
             }
             EvalAltResult::ErrorInModule(path, inner, pos) => {
-                notes.push(format!(
-                    "in module `{path}`, imported at {}",
-                    place(&file, *pos)
-                ));
+                calls.push((file.clone(), *pos, format!("module `{path}`, imported")));
                 file = path.clone();
                 err = inner;
             }
             _ => break,
         }
     }
-    notes.reverse();
-    let pos = err.position();
     let (message, failure) = describe(err, limits);
-    let mut d = Diagnostic::new(message, &file, pos);
-    d.notes = notes;
+    let mut d = Diagnostic::new(message, &file, err.position());
+    let outermost_own = calls.iter().rposition(|(f, ..)| !is_std(f));
+    if let (true, Some(i)) = (is_std(&file), outermost_own) {
+        let inside: Vec<String> = calls[i + 1..]
+            .iter()
+            .map(|(f, pos, what)| format!("{what} at {}", place(f, *pos)))
+            .rev()
+            .collect();
+        let mut note = format!("raised at {} in the standard library", place(&file, d.pos));
+        if !inside.is_empty() {
+            note.push_str(&format!(", after {}", inside.join(", after ")));
+        }
+        let (f, pos, _) = &calls[i];
+        d = Diagnostic::new(d.message, f, *pos);
+        d.notes.push(note);
+        calls.truncate(i);
+    }
+    d.notes.extend(
+        calls
+            .iter()
+            .rev()
+            .map(|(f, pos, what)| format!("in {what} at {}", place(f, *pos))),
+    );
     (d, failure)
+}
+
+/// A thrown map that says what went wrong (`#{ kind: "validation", message: "…" }`, as the
+/// standard library throws): its message, not the whole map.
+fn thrown_message(value: &rhai::Dynamic) -> Option<String> {
+    let map = value.read_lock::<rhai::Map>()?;
+    let message = map.get("message").filter(|m| m.is_string())?.to_string();
+    Some(match map.get("kind").filter(|k| k.is_string()) {
+        Some(kind) => format!("the script threw a {kind} error: {message}"),
+        None => format!("the script threw: {message}"),
+    })
+}
+
+/// The embedded standard library, whose insides are not the script writer's to debug.
+fn is_std(file: &str) -> bool {
+    file.starts_with("std/")
 }
 
 fn place(file: &str, pos: Position) -> String {
@@ -178,13 +213,15 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
             .map(|p| p.0.clone())
             .unwrap_or_default(),
         E::ErrorModuleNotFound(what, _) => format!("cannot find module {what}"),
-        E::ErrorRuntime(value, _) => VendorError::describe_thrown(value).unwrap_or_else(|| {
-            if value.is_string() {
-                format!("the script threw: {value}")
-            } else {
-                format!("the script threw: {}", crate::values::display_inline(value))
-            }
-        }),
+        E::ErrorRuntime(value, _) => VendorError::describe_thrown(value)
+            .or_else(|| thrown_message(value))
+            .unwrap_or_else(|| {
+                if value.is_string() {
+                    format!("the script threw: {value}")
+                } else {
+                    format!("the script threw: {}", crate::values::display_inline(value))
+                }
+            }),
         E::ErrorTooManyOperations(_) => format!(
             "the script ran past its limit of {} operations; is there an endless loop? \
              (if the work is real, raise it with --max-operations or [limits] max_operations)",

@@ -173,6 +173,48 @@ fn two_hundred_rows_on_eight_workers_each_created_once_with_a_complete_report() 
 }
 
 #[test]
+fn a_row_a_library_refuses_after_a_create_sends_nothing() {
+    // The create comes first; std/people's `require` refuses the bad row after it. The row's
+    // offline check sees the refusal, so the create is never sent.
+    let sim = Sim::start();
+    let each = people_csv(&sim, 6, |i, c| {
+        if i == 4 {
+            c[3] = "no-at-sign".into();
+        }
+    });
+    let script = r#"
+import "std/people" as people;
+cyberark::create_user(#{ username: row.username, initial_password: "Passw0rd-123!" });
+people::require(row);
+"#;
+    let report_path = sim.dir.path().join("report.jsonl");
+    let out = sim.run(
+        script,
+        &[
+            "--each",
+            each.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("5 ok, 1 failed"), "{}", out.stderr);
+    assert!(!sim.has_user("cyberark", "user4"));
+    assert_eq!(count_users(&sim, "cyberark", "user"), 5);
+    let (_, rows) = report(&report_path);
+    let bad = rows.iter().find(|r| r["row"] == 4).unwrap();
+    assert_eq!(bad["error"]["nothing_sent"], true);
+    assert_eq!(bad["error"]["kind"], "validation");
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("email \"no-at-sign\" is not an email address"),
+        "{bad}"
+    );
+}
+
+#[test]
 fn a_row_with_a_bad_email_is_reported_with_its_line_and_sends_nothing() {
     let sim = Sim::start();
     let each = people_csv(&sim, 20, |i, c| {

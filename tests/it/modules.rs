@@ -140,6 +140,51 @@ fn errors_inside_a_module_point_at_the_module_file_and_line() {
 }
 
 #[test]
+fn an_error_raised_inside_the_standard_library_points_at_the_scripts_call() {
+    let p = Project::new();
+    let out = p
+        .run("import \"std/checks\" as t;\nlet total = 1 + 1;\nt::assert_eq(total, 3, \"sum\");\n");
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains("sum: expected 3 (i64), got 2 (i64)"),
+        "{}",
+        out.stderr
+    );
+    // The script's line is the place; where in std/ it was raised is a note.
+    assert!(out.stderr.contains("app/main.rhai:3:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("3 | t::assert_eq(total, 3, \"sum\");"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("note: raised at std/checks:"),
+        "{}",
+        out.stderr
+    );
+
+    // A thrown error map reads as its message, through two std modules.
+    let out = p.run(
+        "import \"std/onboarding\" as ob;\nob::new_hire(#{ first_name: \"Ann\", last_name: \"Lee\", email: \"nope\" }, #{});\n",
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "the script threw a validation error: not a usable person record: email \"nope\" is not an email address"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("app/main.rhai:2:"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("after a call to `require` at std/onboarding:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn relative_imports_inside_a_library_resolve_against_the_library() {
     let p = Project::new();
     write(
