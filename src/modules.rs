@@ -204,7 +204,9 @@ pub fn preflight(
     ast: &AST,
     source: Option<&str>,
 ) -> Result<(), Box<EvalAltResult>> {
-    for (path, pos) in imports(ast) {
+    // What each alias names, for checking `alias::function(…)` calls below.
+    let mut aliases: HashMap<String, Option<(String, AST)>> = HashMap::new();
+    for (path, alias, pos) in imports(ast) {
         let Some(found) = engine
             .module_resolver()
             .resolve_ast(engine, source, &path, pos)
@@ -214,6 +216,15 @@ pub fn preflight(
         // Not found is reported at the import; a module that does not load, inside it.
         let module_ast = found?;
         let name = module_ast.source().unwrap_or(path.as_str()).to_string();
+        if let Some(alias) = alias {
+            // An alias bound to two modules (in different blocks) is not checked.
+            let entry = aliases
+                .entry(alias)
+                .or_insert_with(|| Some((name.clone(), module_ast.clone())));
+            if entry.as_ref().is_some_and(|(n, _)| *n != name) {
+                *entry = None;
+            }
+        }
         if LOADING.with(|l| l.borrow().contains(&name)) {
             continue;
         }
@@ -222,7 +233,83 @@ pub fn preflight(
         LOADING.with(|l| l.borrow_mut().pop());
         result.map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.clone(), e, pos)))?;
     }
-    Ok(())
+    check_module_calls(ast, &aliases)
+}
+
+/// `alias::name(…)` where `alias` is an imported script module: the module must have a public
+/// function of that name taking that many arguments. Otherwise the typo would be found only when
+/// the call is reached, after what the script did before it.
+fn check_module_calls(
+    ast: &AST,
+    aliases: &HashMap<String, Option<(String, AST)>>,
+) -> Result<(), Box<EvalAltResult>> {
+    let mut found = None;
+    ast.walk(&mut |path: &[ASTNode]| {
+        // A call made as a statement is a statement node, not an expression.
+        let call = match path.last() {
+            Some(
+                ASTNode::Expr(Expr::FnCall(call, pos)) | ASTNode::Stmt(Stmt::FnCall(call, pos)),
+            ) => Some((call, pos)),
+            _ => None,
+        };
+        if let Some((call, pos)) = call
+            && let [alias] = call.namespace.path.as_slice()
+            && let Some(Some((module, module_ast))) = aliases.get(alias.name.as_str())
+            && let Err(message) = has_function(
+                module,
+                alias.name.as_str(),
+                module_ast,
+                &call.name,
+                call.args.len(),
+            )
+        {
+            found = Some(problem(message, *pos));
+            return false;
+        }
+        true
+    });
+    found.map_or(Ok(()), |p| Err(Box::new(p)))
+}
+
+fn has_function(
+    module: &str,
+    alias: &str,
+    ast: &AST,
+    name: &str,
+    args: usize,
+) -> Result<(), String> {
+    let public: Vec<_> = ast
+        .iter_functions()
+        .filter(|f| f.access != rhai::FnAccess::Private)
+        .collect();
+    let mut arities: Vec<usize> = public
+        .iter()
+        .filter(|f| f.name == name)
+        .map(|f| f.params.len())
+        .collect();
+    arities.sort_unstable();
+    if arities.contains(&args) {
+        return Ok(());
+    }
+    if !arities.is_empty() {
+        let takes: Vec<String> = arities.iter().map(usize::to_string).collect();
+        return Err(format!(
+            "`{alias}::{name}` is given {args} argument{}, but {module}'s `{name}` takes {}",
+            if args == 1 { "" } else { "s" },
+            takes.join(" or ")
+        ));
+    }
+    let mut names: Vec<&str> = public.iter().map(|f| f.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    let hint = match crate::suggest::closest(name, names.iter().copied()) {
+        Some(near) => format!("did you mean `{alias}::{near}`?"),
+        None if names.is_empty() => "it has no public functions".to_string(),
+        None => format!("its functions: {}", names.join(", ")),
+    };
+    Err(format!(
+        "{module} (imported as `{alias}`) has no function `{name}`; {hint}"
+    ))
 }
 
 /// A module that cannot be used: its message is shown as it is.
@@ -233,14 +320,15 @@ fn problem(message: String, pos: Position) -> EvalAltResult {
     EvalAltResult::ErrorRuntime(rhai::Dynamic::from(Problem(message)), pos)
 }
 
-/// The literal paths `ast` imports, with where.
-fn imports(ast: &AST) -> Vec<(String, Position)> {
+/// The literal paths `ast` imports, with the alias (`as x`) and where.
+fn imports(ast: &AST) -> Vec<(String, Option<String>, Position)> {
     let mut out = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         if let Some(ASTNode::Stmt(Stmt::Import(x, pos))) = path.last()
             && let Expr::StringConstant(s, _) = &x.0
         {
-            out.push((s.to_string(), *pos));
+            let alias = (!x.1.name.is_empty()).then(|| x.1.name.to_string());
+            out.push((s.to_string(), alias, *pos));
         }
         true
     });

@@ -185,6 +185,48 @@ fn an_error_raised_inside_the_standard_library_points_at_the_scripts_call() {
 }
 
 #[test]
+fn a_call_to_a_function_a_module_lacks_stops_the_run_before_anything_is_sent() {
+    let p = Project::new();
+    let out = p.run(
+        "import \"std/checks\" as t;\ncyberark::create_user(#{ username: \"early\", initial_password: \"Pw-12345678\" });\nt::asert_eq(1, 1);\n",
+    );
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "std/checks (imported as `t`) has no function `asert_eq`; did you mean `t::assert_eq`?"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("app/main.rhai:3:"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("created"),
+        "nothing ran: {}",
+        out.stderr
+    );
+
+    // The right name with the wrong number of arguments, inside a function of a module.
+    write(
+        &p.path("app/team/helpers.rhai"),
+        "import \"std/checks\" as t;\nfn check_it() {\n    t::assert_eq(1, 1, \"m\", 4)\n}\n",
+    );
+    let out = p.run("import \"team/helpers\" as h;\nh::check_it();\n");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "`t::assert_eq` is given 4 arguments, but std/checks's `assert_eq` takes 2 or 3"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("team/helpers.rhai:3:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn relative_imports_inside_a_library_resolve_against_the_library() {
     let p = Project::new();
     write(
