@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Scope};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::analyze::Analysis;
 use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
@@ -357,7 +357,7 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         report.error = Some(RowError {
             message: diag.message.clone(),
             location: Some(diag.location()),
-            kind: thrown_kind(err),
+            kind: diagnostics::thrown_kind(err),
             nothing_sent: false,
         });
     }
@@ -397,24 +397,6 @@ fn preflight(shared: &Shared, scope: &Scope<'static>) -> Option<RowError> {
     })
 }
 
-/// The `kind` of a thrown error map under any function or module calls: a vendor's error, or
-/// one the script or a library throws (`std/people`'s `require` throws a `validation` one).
-fn thrown_kind(err: &EvalAltResult) -> Option<String> {
-    let mut e = err;
-    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
-    | EvalAltResult::ErrorInModule(_, inner, _) = e
-    {
-        e = inner;
-    }
-    let EvalAltResult::ErrorRuntime(value, _) = e else {
-        return None;
-    };
-    let map = value.read_lock::<Map>()?;
-    map.get("kind")
-        .filter(|k| k.is_string())
-        .map(|k| k.to_string())
-}
-
 fn is_validation(err: &EvalAltResult) -> bool {
-    thrown_kind(err).as_deref() == Some("validation")
+    diagnostics::thrown_kind(err).as_deref() == Some("validation")
 }

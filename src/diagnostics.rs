@@ -192,6 +192,29 @@ fn thrown_message(value: &rhai::Dynamic) -> Option<String> {
     })
 }
 
+/// The error under any function calls and module loads that wrap it.
+pub fn innermost(err: &EvalAltResult) -> &EvalAltResult {
+    let mut e = err;
+    while let EvalAltResult::ErrorInFunctionCall(_, _, inner, _)
+    | EvalAltResult::ErrorInModule(_, inner, _) = e
+    {
+        e = inner;
+    }
+    e
+}
+
+/// The `kind` of a thrown error map: a vendor's error, or one the script or a library throws
+/// (`std/people`'s `require` throws a `validation` one).
+pub fn thrown_kind(err: &EvalAltResult) -> Option<String> {
+    let EvalAltResult::ErrorRuntime(value, _) = innermost(err) else {
+        return None;
+    };
+    let map = value.read_lock::<rhai::Map>()?;
+    map.get("kind")
+        .filter(|k| k.is_string())
+        .map(|k| k.to_string())
+}
+
 /// The embedded standard library, whose insides are not the script writer's to debug.
 fn is_std(file: &str) -> bool {
     file.starts_with("std/")

@@ -205,7 +205,7 @@ pub fn preflight(
     source: Option<&str>,
 ) -> Result<(), Box<EvalAltResult>> {
     // What each alias names, for checking `alias::function(…)` calls below.
-    let mut aliases: HashMap<String, Option<(String, AST)>> = HashMap::new();
+    let mut aliases: HashMap<String, Option<(String, Exports)>> = HashMap::new();
     for (path, alias, pos) in imports(ast) {
         let Some(found) = engine
             .module_resolver()
@@ -220,7 +220,7 @@ pub fn preflight(
             // An alias bound to two modules (in different blocks) is not checked.
             let entry = aliases
                 .entry(alias)
-                .or_insert_with(|| Some((name.clone(), module_ast.clone())));
+                .or_insert_with(|| Some((name.clone(), exports(&module_ast))));
             if entry.as_ref().is_some_and(|(n, _)| *n != name) {
                 *entry = None;
             }
@@ -241,7 +241,7 @@ pub fn preflight(
 /// the call is reached, after what the script did before it.
 fn check_module_calls(
     ast: &AST,
-    aliases: &HashMap<String, Option<(String, AST)>>,
+    aliases: &HashMap<String, Option<(String, Exports)>>,
 ) -> Result<(), Box<EvalAltResult>> {
     let mut found = None;
     ast.walk(&mut |path: &[ASTNode]| {
@@ -254,11 +254,11 @@ fn check_module_calls(
         };
         if let Some((call, pos)) = call
             && let [alias] = call.namespace.path.as_slice()
-            && let Some(Some((module, module_ast))) = aliases.get(alias.name.as_str())
+            && let Some(Some((module, exported))) = aliases.get(alias.name.as_str())
             && let Err(message) = has_function(
                 module,
                 alias.name.as_str(),
-                module_ast,
+                exported,
                 &call.name,
                 call.args.len(),
             )
@@ -271,21 +271,27 @@ fn check_module_calls(
     found.map_or(Ok(()), |p| Err(Box::new(p)))
 }
 
+/// A module's public functions: name and number of parameters.
+type Exports = Vec<(String, usize)>;
+
+fn exports(ast: &AST) -> Exports {
+    ast.iter_functions()
+        .filter(|f| f.access != rhai::FnAccess::Private)
+        .map(|f| (f.name.to_string(), f.params.len()))
+        .collect()
+}
+
 fn has_function(
     module: &str,
     alias: &str,
-    ast: &AST,
+    exported: &Exports,
     name: &str,
     args: usize,
 ) -> Result<(), String> {
-    let public: Vec<_> = ast
-        .iter_functions()
-        .filter(|f| f.access != rhai::FnAccess::Private)
-        .collect();
-    let mut arities: Vec<usize> = public
+    let mut arities: Vec<usize> = exported
         .iter()
-        .filter(|f| f.name == name)
-        .map(|f| f.params.len())
+        .filter(|(n, _)| n == name)
+        .map(|(_, n)| *n)
         .collect();
     arities.sort_unstable();
     if arities.contains(&args) {
@@ -299,7 +305,7 @@ fn has_function(
             takes.join(" or ")
         ));
     }
-    let mut names: Vec<&str> = public.iter().map(|f| f.name).collect();
+    let mut names: Vec<&str> = exported.iter().map(|(n, _)| n.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     let hint = match crate::suggest::closest(name, names.iter().copied()) {

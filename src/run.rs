@@ -386,12 +386,7 @@ impl Report {
     fn failed(err: &EvalAltResult, diag: &Diagnostic) -> Self {
         let mut e =
             json!({ "kind": "script", "message": diag.message, "location": diag.location() });
-        let mut inner = err;
-        while let EvalAltResult::ErrorInFunctionCall(_, _, i, _)
-        | EvalAltResult::ErrorInModule(_, i, _) = inner
-        {
-            inner = i;
-        }
+        let inner = diagnostics::innermost(err);
         if let EvalAltResult::ErrorTerminated(..) = inner {
             e["kind"] = json!("interrupted");
         }
