@@ -381,7 +381,6 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
 
 /// Run the row offline first: a call that would fail validation refuses the row before
 /// anything is sent for it.
-#[inline(never)]
 fn preflight(shared: &Shared, scope: &Scope<'static>) -> Option<RowError> {
     let checked = shared
         .preflight
@@ -390,8 +389,8 @@ fn preflight(shared: &Shared, scope: &Scope<'static>) -> Option<RowError> {
     let err = checked.err().filter(|e| is_validation(e))?;
     let (diag, _) = diagnostics::from_eval_error(&err, shared.file, shared.limits);
     Some(RowError {
-        message: diag.message.clone(),
         location: Some(diag.location()),
+        message: diag.message,
         kind: Some("validation".into()),
         nothing_sent: true,
     })
