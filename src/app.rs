@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::{compile, docs, library, repl, run, sim, undo};
+use crate::{compile, docs, library, repl, run, show, sim, undo};
 
 /// Exit codes (DESIGN.md): 0 ok, 1 failed at run time, 2 bad input before anything ran, 130 interrupted.
 pub const EXIT_OK: u8 = 0;
@@ -23,7 +23,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => compile::check(cli.config.as_deref(), args),
         Command::Sim(args) => sim::serve_forever(args),
         Command::Docs(args) => docs::print(cli.config.as_deref(), args),
-        Command::Journal(args) => undo::show(cli.journal.as_deref(), args),
+        Command::Journal(args) => show::show(cli.journal.as_deref(), args),
         Command::Undo(args) => undo::undo(cli.config.as_deref(), cli.journal.as_deref(), args),
         Command::Repl(args) => repl::run(cli.config.as_deref(), cli.journal.as_deref(), args),
         Command::Lib(args) => library::command(cli.config.as_deref(), args),

@@ -176,6 +176,10 @@ pub struct UndoArgs {
     /// Use this profile instead of the one the run used.
     #[arg(long, short)]
     pub profile: Option<String>,
+    /// Also delete accounts the journal cannot prove the run made (found by name only after a
+    /// lost answer): check them first. Another run's accounts are never deleted.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]

@@ -34,6 +34,7 @@ pub mod rows;
 pub mod run;
 pub mod secret;
 pub mod session;
+pub mod show;
 pub mod sim;
 pub mod stdlib;
 pub mod suggest;

@@ -1,8 +1,8 @@
 //! When a failed vendor call is tried again, and how long to wait first.
 //!
-//! Retried: `rate_limited` (after the vendor's `Retry-After`), `server` 502/503/504, `transport`
-//! and `timeout`. Never retried: `validation`, `auth`, `forbidden`, `already_exists`,
-//! `not_found`, `protocol`, other `server` errors. Waits grow exponentially with jitter, bounded
+//! Retried: `rate_limited` (after the vendor's `Retry-After`), `server` errors with a 5xx status,
+//! `transport` and `timeout`. Never retried: `validation`, `auth`, `forbidden`, `already_exists`,
+//! `not_found`, `protocol`, and `server` failures the vendor explained (PAM360's "Failed"). Waits grow exponentially with jitter, bounded
 //! by a number of attempts and a total time.
 
 use std::time::Duration;
@@ -88,6 +88,10 @@ mod tests {
         );
         assert!(
             p.next_delay(&err(ErrorKind::Server, Some(500)), 2, z)
+                .is_some()
+        );
+        assert!(
+            p.next_delay(&err(ErrorKind::Server, Some(200)), 2, z)
                 .is_none()
         );
         for k in [

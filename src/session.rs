@@ -117,6 +117,8 @@ pub struct CreatedAccount {
     pub vendor: &'static str,
     pub username: String,
     pub id: i64,
+    /// How the run knows it made this account; rollback leaves one known only by name.
+    pub proof: crate::journal::Proof,
     pub ops: Arc<dyn Ops>,
 }
 
@@ -346,7 +348,7 @@ impl Session {
     {
         let seq = self
             .journal
-            .intent(vendor, operation, username)
+            .intent(vendor, operation, username, None)
             .map_err(|e| CallError::Setup(format!("{e}; nothing was sent")))?;
         let started = Instant::now();
         let lost = Arc::new(AtomicBool::new(false));
@@ -359,7 +361,7 @@ impl Session {
                         Ok(())
                     }
                     Err(e) => {
-                        if e.maybe_applied {
+                        if e.may_have_applied() {
                             lost.store(true, Ordering::Relaxed);
                         }
                         Err(e)

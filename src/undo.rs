@@ -1,29 +1,50 @@
 //! Removing what a run created: `rollback()` and `--rollback-on-error` during a run, `onboard undo`
-//! after it; and `onboard journal`, which shows what each run left behind.
+//! after it. An account is removed only when the journal proves the run made it.
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rhai::{Array, Dynamic, Engine, FuncRegistration, Map};
 use serde::Serialize;
-use serde_json::json;
 
 use crate::app::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::{JournalArgs, UndoArgs};
+use crate::cli::UndoArgs;
 use crate::config::{self, Config};
-use crate::journal::{self, Event, Journal, Outcome, RunInfo, RunSummary, State};
+use crate::journal::{
+    self, Event, History, Journal, Outcome, Proof, RunInfo, RunSummary, Sent, State,
+};
 use crate::session::{CallError, Mode, Session};
-use crate::vendors::{self, Ops};
+use crate::vendors::{self, Found, Ops};
 
-/// An account to remove.
+/// Lookups at once during undo and rollback (each vendor's `max_concurrent` still applies).
+const LOOKUPS_AT_ONCE: usize = 8;
+
+/// An account to remove, and what makes a user of its name the one the run made.
 pub struct Target {
     pub vendor: &'static str,
     pub username: String,
-    /// The id it was created with; a user of that name with another id is not ours.
-    pub id: Option<i64>,
     pub ops: Result<Arc<dyn Ops>, String>,
+    pub check: Check,
 }
+
+/// What the journal knows about an account, to tell it from someone else's of the same name.
+#[derive(Clone, Debug, Default)]
+pub struct Check {
+    /// The id the vendor gave it: a user of that name with another id is not ours.
+    pub id: Option<i64>,
+    /// The run found it by name alone after losing the answer: never provably its own.
+    pub name_only: bool,
+    /// What the create sent: a user found for a create nobody saw answered must have it.
+    pub sent: Option<Sent>,
+    /// The highest id of the vendor known to exist before the create was sent: a user at or
+    /// below it was there before (vendors hand out ids in increasing order).
+    pub older_than: Option<i64>,
+}
+
+/// Which run, if any, the journal says made (or found) the account with an id.
+pub type Claimant<'a> = &'a (dyn Fn(&str, i64) -> Option<String> + Sync);
 
 /// What removing one account came to.
 #[derive(Clone, Debug, Serialize)]
@@ -31,18 +52,19 @@ pub struct Step {
     pub vendor: &'static str,
     pub username: String,
     pub id: Option<i64>,
-    /// `deleted`, `already_gone`, `not_ours`, `would_delete`, `failed`, `interrupted`.
+    /// `deleted`, `already_gone`, `not_ours`, `not_provably_ours`, `would_delete`, `failed`,
+    /// `interrupted`.
     pub result: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
 impl Step {
-    fn failed(&self) -> bool {
+    pub fn failed(&self) -> bool {
         matches!(self.result, "failed" | "interrupted")
     }
 
-    fn line(&self) -> String {
+    pub fn line(&self) -> String {
         let id = self.id.map(|i| format!("id {i}")).unwrap_or_default();
         let what = self.result.replace('_', " ");
         let msg = self
@@ -51,9 +73,16 @@ impl Step {
             .map(|m| format!(": {m}"))
             .unwrap_or_default();
         format!(
-            "  {what:<13} {:<10} {:<24} {id}{msg}",
+            "  {what:<17} {:<10} {:<24} {id}{msg}",
             self.vendor, self.username
         )
+    }
+
+    /// `cyberark alice (id 100): why`, for an error line.
+    pub fn describe(&self) -> String {
+        let id = self.id.map(|i| format!(" (id {i})")).unwrap_or_default();
+        let why = self.message.as_deref().unwrap_or(self.result);
+        format!("{} {}{id}: {why}", self.vendor, self.username)
     }
 
     fn to_map(&self) -> Map {
@@ -73,15 +102,79 @@ impl Step {
     }
 }
 
-/// Remove accounts in the order given (newest first), each looked up first: one already gone
-/// counts as removed, one whose name now belongs to another id is left alone.
-pub fn remove(session: &Session, operation: &'static str, targets: Vec<Target>) -> Vec<Step> {
-    let mut steps = Vec::new();
-    for t in targets {
+/// What to do with a user found under an account's name.
+enum Verdict {
+    Delete(i64),
+    Gone,
+    NotOurs(String),
+    Unproven(i64, String),
+}
+
+fn judge(t: &Target, found: Option<Found>, claimant: Option<Claimant<'_>>) -> Verdict {
+    let Some(found) = found else {
+        return Verdict::Gone;
+    };
+    let c = &t.check;
+    if let Some(id) = c.id
+        && id != found.id
+    {
+        return Verdict::NotOurs(format!(
+            "a user of that name now has id {}; it was left alone",
+            found.id
+        ));
+    }
+    if let Some(run) = claimant.and_then(|who| who(t.vendor, found.id)) {
+        return Verdict::NotOurs(format!(
+            "id {} is the account {run} made or found; it was left alone",
+            found.id
+        ));
+    }
+    if c.name_only {
+        return Verdict::Unproven(
+            found.id,
+            "the run found it by name after losing the answer; it may be someone else's".into(),
+        );
+    }
+    if c.id.is_some() {
+        return Verdict::Delete(found.id);
+    }
+    // The run never learned what became of the create: the user must be the one it sent.
+    if let Some(high) = c.older_than.filter(|h| found.id <= *h) {
+        return Verdict::Unproven(
+            found.id,
+            format!("its id is not above {high}, an id that existed before the create was sent"),
+        );
+    }
+    match found.same {
+        Some(true) => Verdict::Delete(found.id),
+        Some(false) => Verdict::NotOurs(format!(
+            "user id {} differs from what the run sent; it was left alone",
+            found.id
+        )),
+        None => Verdict::Unproven(
+            found.id,
+            "the run never saw an answer, and the vendor reports nothing to compare with what was sent".into(),
+        ),
+    }
+}
+
+/// Remove accounts in the order given (newest first). Every account is looked up first, in
+/// parallel: one already gone counts as removed, and only a user the journal proves is the
+/// run's is deleted (`force` also deletes those it cannot prove either way).
+pub fn remove(
+    session: &Session,
+    operation: &'static str,
+    targets: Vec<Target>,
+    claimant: Option<Claimant<'_>>,
+    force: bool,
+) -> Vec<Step> {
+    let found = look_up_all(session, operation, &targets);
+    let mut steps = Vec::with_capacity(targets.len());
+    for (t, found) in targets.into_iter().zip(found) {
         let mut step = Step {
             vendor: t.vendor,
             username: t.username.clone(),
-            id: t.id,
+            id: t.check.id,
             result: "failed",
             message: None,
         };
@@ -90,69 +183,124 @@ pub fn remove(session: &Session, operation: &'static str, targets: Vec<Target>) 
             steps.push(step);
             continue;
         }
-        let ops = match t.ops {
-            Ok(ops) => ops,
+        let found = match found {
+            Ok(f) => f,
             Err(e) => {
                 step.message = Some(e);
                 steps.push(step);
                 continue;
             }
         };
-        let found = if session.mode.dry_run && session.mode.offline {
-            Ok(t.id)
-        } else {
-            session.retrying(t.vendor, operation, &t.username, None, || {
-                let (ops, name) = (ops.clone(), t.username.clone());
-                async move { ops.find(&name).await }
-            })
-        };
-        match found {
-            Err(e) => step.message = Some(call_message(e)),
-            Ok(None) => {
+        let target = match judge(&t, found, claimant) {
+            Verdict::Gone => {
                 step.result = "already_gone";
                 if !session.mode.dry_run {
-                    session.journal.outcome(
-                        None,
-                        with_id(
-                            Event::new(t.vendor, operation, &t.username, Outcome::Deleted),
-                            t.id,
-                        )
-                        .note("already gone"),
-                    );
+                    let mut event = Event::new(t.vendor, operation, &t.username, Outcome::Deleted)
+                        .note("already gone");
+                    event.id = t.check.id;
+                    session.journal.outcome(None, event);
                 }
+                None
             }
-            Ok(Some(found)) if t.id.is_some_and(|id| id != found) => {
+            Verdict::NotOurs(why) => {
                 step.result = "not_ours";
-                step.message = Some(format!(
-                    "a user of that name now has id {found}; it was left alone"
-                ));
+                step.message = Some(why);
+                None
             }
-            Ok(Some(found)) if session.mode.dry_run => {
-                step.id = Some(found);
-                step.result = "would_delete";
+            Verdict::Unproven(id, why) if !force => {
+                step.id = Some(id);
+                step.result = "not_provably_ours";
+                step.message = Some(why);
+                None
             }
-            Ok(Some(found)) => {
-                step.id = Some(found);
-                match session.journalled_delete(t.vendor, operation, found, &t.username, || {
-                    let (ops, name) = (ops.clone(), t.username.clone());
-                    async move { ops.delete(found, &name).await }
-                }) {
-                    Ok(()) => step.result = "deleted",
-                    Err(CallError::Interrupted) => step.result = "interrupted",
-                    Err(e) => step.message = Some(call_message(e)),
-                }
-            }
+            Verdict::Unproven(id, _) | Verdict::Delete(id) => Some(id),
+        };
+        if let Some(id) = target {
+            step.id = Some(id);
+            delete(session, operation, &t, id, &mut step);
         }
         steps.push(step);
     }
     steps
 }
 
-fn with_id(event: Event, id: Option<i64>) -> Event {
-    match id {
-        Some(i) => event.id(i),
-        None => event,
+fn delete(session: &Session, operation: &'static str, t: &Target, id: i64, step: &mut Step) {
+    if session.mode.dry_run {
+        step.result = "would_delete";
+        return;
     }
+    let Ok(ops) = &t.ops else {
+        return;
+    };
+    match session.journalled_delete(t.vendor, operation, id, &t.username, || {
+        let (ops, name) = (ops.clone(), t.username.clone());
+        async move { ops.delete(id, &name).await }
+    }) {
+        Ok(()) => step.result = "deleted",
+        Err(CallError::Interrupted) => step.result = "interrupted",
+        Err(e) => step.message = Some(call_message(e)),
+    }
+}
+
+/// What a lookup came to: the user, none, or why it could not be looked up.
+type Lookup = Result<Option<Found>, String>;
+
+/// Every target looked up, a few at a time, each with the retries of any idempotent call.
+fn look_up_all(session: &Session, operation: &'static str, targets: &[Target]) -> Vec<Lookup> {
+    let results: Vec<Mutex<Option<Lookup>>> = targets.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let look = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(t) = targets.get(i) else {
+                return;
+            };
+            let got = look_up(session, operation, t);
+            if let Ok(mut slot) = results[i].lock() {
+                *slot = Some(got);
+            }
+        }
+    };
+    let workers = LOOKUPS_AT_ONCE.min(targets.len());
+    if workers <= 1 {
+        look();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(look);
+            }
+        });
+    }
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err("the lookup did not run".into()))
+        })
+        .collect()
+}
+
+fn look_up(
+    session: &Session,
+    operation: &'static str,
+    t: &Target,
+) -> Result<Option<Found>, String> {
+    if session.cancel.is_cancelled() {
+        return Err("interrupted".into());
+    }
+    let ops = t.ops.as_ref().map_err(Clone::clone)?;
+    if session.mode.dry_run && session.mode.offline {
+        return Ok(t.check.id.map(|id| Found { id, same: None }));
+    }
+    let sent = t.check.sent.clone();
+    session
+        .retrying(t.vendor, operation, &t.username, None, || {
+            let (ops, name, sent) = (ops.clone(), t.username.clone(), sent.clone());
+            async move { ops.find(&name, sent.as_ref()).await }
+        })
+        .map_err(call_message)
 }
 
 fn call_message(e: CallError) -> String {
@@ -163,7 +311,8 @@ fn call_message(e: CallError) -> String {
     }
 }
 
-/// Delete everything this run created and has not deleted, newest first.
+/// Delete everything this run (or, in `--each`, this row) created and has not deleted, newest
+/// first. An account found only by name after a lost answer is left, and said so.
 pub fn rollback(session: &Session) -> Vec<Step> {
     let targets = session
         .take_created()
@@ -172,11 +321,15 @@ pub fn rollback(session: &Session) -> Vec<Step> {
         .map(|a| Target {
             vendor: a.vendor,
             username: a.username,
-            id: Some(a.id),
             ops: Ok(a.ops),
+            check: Check {
+                id: Some(a.id),
+                name_only: a.proof == Proof::Name,
+                ..Check::default()
+            },
         })
         .collect();
-    remove(session, "rollback", targets)
+    remove(session, "rollback", targets, None, false)
 }
 
 /// Print rollback steps on stderr.
@@ -198,7 +351,8 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
         .with_comments([
             "/// Delete every account this run has created so far, newest first, and return what\n\
              /// happened to each: an array of #{ vendor, username, id, result, message }, where\n\
-             /// result is deleted, already_gone, not_ours, would_delete (dry run) or failed.",
+             /// result is deleted, already_gone, not_ours, not_provably_ours, would_delete (dry\n\
+             /// run) or failed.",
         ])
         .register_into_engine(engine, move || -> Array {
             let steps = rollback(&session);
@@ -214,22 +368,42 @@ fn eprint_error(message: impl std::fmt::Display) {
     let _ = writeln!(std::io::stderr().lock(), "error: {message}");
 }
 
-fn load_runs(journal_path: Option<&Path>) -> Result<(std::path::PathBuf, Vec<RunSummary>), String> {
-    let path = journal::choose_path(journal_path)?;
-    let records = journal::read(&path)?;
-    Ok((path, journal::summarize(&records)))
+/// The accounts a run left, newest first, as targets checked against the whole journal.
+fn targets(session: &Session, history: &History, run: &RunSummary) -> Vec<Target> {
+    let claims = history.claims();
+    run.left()
+        .map(|a| {
+            let vendor = vendors::find(&a.vendor);
+            Target {
+                vendor: vendor.map_or("?", |v| v.name),
+                username: a.username.clone(),
+                ops: match vendor {
+                    Some(v) => session.ops(v.name).map_err(call_message),
+                    None => Err(format!("unknown vendor {}", a.vendor)),
+                },
+                check: Check {
+                    id: (a.state == State::Exists).then_some(a.id).flatten(),
+                    name_only: a.proof == Some(Proof::Name),
+                    sent: a.sent.clone(),
+                    older_than: claims.highest_before(&a.vendor, a.at),
+                },
+            }
+        })
+        .collect()
 }
 
 /// `onboard undo RUN_ID`.
 pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &UndoArgs) -> u8 {
-    let (path, runs) = match load_runs(journal_path) {
-        Ok(r) => r,
+    let loaded = journal::choose_path(journal_path)
+        .and_then(|path| journal::load(&path).map(|l| (path, l.history)));
+    let (path, history) = match loaded {
+        Ok(l) => l,
         Err(e) => {
             eprint_error(e);
             return EXIT_INPUT;
         }
     };
-    let run = match journal::find_run(&runs, &args.run) {
+    let run = match journal::find_run(&history.runs, &args.run) {
         Ok(r) => r.clone(),
         Err(e) => {
             eprint_error(format!("{e} (journal: {})", path.display()));
@@ -243,13 +417,6 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         ));
         return EXIT_INPUT;
     }
-    let pending: Vec<_> = run
-        .accounts
-        .iter()
-        .rev()
-        .filter(|a| matches!(a.state, State::Exists | State::InFlight))
-        .cloned()
-        .collect();
     if run.simulated {
         println!(
             "run {} was made against the built-in simulator (--sim), which kept nothing after it ended: nothing to undo",
@@ -257,12 +424,45 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         );
         return EXIT_OK;
     }
-    if pending.is_empty() {
+    if run.left().next().is_none() {
         println!("nothing to undo: run {} left no account behind", run.run);
         return EXIT_OK;
     }
+    let session = match undo_session(config_path, &path, &run, args) {
+        Ok(s) => s,
+        Err((message, code)) => {
+            eprint_error(message);
+            return code;
+        }
+    };
+    let claims = history.claims();
+    let claimant = |vendor: &str, id: i64| {
+        claims
+            .claimant(&history, vendor, id, &run.run)
+            .map(|r| format!("run {}", r.run))
+    };
+    let steps = remove(
+        &session,
+        "undo",
+        targets(&session, &history, &run),
+        Some(&claimant),
+        args.force,
+    );
+    session.close();
+    let code = print_undo(&session, &run, &steps, args);
+    session.journal.end(code);
+    code
+}
+
+/// The session an undo runs in: the profile the run used (or `--profile`), and the journal.
+fn undo_session(
+    config_path: Option<&Path>,
+    path: &Path,
+    run: &RunSummary,
+    args: &UndoArgs,
+) -> Result<Arc<Session>, (String, u8)> {
     let profile_name = args.profile.clone().or(run.profile.clone());
-    let profile = match config::locate(config_path)
+    let profile = config::locate(config_path)
         .and_then(|p| {
             p.ok_or_else(|| config::ConfigError {
                 at: None,
@@ -274,23 +474,19 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         })
         .and_then(|p| Config::load(&p))
         .and_then(|c| c.select(profile_name.as_deref()).cloned())
-    {
-        Ok(p) => p,
-        Err(e) => {
-            eprint_error(format!("undo needs the profile run {} used: {e}", run.run));
-            return EXIT_INPUT;
-        }
-    };
+        .map_err(|e| {
+            (
+                format!("undo needs the profile run {} used: {e}", run.run),
+                EXIT_INPUT,
+            )
+        })?;
     let io = crate::io::Io::new();
-    if let Err(e) = io.runtime() {
-        eprint_error(e);
-        return EXIT_RUNTIME;
-    }
+    io.runtime().map_err(|e| (e, EXIT_RUNTIME))?;
     let journal = if args.dry_run {
         Journal::memory()
     } else {
-        match Journal::open(
-            &path,
+        Journal::open(
+            path,
             RunInfo {
                 command: "undo",
                 script: run.script.clone(),
@@ -298,38 +494,19 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
                 simulated: false,
                 undo_of: Some(run.run.clone()),
             },
-        ) {
-            Ok(j) => j,
-            Err(e) => {
-                eprint_error(e);
-                return EXIT_INPUT;
-            }
-        }
+        )
+        .map_err(|e| (e, EXIT_INPUT))?
     };
     let mode = Mode {
         dry_run: args.dry_run,
         offline: false,
     };
-    let session = Session::new(Some(io), Some(profile), journal, mode);
-    let targets = pending
-        .into_iter()
-        .map(|a| {
-            let vendor = vendors::find(&a.vendor);
-            Target {
-                vendor: vendor.map_or("?", |v| v.name),
-                username: a.username,
-                id: a.id,
-                ops: match vendor {
-                    Some(v) => session.ops(v.name).map_err(call_message),
-                    None => Err(format!("unknown vendor {}", a.vendor)),
-                },
-            }
-        })
-        .collect();
-    let steps = remove(&session, "undo", targets);
-    session.close();
-    let title = format!(
-        "{} run {} ({}, profile {}):",
+    Ok(Session::new(Some(io), Some(profile), journal, mode))
+}
+
+fn print_undo(session: &Session, run: &RunSummary, steps: &[Step], args: &UndoArgs) -> u8 {
+    let mut out = format!(
+        "{} run {} ({}, profile {}):\n",
         if args.dry_run {
             "undo --dry-run of"
         } else {
@@ -339,166 +516,31 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         run.script.as_deref().unwrap_or("?"),
         session.profile().map_or("?", |p| p.name.as_str()),
     );
-    let mut out = format!("{title}\n");
-    for s in &steps {
+    for s in steps {
         out.push_str(&s.line());
         out.push('\n');
     }
     let count = |r: &str| steps.iter().filter(|s| s.result == r).count();
     let failed = steps.iter().filter(|s| s.failed()).count();
     out.push_str(&format!(
-        "{} deleted, {} already gone, {} not ours, {} would be deleted, {failed} failed\n",
+        "{} deleted, {} already gone, {} not ours, {} not provably ours, {} would be deleted, {failed} failed\n",
         count("deleted"),
         count("already_gone"),
         count("not_ours"),
+        count("not_provably_ours"),
         count("would_delete"),
     ));
+    let unproven = count("not_provably_ours");
+    if unproven > 0 {
+        out.push_str(&format!(
+            "the {unproven} not provably ours were left: check them, then `onboard undo {} --force` deletes them too\n",
+            run.run
+        ));
+    }
     print!("{out}");
-    let code = if failed > 0 { EXIT_RUNTIME } else { EXIT_OK };
-    session.journal.end(code);
-    code
-}
-
-/// `onboard journal [RUN_ID]`.
-pub fn show(journal_path: Option<&Path>, args: &JournalArgs) -> u8 {
-    let (path, runs) = match load_runs(journal_path) {
-        Ok(r) => r,
-        Err(e) => {
-            eprint_error(e);
-            return EXIT_INPUT;
-        }
-    };
-    let Some(wanted) = &args.run else {
-        if args.json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&runs).unwrap_or_default()
-            );
-            return EXIT_OK;
-        }
-        if runs.is_empty() {
-            println!("the journal {} has no runs yet", path.display());
-            return EXIT_OK;
-        }
-        let shown = if args.all {
-            runs.len()
-        } else {
-            runs.len().min(20)
-        };
-        println!(
-            "{:<22} {:<20} {:<7} {:<28} {:<10} {:>7} {:>7} {:>8} {:>6}",
-            "RUN",
-            "STARTED (UTC)",
-            "COMMAND",
-            "SCRIPT",
-            "PROFILE",
-            "EXISTS",
-            "REMOVED",
-            "INFLIGHT",
-            "EXIT"
-        );
-        for r in &runs[runs.len() - shown..] {
-            let count = |f: fn(&State) -> bool| r.accounts.iter().filter(|a| f(&a.state)).count();
-            let profile = match (&r.profile, r.simulated) {
-                (_, true) => "--sim".to_string(),
-                (Some(p), _) => p.clone(),
-                (None, _) => "-".into(),
-            };
-            let what = match &r.undo_of {
-                Some(of) => format!("undo {of}"),
-                None => r.script.clone().unwrap_or_default(),
-            };
-            println!(
-                "{:<22} {:<20} {:<7} {:<28} {:<10} {:>7} {:>7} {:>8} {:>6}",
-                r.run,
-                r.time.replace('T', " ").trim_end_matches('Z'),
-                r.command,
-                shorten(&what, 28),
-                shorten(&profile, 10),
-                count(|s| *s == State::Exists),
-                count(|s| matches!(s, State::Removed { .. })),
-                count(|s| *s == State::InFlight),
-                r.exit_code.map_or("-".to_string(), |c| c.to_string()),
-            );
-        }
-        if shown < runs.len() {
-            println!("({} older runs; --all shows them)", runs.len() - shown);
-        }
-        return EXIT_OK;
-    };
-    let run = match journal::find_run(&runs, wanted) {
-        Ok(r) => r,
-        Err(e) => {
-            eprint_error(format!("{e} (journal: {})", path.display()));
-            return EXIT_INPUT;
-        }
-    };
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!(run)).unwrap_or_default()
-        );
-        return EXIT_OK;
+    let mut err = std::io::stderr().lock();
+    for s in steps.iter().filter(|s| s.failed()) {
+        let _ = writeln!(err, "error: undo could not delete {}", s.describe());
     }
-    println!("run      {}", run.run);
-    println!("started  {}", run.time);
-    println!("command  {}", run.command);
-    if let Some(s) = &run.script {
-        println!("script   {s}");
-    }
-    println!(
-        "profile  {}",
-        if run.simulated {
-            "built-in simulator (--sim)"
-        } else {
-            run.profile.as_deref().unwrap_or("-")
-        }
-    );
-    match run.exit_code {
-        Some(c) => println!("exit     {c}"),
-        None => println!("exit     - (the run did not finish: it was killed or is still running)"),
-    }
-    if run.retries > 0 || run.failed > 0 {
-        println!("retries  {}, failed calls {}", run.retries, run.failed);
-    }
-    if run.accounts.is_empty() {
-        println!("\nit created no account");
-        return EXIT_OK;
-    }
-    println!("\naccounts it created:");
-    for a in &run.accounts {
-        let id =
-            a.id.map(|i| format!("id {i}"))
-                .unwrap_or_else(|| "id ?".into());
-        let state = match &a.state {
-            State::Exists => "exists".to_string(),
-            State::Removed { by } => format!("removed by {by}"),
-            State::InFlight => "in flight when the run stopped: it may exist".to_string(),
-        };
-        println!("  {:<10} {:<24} {:<10} {state}", a.vendor, a.username, id);
-    }
-    let left = run
-        .accounts
-        .iter()
-        .filter(|a| matches!(a.state, State::Exists | State::InFlight))
-        .count();
-    if left > 0 && !run.simulated {
-        println!("\nonboard undo {} removes the {left} left", run.run);
-    }
-    EXIT_OK
-}
-
-fn shorten(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        return s.to_string();
-    }
-    let tail: String = s
-        .chars()
-        .rev()
-        .take(n - 1)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("…{tail}")
+    if failed > 0 { EXIT_RUNTIME } else { EXIT_OK }
 }

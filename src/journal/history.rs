@@ -1,49 +1,64 @@
-//! Reading the journal back: every run, and what became of each account it created.
+//! The journal read back: every run, and what became of each account it created, built one
+//! record at a time in time linear in the journal's length.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Outcome, Record};
-
-/// Every record of a journal file. A last line cut short by a crash is skipped.
-pub fn read(path: &Path) -> Result<Vec<Record<'static>>, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("cannot read the journal {}: {e}", path.display())),
-    };
-    Ok(text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
-}
+use super::{Outcome, OutcomeRecord, Proof, Record, Sent};
 
 /// What became of one account a run created (or may have created).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     /// Created, and nothing since removed it.
     Exists,
     /// Removed later: by the run itself, its rollback, or an undo.
     Removed { by: String },
-    /// The run stopped before the vendor answered: it may exist.
+    /// The run stopped (or lost the answer and could not look the user up) before it knew
+    /// whether the vendor made the account: it may exist.
     InFlight,
+    /// The create failed: nothing was made. Kept only until the history is compacted.
+    Failed,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// An account a run created, may have created, or found already there.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Account {
     pub vendor: String,
     pub username: String,
+    /// The vendor's id: an account's identity (its name alone may later belong to another).
     pub id: Option<i64>,
     pub seq: u64,
     pub state: State,
+    /// How the run knows the account is the one it sent (created accounts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+    /// What the create sent that identifies the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<Sent>,
+    /// Where in the journal the create was announced, and where the vendor's id became known:
+    /// the order of events across runs.
+    pub at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_at: Option<u64>,
+    /// Whether any outcome was recorded (an intent without one: the run was killed).
+    #[serde(default)]
+    pub answered: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// How many of a run's accounts are in each state.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct Counts {
+    pub exists: usize,
+    pub removed: usize,
+    pub in_flight: usize,
 }
 
 /// One run as the journal tells it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunSummary {
     pub run: String,
     pub time: String,
@@ -53,25 +68,87 @@ pub struct RunSummary {
     pub simulated: bool,
     pub undo_of: Option<String>,
     pub exit_code: Option<u8>,
-    pub accounts: Vec<Account>,
     pub failed: usize,
     pub retries: usize,
+    /// Filled in when the run's accounts are (see `counts`).
+    #[serde(default)]
+    pub counts: Counts,
+    /// The accounts it created (or may have), in the order it announced them.
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    /// Accounts `ensure_user` found already there: not this run's, and not another's either.
+    #[serde(default)]
+    pub found: Vec<Account>,
+}
+
+impl RunSummary {
+    fn recount(&mut self) {
+        let mut c = Counts::default();
+        for a in &self.accounts {
+            match a.state {
+                State::Exists => c.exists += 1,
+                State::Removed { .. } => c.removed += 1,
+                State::InFlight => c.in_flight += 1,
+                State::Failed => {}
+            }
+        }
+        self.counts = c;
+    }
+
+    /// The accounts that may still be there, newest first.
+    pub fn left(&self) -> impl Iterator<Item = &Account> {
+        self.accounts
+            .iter()
+            .rev()
+            .filter(|a| matches!(a.state, State::Exists | State::InFlight))
+    }
+}
+
+/// Every run in the journal, oldest first, built one record at a time.
+#[derive(Default)]
+pub struct History {
+    pub runs: Vec<RunSummary>,
+    /// Lines that could not be read as records.
+    pub torn: usize,
+    index: HashMap<String, usize>,
+    /// (run, seq) of creates announced and not yet answered -> the account.
+    pending: HashMap<(usize, u64), usize>,
+    /// (vendor, user name) -> accounts of that name that exist or may, oldest first: a
+    /// deletion applies to the newest one it can be.
+    live: HashMap<(String, String), Vec<(usize, usize)>>,
 }
 
 fn is_create(operation: &str) -> bool {
     matches!(operation, "create_user" | "ensure_user")
 }
 
-/// Every run in the journal, oldest first, with what became of the accounts each created.
-/// One pass in record order: a deletion applies to the latest creation of that account.
-pub fn summarize(records: &[Record<'_>]) -> Vec<RunSummary> {
-    let mut runs: Vec<RunSummary> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    // (vendor, user name) -> where its latest creation is: (run, account).
-    let mut live: HashMap<(String, String), (usize, usize)> = HashMap::new();
-    // Accounts whose create failed or found the user there: dropped at the end.
-    let mut dropped: Vec<(usize, usize)> = Vec::new();
-    for r in records {
+impl History {
+    /// A history whose runs came from elsewhere (the index): the lookup maps are rebuilt.
+    pub fn from_runs(runs: Vec<RunSummary>, torn: usize) -> History {
+        let mut h = History {
+            runs,
+            torn,
+            ..History::default()
+        };
+        for (ri, run) in h.runs.iter().enumerate() {
+            h.index.insert(run.run.clone(), ri);
+            for (ai, a) in run.accounts.iter().enumerate() {
+                if matches!(a.state, State::Exists | State::InFlight) {
+                    h.live
+                        .entry((a.vendor.clone(), a.username.clone()))
+                        .or_default()
+                        .push((ri, ai));
+                }
+                if !a.answered {
+                    h.pending.insert((ri, a.seq), ai);
+                }
+            }
+        }
+        h
+    }
+
+    /// Take one record, found at byte `at` of the journal, into account.
+    pub fn apply(&mut self, at: u64, record: &Record<'_>) {
         if let Record::Run {
             run,
             time,
@@ -81,10 +158,10 @@ pub fn summarize(records: &[Record<'_>]) -> Vec<RunSummary> {
             simulated,
             undo_of,
             ..
-        } = r
+        } = record
         {
-            index.insert(run.to_string(), runs.len());
-            runs.push(RunSummary {
+            self.index.insert(run.to_string(), self.runs.len());
+            self.runs.push(RunSummary {
                 run: run.to_string(),
                 time: time.to_string(),
                 command: command.to_string(),
@@ -93,99 +170,216 @@ pub fn summarize(records: &[Record<'_>]) -> Vec<RunSummary> {
                 simulated: *simulated,
                 undo_of: undo_of.as_deref().map(str::to_string),
                 exit_code: None,
-                accounts: Vec::new(),
                 failed: 0,
                 retries: 0,
+                counts: Counts::default(),
+                accounts: Vec::new(),
+                found: Vec::new(),
             });
-            continue;
+            return;
         }
-        let Some(&ri) = index.get(r.run_id()) else {
-            continue;
+        let Some(&ri) = self.index.get(record.run_id()) else {
+            return;
         };
-        match r {
-            Record::Intent {
-                seq,
-                vendor,
-                operation,
-                username,
-                ..
-            } if is_create(operation) => {
-                let accounts = &mut runs[ri].accounts;
+        match record {
+            Record::Intent(i) if is_create(&i.operation) => {
+                let accounts = &mut self.runs[ri].accounts;
                 accounts.push(Account {
-                    vendor: vendor.to_string(),
-                    username: username.to_string(),
+                    vendor: i.vendor.to_string(),
+                    username: i.username.to_string(),
                     id: None,
-                    seq: *seq,
+                    seq: i.seq,
                     state: State::InFlight,
+                    proof: None,
+                    sent: i.sent.clone(),
+                    at,
+                    known_at: None,
+                    answered: false,
+                    note: None,
                 });
-                live.insert(
-                    (vendor.to_string(), username.to_string()),
-                    (ri, accounts.len() - 1),
-                );
+                let ai = accounts.len() - 1;
+                self.pending.insert((ri, i.seq), ai);
+                self.live
+                    .entry((i.vendor.to_string(), i.username.to_string()))
+                    .or_default()
+                    .push((ri, ai));
             }
-            Record::Outcome {
-                seq,
-                vendor,
-                operation,
-                username,
-                id,
-                outcome,
-                ..
-            } => {
-                let key = (vendor.to_string(), username.to_string());
-                let found = runs[ri].accounts.iter().position(|a| a.seq == *seq);
-                match outcome {
-                    Outcome::Created => {
-                        let ai = found.unwrap_or_else(|| {
-                            runs[ri].accounts.push(Account {
-                                vendor: vendor.to_string(),
-                                username: username.to_string(),
-                                id: None,
-                                seq: *seq,
-                                state: State::InFlight,
-                            });
-                            runs[ri].accounts.len() - 1
-                        });
-                        let a = &mut runs[ri].accounts[ai];
-                        a.id = *id;
-                        a.state = State::Exists;
-                        live.insert(key, (ri, ai));
-                    }
-                    Outcome::Failed | Outcome::Existed if is_create(operation) => {
-                        if *outcome == Outcome::Failed {
-                            runs[ri].failed += 1;
-                        }
-                        if let Some(ai) = found {
-                            dropped.push((ri, ai));
-                            if live.get(&key) == Some(&(ri, ai)) {
-                                live.remove(&key);
-                            }
-                        }
-                    }
-                    Outcome::Failed => runs[ri].failed += 1,
-                    Outcome::Deleted => {
-                        let by = match (runs[ri].command.as_str(), operation.as_ref()) {
-                            ("undo", _) => format!("undo {}", runs[ri].run),
-                            (_, "rollback") => "rollback".to_string(),
-                            _ => format!("the script of {}", runs[ri].run),
-                        };
-                        if let Some((cr, ca)) = live.remove(&key) {
-                            runs[cr].accounts[ca].state = State::Removed { by };
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Record::Retry { .. } => runs[ri].retries += 1,
-            Record::End { exit_code, .. } => runs[ri].exit_code = Some(*exit_code),
+            Record::Outcome(o) => self.outcome(ri, at, o),
+            Record::Retry { .. } => self.runs[ri].retries += 1,
+            Record::End { exit_code, .. } => self.runs[ri].exit_code = Some(*exit_code),
             _ => {}
         }
     }
-    dropped.sort_unstable();
-    for (ri, ai) in dropped.into_iter().rev() {
-        runs[ri].accounts.remove(ai);
+
+    fn outcome(&mut self, ri: usize, at: u64, o: &OutcomeRecord<'_>) {
+        let key = (o.vendor.to_string(), o.username.to_string());
+        let announced = self.pending.remove(&(ri, o.seq));
+        match o.outcome {
+            Outcome::Created => {
+                let ai = match announced {
+                    Some(ai) => ai,
+                    None => {
+                        // A create with no intent on record (an older journal): take it as it is.
+                        let accounts = &mut self.runs[ri].accounts;
+                        accounts.push(blank(&key, o.seq, at));
+                        self.live
+                            .entry(key.clone())
+                            .or_default()
+                            .push((ri, accounts.len() - 1));
+                        accounts.len() - 1
+                    }
+                };
+                let a = &mut self.runs[ri].accounts[ai];
+                a.id = o.id;
+                a.state = State::Exists;
+                a.answered = true;
+                a.known_at = Some(at);
+                a.proof = o.proof.or_else(|| Some(older_proof(o.note.as_deref())));
+            }
+            Outcome::Unknown if is_create(&o.operation) => {
+                if let Some(ai) = announced {
+                    let a = &mut self.runs[ri].accounts[ai];
+                    a.answered = true;
+                    a.id = a.id.or(o.id);
+                    a.note = o.note.as_deref().map(str::to_string);
+                }
+            }
+            Outcome::Failed if is_create(&o.operation) => {
+                self.runs[ri].failed += 1;
+                if let Some(ai) = announced {
+                    self.runs[ri].accounts[ai].state = State::Failed;
+                    self.runs[ri].accounts[ai].answered = true;
+                    if let Some(stack) = self.live.get_mut(&key) {
+                        stack.retain(|e| *e != (ri, ai));
+                    }
+                }
+            }
+            Outcome::Existed => {
+                let mut a = blank(&key, o.seq, at);
+                a.id = o.id;
+                a.state = State::Exists;
+                a.answered = true;
+                a.known_at = Some(at);
+                self.runs[ri].found.push(a);
+            }
+            Outcome::Failed => self.runs[ri].failed += 1,
+            Outcome::Deleted => self.deleted(ri, &key, o),
+            _ => {}
+        }
     }
-    runs
+
+    /// A deletion removes the newest account of that name it can be: the one with its id, or
+    /// one whose id nobody saw.
+    fn deleted(&mut self, ri: usize, key: &(String, String), o: &OutcomeRecord<'_>) {
+        let by = match (self.runs[ri].command.as_str(), o.operation.as_ref()) {
+            ("undo", _) => format!("undo {}", self.runs[ri].run),
+            (_, "rollback") => "rollback".to_string(),
+            _ => format!("the script of {}", self.runs[ri].run),
+        };
+        let Some(stack) = self.live.get_mut(key) else {
+            return;
+        };
+        let runs = &self.runs;
+        let hit = stack.iter().rposition(|&(r, a)| {
+            let id = runs[r].accounts[a].id;
+            o.id.is_none() || id.is_none() || id == o.id
+        });
+        if let Some(i) = hit {
+            let (r, a) = stack.remove(i);
+            self.runs[r].accounts[a].state = State::Removed { by };
+        }
+    }
+
+    /// Drop the records of creates that failed and count what is left, run by run.
+    pub fn compact(&mut self) {
+        for run in &mut self.runs {
+            run.accounts.retain(|a| a.state != State::Failed);
+            run.recount();
+        }
+        // Positions moved: the lookup maps are rebuilt from what is left.
+        let runs = std::mem::take(&mut self.runs);
+        *self = History::from_runs(runs, self.torn);
+    }
+
+    /// Which runs know which accounts, for telling whose an account is.
+    pub fn claims(&self) -> Claims {
+        let mut by_id: HashMap<(String, i64), Vec<usize>> = HashMap::new();
+        let mut known: HashMap<String, Vec<(u64, i64)>> = HashMap::new();
+        for (ri, run) in self.runs.iter().enumerate() {
+            for a in run.accounts.iter().chain(&run.found) {
+                if let (Some(id), Some(k)) = (a.id, a.known_at) {
+                    by_id.entry((a.vendor.clone(), id)).or_default().push(ri);
+                    known.entry(a.vendor.clone()).or_default().push((k, id));
+                }
+            }
+        }
+        // Sorted by when each id became known, with the highest id so far beside it.
+        for list in known.values_mut() {
+            list.sort_unstable();
+            let mut high = i64::MIN;
+            for (_, id) in list.iter_mut() {
+                high = high.max(*id);
+                *id = high;
+            }
+        }
+        Claims { by_id, known }
+    }
+}
+
+/// Which runs know which accounts (by vendor id), and which ids existed by when.
+pub struct Claims {
+    by_id: HashMap<(String, i64), Vec<usize>>,
+    /// vendor -> (where an id became known, the highest id known by then), in journal order.
+    known: HashMap<String, Vec<(u64, i64)>>,
+}
+
+impl Claims {
+    /// Another run that created (or found) the account with this id, other than `not_run`.
+    pub fn claimant<'h>(
+        &self,
+        history: &'h History,
+        vendor: &str,
+        id: i64,
+        not_run: &str,
+    ) -> Option<&'h RunSummary> {
+        self.by_id
+            .get(&(vendor.to_string(), id))?
+            .iter()
+            .map(|&ri| &history.runs[ri])
+            .find(|r| r.run != not_run)
+    }
+
+    /// The highest id of `vendor` the journal knew to exist before byte `before`: vendors hand
+    /// out ids in increasing order, so an account with an id at or below it was made earlier.
+    pub fn highest_before(&self, vendor: &str, before: u64) -> Option<i64> {
+        let list = self.known.get(vendor)?;
+        let n = list.partition_point(|(k, _)| *k < before);
+        n.checked_sub(1).map(|i| list[i].1)
+    }
+}
+
+fn blank(key: &(String, String), seq: u64, at: u64) -> Account {
+    Account {
+        vendor: key.0.clone(),
+        username: key.1.clone(),
+        id: None,
+        seq,
+        state: State::InFlight,
+        proof: None,
+        sent: None,
+        at,
+        known_at: None,
+        answered: false,
+        note: None,
+    }
+}
+
+/// Journals written before proofs were recorded: a create taken from a lookup said so in its note.
+fn older_proof(note: Option<&str>) -> Proof {
+    match note {
+        Some(n) if n.contains("found by lookup") => Proof::Lookup,
+        _ => Proof::Answer,
+    }
 }
 
 /// A run by id, a unique prefix of one, or `last`.

@@ -5,8 +5,9 @@
 //! call whose result nobody saw. The journal never holds a secret.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -18,8 +19,12 @@ use crate::dates;
 use crate::vendors::error::VendorError;
 
 mod history;
+mod index;
+mod read;
 
-pub use history::{Account, RunSummary, State, find_run, read, summarize};
+pub use history::{Account, Claims, Counts, History, RunSummary, State, find_run};
+pub use index::{Loaded, index_path, load, run, runs};
+pub use read::{Lines, parse_line};
 
 /// How a state-changing call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +40,23 @@ pub enum Outcome {
     /// Dry run: what would have been done.
     Planned,
 }
+
+/// How a run knows that an account it records as created is the one it sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Proof {
+    /// The vendor answered the create with this account's id.
+    Answer,
+    /// The answer was lost or unreadable; a lookup found a user whose fields match what was sent.
+    Lookup,
+    /// The answer was lost; a lookup found a user of that name, but the vendor reports nothing
+    /// to compare with what was sent, so it may be someone else's.
+    Name,
+}
+
+/// What a create sent that the vendor reports back (e-mail, names, role), keyed by the user
+/// record's property names: enough to recognise the account later. Never a secret.
+pub type Sent = BTreeMap<String, String>;
 
 /// One line of the journal.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -56,39 +78,8 @@ pub enum Record<'a> {
         undo_of: Option<Cow<'a, str>>,
         pid: u32,
     },
-    Intent {
-        run: Cow<'a, str>,
-        seq: u64,
-        time: Cow<'a, str>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        row: Option<u64>,
-        vendor: Cow<'a, str>,
-        operation: Cow<'a, str>,
-        username: Cow<'a, str>,
-    },
-    Outcome {
-        run: Cow<'a, str>,
-        seq: u64,
-        time: Cow<'a, str>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        row: Option<u64>,
-        vendor: Cow<'a, str>,
-        operation: Cow<'a, str>,
-        username: Cow<'a, str>,
-        #[serde(default)]
-        id: Option<i64>,
-        outcome: Outcome,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        status: Option<u16>,
-        #[serde(default)]
-        duration_ms: u64,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        error_kind: Option<Cow<'a, str>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        note: Option<Cow<'a, str>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        message: Option<Cow<'a, str>>,
-    },
+    Intent(#[serde(borrow)] IntentRecord<'a>),
+    Outcome(#[serde(borrow)] OutcomeRecord<'a>),
     Retry {
         run: Cow<'a, str>,
         #[serde(default)]
@@ -110,14 +101,65 @@ pub enum Record<'a> {
     },
 }
 
+/// A change about to be sent: written before it goes out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IntentRecord<'a> {
+    #[serde(borrow)]
+    pub run: Cow<'a, str>,
+    pub seq: u64,
+    #[serde(borrow)]
+    pub time: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    #[serde(borrow)]
+    pub vendor: Cow<'a, str>,
+    #[serde(borrow)]
+    pub operation: Cow<'a, str>,
+    #[serde(borrow)]
+    pub username: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<Sent>,
+}
+
+/// How a change (or a call that found something already there) ended.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OutcomeRecord<'a> {
+    #[serde(borrow)]
+    pub run: Cow<'a, str>,
+    pub seq: u64,
+    #[serde(borrow)]
+    pub time: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    #[serde(borrow)]
+    pub vendor: Cow<'a, str>,
+    #[serde(borrow)]
+    pub operation: Cow<'a, str>,
+    #[serde(borrow)]
+    pub username: Cow<'a, str>,
+    #[serde(default)]
+    pub id: Option<i64>,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    pub error_kind: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    pub note: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    pub message: Option<Cow<'a, str>>,
+}
+
 impl Record<'_> {
     pub fn run_id(&self) -> &str {
         match self {
-            Record::Run { run, .. }
-            | Record::Intent { run, .. }
-            | Record::Outcome { run, .. }
-            | Record::Retry { run, .. }
-            | Record::End { run, .. } => run,
+            Record::Intent(r) => &r.run,
+            Record::Outcome(r) => &r.run,
+            Record::Run { run, .. } | Record::Retry { run, .. } | Record::End { run, .. } => run,
         }
     }
 }
@@ -133,6 +175,8 @@ pub struct Event {
     pub username: String,
     pub id: Option<i64>,
     pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -159,6 +203,7 @@ impl Event {
             username: username.to_string(),
             id: None,
             outcome,
+            proof: None,
             error_kind: None,
             status: None,
             duration_ms: 0,
@@ -186,6 +231,11 @@ impl Event {
 
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
+        self
+    }
+
+    pub fn proof(mut self, proof: Proof) -> Self {
+        self.proof = Some(proof);
         self
     }
 }
@@ -265,9 +315,11 @@ impl Journal {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("cannot create the journal folder {}: {e}", dir.display()))?;
         }
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut options = OpenOptions::new();
+        options.create(true).append(true).read(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
             .open(path)
             .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
         let run = new_run_id();
@@ -281,11 +333,12 @@ impl Journal {
             undo_of: info.undo_of.map(Cow::Owned),
             pid: std::process::id(),
         };
+        let header = line(&header)?;
         Ok(Journal {
             run,
             path: Some(path.to_path_buf()),
             file: Some(file),
-            header: Some(line(&header)?),
+            header: Some(header),
             header_written: OnceLock::new(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
@@ -308,10 +361,26 @@ impl Journal {
         // Every other thread waits here until the header is out, so nothing comes before it.
         self.header_written
             .get_or_init(|| match &self.header {
-                Some(h) => self.append(h),
+                Some(h) => self.append_header(h),
                 None => Ok(()),
             })
             .clone()?;
+        self.append(&line)
+    }
+
+    /// The run's first record. A run killed in the middle of a write leaves its last line
+    /// unfinished: the header starts on a line of its own rather than glued onto that one.
+    fn append_header(&self, header: &[u8]) -> Result<(), String> {
+        let torn = match self.file.as_ref() {
+            Some(f) => ends_unterminated(f).unwrap_or(false),
+            None => false,
+        };
+        if !torn {
+            return self.append(header);
+        }
+        let mut line = Vec::with_capacity(header.len() + 1);
+        line.push(b'\n');
+        line.extend_from_slice(header);
         self.append(&line)
     }
 
@@ -331,10 +400,17 @@ impl Journal {
         })
     }
 
-    /// Record that a change is about to be sent. If this fails, the change must not be sent.
-    pub fn intent(&self, vendor: &str, operation: &str, username: &str) -> Result<u64, String> {
+    /// Record that a change is about to be sent, with what identifies the account it makes.
+    /// If this fails, the change must not be sent.
+    pub fn intent(
+        &self,
+        vendor: &str,
+        operation: &str,
+        username: &str,
+        sent: Option<Sent>,
+    ) -> Result<u64, String> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        self.write(&Record::Intent {
+        self.write(&Record::Intent(IntentRecord {
             run: Cow::Borrowed(&self.run),
             seq,
             time: now().into(),
@@ -342,14 +418,15 @@ impl Journal {
             vendor: vendor.into(),
             operation: operation.into(),
             username: username.into(),
-        })?;
+            sent,
+        }))?;
         Ok(seq)
     }
 
     /// Record how a call ended (`seq` from its intent, or `None` for a call with no intent).
     pub fn outcome(&self, seq: Option<u64>, event: Event) {
         let seq = seq.unwrap_or_else(|| self.seq.fetch_add(1, Ordering::SeqCst) + 1);
-        let record = Record::Outcome {
+        let record = Record::Outcome(OutcomeRecord {
             run: Cow::Borrowed(&self.run),
             seq,
             time: now().into(),
@@ -359,12 +436,13 @@ impl Journal {
             username: Cow::Borrowed(&event.username),
             id: event.id,
             outcome: event.outcome,
+            proof: event.proof,
             status: event.status,
             duration_ms: event.duration_ms,
             error_kind: event.error_kind.map(Cow::Borrowed),
             note: event.note.as_deref().map(Cow::Borrowed),
             message: event.message.as_deref().map(Cow::Borrowed),
-        };
+        });
         if let Err(e) = self.write(&record) {
             eprintln!("error: {e}");
         }
@@ -432,6 +510,18 @@ impl Journal {
     pub fn events(&self) -> Vec<Event> {
         self.events.lock().map(|e| e.clone()).unwrap_or_default()
     }
+}
+
+/// Whether the file's last byte is something other than a line end (a torn last record).
+fn ends_unterminated(mut file: &File) -> std::io::Result<bool> {
+    let len = file.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// A record as a JSON line.

@@ -25,6 +25,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     settings: SETTINGS,
     per_minute: Some(1000),
     create: &CREATE,
+    identity: &[(&["email"], "email"), (&["role"], "role")],
     user_type: AppManagerUser::TYPE_NAME,
     user_properties: AppManagerUser::PROPERTIES,
     install: bridge::install::<AppManager>,
@@ -309,10 +310,6 @@ impl UserApi for AppManager {
         }
     }
 
-    fn matches(user: &AppManagerUser, request: &Request) -> bool {
-        request.text("email").is_none_or(|e| e.eq_ignore_ascii_case(&user.email))
-            && request.text("role").is_none_or(|r| r.eq_ignore_ascii_case(&user.role))
-    }
 
     fn planned(request: &Request, id: i64) -> AppManagerUser {
         let groups = match request.get("group_ids") {

@@ -8,8 +8,9 @@ use super::error::{ErrorKind, VendorError};
 use super::record::UserRecord;
 use super::schema::Request;
 use super::{UserApi, ops_of};
-use crate::journal::{Event, Outcome};
+use crate::journal::{Event, Outcome, Proof};
 use crate::session::{CallError, CreatedAccount, Planned, Session};
+use crate::vendors;
 
 /// The calls of one vendor in one session; its client is built on first use.
 pub struct Caller<A: UserApi> {
@@ -99,34 +100,33 @@ impl<A: UserApi> Caller<A> {
             })
     }
 
-    /// Create the user. A create whose answer was lost is looked up before it is sent again,
-    /// and a user found that matches the request counts as created: never a duplicate.
+    /// Create the user. A create whose answer was lost, cut or unreadable is looked up before
+    /// anything else is sent: a user found that matches what was sent counts as created (never
+    /// a duplicate), and one that differs is not taken as ours.
     pub fn create(&self, operation: &'static str, request: Request) -> Result<A::User, CallError> {
         let vendor = Self::vendor();
         if self.session.mode.dry_run {
-            let id = self.session.placeholder_id();
-            let user = A::planned(&request, id);
-            self.session.plan(Planned {
-                row: crate::session::current_row(),
-                vendor,
-                action: "create",
-                username: request.username().to_string(),
-                id,
-                request: Some(request),
-            });
-            return Ok(user);
+            return Ok(self.plan_create(request));
         }
         // Shared with each attempt, which runs on the runtime's threads.
         let request = Arc::new(request);
-        let username = request.username();
         let client = self.client()?;
+        let sent = vendors::sent(A::spec(), &request);
         let seq = self
             .session
             .journal
-            .intent(vendor, operation, username)
+            .intent(vendor, operation, request.username(), sent.clone())
             .map_err(|e| CallError::Setup(format!("{e}; nothing was sent")))?;
-        let journal = &self.session.journal;
-        let started = Instant::now();
+        let end = Ending {
+            session: &self.session,
+            vendor,
+            operation,
+            username: request.username(),
+            seq,
+            started: Instant::now(),
+        };
+        // Whether an earlier attempt may have been carried out although it did not say so.
+        let mut lost = None;
         let mut attempt = 1;
         loop {
             let sending = {
@@ -134,44 +134,40 @@ impl<A: UserApi> Caller<A> {
                 async move { client.create_user(&request).await }
             };
             let err = match self.session.wait(sending) {
-                Ok(Ok(user)) => return Ok(self.created(seq, operation, user, started, None)),
+                Ok(Ok(user)) => {
+                    return Ok(self.created(&end, user, Proof::Answer, None));
+                }
                 Ok(Err(e)) => e.during(operation),
                 Err(CallError::Interrupted) => {
-                    journal.outcome(
-                        Some(seq),
-                        Event::new(vendor, operation, username, Outcome::Unknown)
-                            .took(started.elapsed())
-                            .note("interrupted while waiting for the vendor's answer"),
-                    );
+                    end.unknown(None, "interrupted while waiting for the vendor's answer");
                     return Err(CallError::Interrupted);
                 }
-                Err(other) => return Err(other),
+                Err(other) => {
+                    end.failed(None, "it could not be sent");
+                    return Err(other);
+                }
             };
-            if err.maybe_applied {
-                match self.reconcile(operation, &request) {
-                    Ok(Some(user)) => {
-                        let note =
-                            format!("answer lost ({}); found by lookup, so created", err.kind);
-                        return Ok(self.created(seq, operation, user, started, Some(note)));
+            // A create that says the user exists after an earlier attempt went astray may be
+            // meeting that very attempt, carried out late.
+            let suspect =
+                err.may_have_applied() || (lost.is_some() && err.kind == ErrorKind::AlreadyExists);
+            if suspect {
+                let why = lost.get_or_insert(err.kind);
+                match self.reconcile(operation, &request, sent.as_ref()) {
+                    Ok(Some((user, proof))) => {
+                        let note = found_note(*why, proof, vendor);
+                        return Ok(self.created(&end, user, proof, Some(note)));
                     }
                     Ok(None) => {}
                     Err(CallError::Vendor(e)) if e.kind == ErrorKind::AlreadyExists => {
-                        journal.outcome(
-                            Some(seq),
-                            Event::new(vendor, operation, username, Outcome::Failed)
-                                .error(&e)
-                                .took(started.elapsed()),
-                        );
+                        end.failed(Some(&e), "");
                         return Err(CallError::Vendor(e));
                     }
                     Err(other) => {
                         // The lookup failed too: nobody can tell whether the user exists.
-                        journal.outcome(
-                            Some(seq),
-                            Event::new(vendor, operation, username, Outcome::Unknown)
-                                .error(&err)
-                                .took(started.elapsed())
-                                .note("the answer was lost and the user could not be looked up; check it"),
+                        end.unknown(
+                            Some(&err),
+                            "the answer was lost or unreadable and the user could not be looked up; check it",
                         );
                         return Err(match other {
                             CallError::Interrupted => CallError::Interrupted,
@@ -180,55 +176,59 @@ impl<A: UserApi> Caller<A> {
                     }
                 }
             }
-            match self
+            let next = self
                 .session
                 .retry
-                .next_delay(&err, attempt + 1, started.elapsed())
-            {
-                Some(wait) => {
-                    journal.retry(
-                        Some(seq),
-                        vendor,
-                        operation,
-                        username,
-                        attempt + 1,
-                        &err,
-                        wait,
-                    );
-                    if let Err(stop) = self.session.sleep(wait) {
-                        journal.outcome(
-                            Some(seq),
-                            Event::new(vendor, operation, username, Outcome::Failed)
-                                .error(&err)
-                                .took(started.elapsed())
-                                .note("interrupted before the retry"),
-                        );
-                        return Err(stop);
-                    }
-                    attempt += 1;
-                }
-                None => {
-                    journal.outcome(
-                        Some(seq),
-                        Event::new(vendor, operation, username, Outcome::Failed)
-                            .error(&err)
-                            .took(started.elapsed()),
-                    );
-                    return Err(CallError::Vendor(err));
-                }
+                .next_delay(&err, attempt + 1, end.started.elapsed());
+            let Some(wait) = next else {
+                end.failed(Some(&err), "");
+                return Err(CallError::Vendor(err));
+            };
+            self.session.journal.retry(
+                Some(seq),
+                vendor,
+                operation,
+                end.username,
+                attempt + 1,
+                &err,
+                wait,
+            );
+            if let Err(stop) = self.session.sleep(wait) {
+                end.failed(Some(&err), "interrupted before the retry");
+                return Err(stop);
             }
+            attempt += 1;
         }
     }
 
-    /// After a lost answer: the user as the vendor has it now, if it matches what was sent.
+    fn plan_create(&self, request: Request) -> A::User {
+        let id = self.session.placeholder_id();
+        let user = A::planned(&request, id);
+        self.session.plan(Planned {
+            row: crate::session::current_row(),
+            vendor: Self::vendor(),
+            action: "create",
+            username: request.username().to_string(),
+            id,
+            request: Some(request),
+        });
+        user
+    }
+
+    /// After an answer that went astray: the user as the vendor has it now, and how sure it is
+    /// that it is the one sent; an error when a user of that name differs from what was sent.
     fn reconcile(
         &self,
         operation: &'static str,
         request: &Request,
-    ) -> Result<Option<A::User>, CallError> {
-        let found = self.get(operation, request.username())?;
-        match found {
-            Some(user) if A::matches(&user, request) => Ok(Some(user)),
+        sent: Option<&crate::journal::Sent>,
+    ) -> Result<Option<(A::User, Proof)>, CallError> {
+        let Some(user) = self.get(operation, request.username())? else {
+            return Ok(None);
+        };
+        match sent {
+            None => Ok(Some((user, Proof::Name))),
+            Some(s) if vendors::same(&user, s) => Ok(Some((user, Proof::Lookup))),
             Some(_) => Err(CallError::Vendor(
                 VendorError::new(
                     Self::vendor(),
@@ -241,57 +241,69 @@ impl<A: UserApi> Caller<A> {
                 )
                 .during(operation),
             )),
-            None => Ok(None),
         }
     }
 
     fn created(
         &self,
-        seq: u64,
-        operation: &'static str,
+        end: &Ending<'_>,
         mut user: A::User,
-        started: Instant,
+        proof: Proof,
         note: Option<String>,
     ) -> A::User {
         user.common_mut().created = true;
         let c = user.common();
-        let mut event = Event::new(Self::vendor(), operation, &c.username, Outcome::Created)
+        let mut event = Event::new(Self::vendor(), end.operation, &c.username, Outcome::Created)
             .id(c.id)
-            .took(started.elapsed());
+            .proof(proof)
+            .took(end.started.elapsed());
         event.status = c.http_status;
         if let Some(n) = note {
             event = event.note(n);
         }
-        self.session.journal.outcome(Some(seq), event);
+        self.session.journal.outcome(Some(end.seq), event);
         if let Some(client) = self.client.get() {
             self.session.remember_created(CreatedAccount {
                 row: crate::session::current_row(),
                 vendor: Self::vendor(),
                 username: c.username.clone(),
                 id: c.id,
+                proof,
                 ops: ops_of(client.clone()),
             });
         }
         user
     }
 
-    /// `ensure_user`: the user as it is, or created from the request.
+    /// `ensure_user`: the user as it is, or created from the request. Another run creating the
+    /// same user in between is no failure: the user is looked up again.
     pub fn ensure(&self, request: Request) -> Result<A::User, CallError> {
         let started = Instant::now();
-        match self.get("ensure_user", request.username())? {
-            Some(mut user) => {
-                user.common_mut().created = false;
-                let c = user.common();
-                self.session.journal.outcome(
-                    None,
-                    Event::new(Self::vendor(), "ensure_user", &c.username, Outcome::Existed)
-                        .id(c.id)
-                        .took(started.elapsed()),
-                );
-                Ok(user)
-            }
-            None => self.create("ensure_user", request),
+        if let Some(user) = self.get("ensure_user", request.username())? {
+            return Ok(self.existed(user, started));
         }
+        let username = request.username().to_string();
+        match self.create("ensure_user", request) {
+            Err(CallError::Vendor(e)) if e.kind == ErrorKind::AlreadyExists => {
+                match self.get("ensure_user", &username)? {
+                    Some(user) => Ok(self.existed(user, started)),
+                    None => Err(CallError::Vendor(e)),
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn existed(&self, mut user: A::User, started: Instant) -> A::User {
+        user.common_mut().created = false;
+        let c = user.common();
+        self.session.journal.outcome(
+            None,
+            Event::new(Self::vendor(), "ensure_user", &c.username, Outcome::Existed)
+                .id(c.id)
+                .took(started.elapsed()),
+        );
+        user
     }
 
     /// Delete the user with this id (journalled, retried).
@@ -318,5 +330,48 @@ impl<A: UserApi> Caller<A> {
                 let (client, name) = (client.clone(), username.to_string());
                 async move { client.delete_user(id, &name).await }
             })
+    }
+}
+
+/// The end of one create, journalled against its intent.
+struct Ending<'a> {
+    session: &'a Session,
+    vendor: &'static str,
+    operation: &'static str,
+    username: &'a str,
+    seq: u64,
+    started: Instant,
+}
+
+impl Ending<'_> {
+    fn record(&self, outcome: Outcome, err: Option<&VendorError>, note: &str) {
+        let mut event = Event::new(self.vendor, self.operation, self.username, outcome)
+            .took(self.started.elapsed());
+        if let Some(e) = err {
+            event = event.error(e);
+        }
+        if !note.is_empty() {
+            event = event.note(note);
+        }
+        self.session.journal.outcome(Some(self.seq), event);
+    }
+
+    fn failed(&self, err: Option<&VendorError>, note: &str) {
+        self.record(Outcome::Failed, err, note);
+    }
+
+    fn unknown(&self, err: Option<&VendorError>, note: &str) {
+        self.record(Outcome::Unknown, err, note);
+    }
+}
+
+/// How a create whose answer went astray was settled, for the journal and the summary.
+fn found_note(why: ErrorKind, proof: Proof, vendor: &str) -> String {
+    match proof {
+        Proof::Name => format!(
+            "answer lost ({why}); a user of that name exists, but {vendor} reports nothing to \
+             match against what was sent, so it is not provably this run's (undo --force deletes it)"
+        ),
+        _ => format!("answer lost ({why}); found by lookup, matching what was sent, so created"),
     }
 }

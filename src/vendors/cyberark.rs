@@ -29,6 +29,12 @@ pub static SPEC: VendorSpec = VendorSpec {
     settings: SETTINGS,
     per_minute: None,
     create: &CREATE,
+    identity: &[
+        (&["internet", "business_email"], "email"),
+        (&["personal_details", "first_name"], "first_name"),
+        (&["personal_details", "last_name"], "last_name"),
+        (&["user_type"], "user_type"),
+    ],
     user_type: CyberArkUser::TYPE_NAME,
     user_properties: CyberArkUser::PROPERTIES,
     install: bridge::install::<CyberArk>,
@@ -308,20 +314,6 @@ impl UserApi for CyberArk {
         }
     }
 
-    fn matches(user: &CyberArkUser, request: &Request) -> bool {
-        let same = |path: &[&str], json: &[&str]| {
-            request.text_at(path).is_none_or(|want| {
-                json.iter()
-                    .try_fold(user.tree(), |v, k| field(v, k))
-                    .and_then(Json::as_str)
-                    == Some(want)
-            })
-        };
-        same(&["internet", "business_email"], &["internet", "businessEmail"])
-            && same(&["personal_details", "first_name"], &["personalDetails", "firstName"])
-            && same(&["personal_details", "last_name"], &["personalDetails", "lastName"])
-            && same(&["user_type"], &["userType"])
-    }
 
     fn planned(request: &Request, id: i64) -> CyberArkUser {
         CyberArkUser::planned(request, id)

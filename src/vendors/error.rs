@@ -111,11 +111,19 @@ impl VendorError {
 
     pub fn status(mut self, status: u16) -> Self {
         self.status = Some(status);
-        // A gateway that timed out or failed may have passed the request on.
-        if matches!(status, 502 | 504) {
+        // A server that failed, or a gateway in front of one, may have done the work first.
+        if status >= 500 {
             self.maybe_applied = true;
         }
         self
+    }
+
+    /// Whether the vendor may have carried the request out although this is not a success: the
+    /// answer was lost or cut, unreadable (an HTML page, an empty or truncated body), or a 5xx.
+    /// Only a clear refusal in the vendor's own words (a 4xx, an error code, PAM360's "Failed")
+    /// says that nothing was done.
+    pub fn may_have_applied(&self) -> bool {
+        self.maybe_applied || self.kind == ErrorKind::Protocol
     }
 
     /// The status of a vendor's answer, and how long it asked us to wait.
@@ -140,11 +148,12 @@ impl VendorError {
         self
     }
 
-    /// Whether trying again later may succeed: throttling, gateway errors, lost connections.
+    /// Whether trying again later may succeed: throttling, server errors, lost connections.
+    /// (A create is tried again only once a lookup has shown that the first try made nothing.)
     pub fn retryable(&self) -> bool {
         match self.kind {
             ErrorKind::RateLimited | ErrorKind::Transport | ErrorKind::Timeout => true,
-            ErrorKind::Server => matches!(self.status, Some(502..=504)),
+            ErrorKind::Server => matches!(self.status, Some(500..=599)),
             _ => false,
         }
     }

@@ -32,6 +32,9 @@ pub struct VendorSpec {
     pub per_minute: Option<u32>,
     /// The request of `create_user` and `ensure_user`.
     pub create: &'static RequestSpec,
+    /// The fields of a create that the vendor reports back on the user, as (request path,
+    /// user property): what recognises an account whose create answer was lost as the one sent.
+    pub identity: &'static [(&'static [&'static str], &'static str)],
     pub user_type: &'static str,
     pub user_properties: &'static [(&'static str, &'static str)],
     /// Register the user type and the vendor's static module.
@@ -77,13 +80,6 @@ pub trait UserApi: Send + Sync + Sized + 'static {
         username: &str,
     ) -> impl Future<Output = Result<(), VendorError>> + Send;
 
-    /// Whether a user found after a create whose answer was lost is the one that was sent:
-    /// then the create went through. Compares what the vendor reports back.
-    fn matches(user: &Self::User, request: &Request) -> bool {
-        let _ = (user, request);
-        true
-    }
-
     /// What a dry run returns for a create: the request as a result, with a placeholder id.
     fn planned(request: &Request, id: i64) -> Self::User;
 
@@ -95,10 +91,22 @@ pub trait UserApi: Send + Sync + Sized + 'static {
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A user rollback or undo looked up: its id, and whether it has what a create sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub id: i64,
+    /// `None` when nothing was given to compare.
+    pub same: Option<bool>,
+}
+
 /// The vendor calls rollback and undo need, as a trait object over any client.
 pub trait Ops: Send + Sync {
-    /// The id of the user with exactly this name, if there is one.
-    fn find<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<i64>, VendorError>>;
+    /// The user with exactly this name, if there is one, compared with what a create sent.
+    fn find<'a>(
+        &'a self,
+        username: &'a str,
+        sent: Option<&'a crate::journal::Sent>,
+    ) -> BoxFuture<'a, Result<Option<Found>, VendorError>>;
     fn delete<'a>(&'a self, id: i64, username: &'a str) -> BoxFuture<'a, Result<(), VendorError>>;
     /// End the vendor session.
     fn close(&self) -> BoxFuture<'_, ()>;
@@ -107,8 +115,17 @@ pub trait Ops: Send + Sync {
 struct OpsOf<A>(Arc<A>);
 
 impl<A: UserApi> Ops for OpsOf<A> {
-    fn find<'a>(&'a self, username: &'a str) -> BoxFuture<'a, Result<Option<i64>, VendorError>> {
-        Box::pin(async move { Ok(self.0.get_user(username).await?.map(|u| u.common().id)) })
+    fn find<'a>(
+        &'a self,
+        username: &'a str,
+        sent: Option<&'a crate::journal::Sent>,
+    ) -> BoxFuture<'a, Result<Option<Found>, VendorError>> {
+        Box::pin(async move {
+            Ok(self.0.get_user(username).await?.map(|u| Found {
+                id: u.common().id,
+                same: sent.map(|s| same(&u, s)),
+            }))
+        })
     }
 
     fn delete<'a>(&'a self, id: i64, username: &'a str) -> BoxFuture<'a, Result<(), VendorError>> {
@@ -164,6 +181,28 @@ pub const USERNAME_ARG: Kind = Kind::Name {
     max: 0,
     forbidden: "",
 };
+
+/// What a create sends that identifies the account it makes (see `VendorSpec::identity`), or
+/// `None` when the vendor reports none of it back.
+pub fn sent(spec: &VendorSpec, request: &Request) -> Option<crate::journal::Sent> {
+    let sent: crate::journal::Sent = spec
+        .identity
+        .iter()
+        .filter_map(|(path, property)| {
+            Some((property.to_string(), request.text_at(path)?.to_string()))
+        })
+        .collect();
+    (!sent.is_empty()).then_some(sent)
+}
+
+/// Whether a user the vendor reports has every identifying field that was sent (ignoring ASCII
+/// case: vendors may normalise e-mail addresses and roles).
+pub fn same<U: UserRecord>(user: &U, sent: &crate::journal::Sent) -> bool {
+    sent.iter().all(|(property, want)| {
+        let have = user.property(property);
+        !have.is_unit() && have.to_string().eq_ignore_ascii_case(want)
+    })
+}
 
 /// Look up a field of a vendor's create request by dotted path (`personal_details.first_name`).
 pub fn field_path(spec: &VendorSpec, path: &str) -> Option<&'static Field> {

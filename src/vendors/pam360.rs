@@ -23,6 +23,8 @@ pub static SPEC: VendorSpec = VendorSpec {
     settings: SETTINGS,
     per_minute: None,
     create: &CREATE,
+    // PAM360's lookup by name (getUserId) answers with the id alone.
+    identity: &[],
     user_type: Pam360User::TYPE_NAME,
     user_properties: Pam360User::PROPERTIES,
     install: bridge::install::<Pam360>,

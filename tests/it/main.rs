@@ -13,5 +13,6 @@ mod repl;
 mod secrets;
 mod sim_api;
 mod tls;
+mod undo;
 mod validation;
 mod vendors;

@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 use crate::common::{Output, Sim, onboard, output};
 
 /// A short client timeout and quick retries, for faults that stall answers.
-fn fast(profile: String) -> String {
+pub fn fast(profile: String) -> String {
     let mut t = profile;
     for vendor in ["cyberark", "pam360", "appmanager"] {
         t = t.replace(
@@ -187,9 +187,11 @@ fn a_timeout_after_the_server_created_the_user_is_reconciled_without_a_duplicate
     let log = sim.log();
     let creates = log.iter().filter(|e| e["method"] == "POST").count();
     assert_eq!(creates, 3, "a create was sent twice: {log:?}");
+    // PAM360 looks users up by name and answers with the id alone: nothing to match.
     assert!(
-        out.stderr
-            .contains("answer lost (timeout); found by lookup, so created"),
+        out.stderr.contains(
+            "answer lost (timeout); a user of that name exists, but pam360 reports nothing to match"
+        ),
         "{}",
         out.stderr
     );
@@ -246,12 +248,13 @@ fn rollback_on_error_deletes_what_the_run_created_newest_first() {
         .map(|r| r["vendor"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(deleted, ["pam360", "cyberark"], "newest first");
-    let pos = |s: &str| out.stderr.find(s).unwrap_or(usize::MAX);
-    assert!(
-        pos("deleted       pam360") < pos("deleted       cyberark"),
-        "{}",
-        out.stderr
-    );
+    let deleted_lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("deleted ") && l.contains(" rb "))
+        .map(|l| l.split_whitespace().nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(deleted_lines[..2], ["pam360", "cyberark"], "{}", out.stderr);
     // The journal says nothing is left.
     let shown = output(
         onboard()
@@ -310,7 +313,7 @@ fn a_script_can_roll_back_itself_in_a_catch() {
     assert_eq!(out.stdout, "deleted pam360 rb\ndeleted cyberark rb\n0\n");
 }
 
-fn undo(sim: &Sim, run: &str, extra: &[&str]) -> Output {
+pub fn undo(sim: &Sim, run: &str, extra: &[&str]) -> Output {
     let config = sim.config();
     output(
         onboard()
@@ -490,7 +493,7 @@ fn offline_dry_run_sends_nothing_at_all_and_needs_no_config() {
 }
 
 /// `onboard run` of `script` against `sim`, in the background.
-fn spawn_run(sim: &Sim, script: &str) -> std::process::Child {
+pub fn spawn_run(sim: &Sim, script: &str) -> std::process::Child {
     let config = sim.config();
     let path = sim.script(script);
     StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
@@ -505,7 +508,7 @@ fn spawn_run(sim: &Sim, script: &str) -> std::process::Child {
         .unwrap()
 }
 
-fn kill(child: &std::process::Child, signal: &str) {
+pub fn kill(child: &std::process::Child, signal: &str) {
     let status = StdCommand::new("kill")
         .arg(signal)
         .arg(child.id().to_string())
@@ -515,7 +518,12 @@ fn kill(child: &std::process::Child, signal: &str) {
 }
 
 /// Start `onboard run` in the background, interrupt it after `after`, and time the exit.
-fn interrupt(sim: &Sim, script: &str, signal: &str, after: Duration) -> (i32, Duration, String) {
+pub fn interrupt(
+    sim: &Sim,
+    script: &str,
+    signal: &str,
+    after: Duration,
+) -> (i32, Duration, String) {
     let child = spawn_run(sim, script);
     std::thread::sleep(after);
     let sent = Instant::now();
@@ -554,40 +562,6 @@ fn ctrl_c_during_a_slow_call_exits_130_within_a_second_with_a_complete_journal()
     let out = undo(&sim, &run, &[]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("1 already gone"), "{}", out.stdout);
-}
-
-#[test]
-fn an_account_created_while_the_run_was_interrupted_is_found_by_undo() {
-    // The simulator creates the user at once but answers late; Ctrl-C comes before the answer.
-    let sim = Sim::with(&["--stall-every", "1", "--stall-ms", "2500"]);
-    let (code, took, stderr) = interrupt(
-        &sim,
-        r#"pam360::create_user(#{ username: "late", first_name: "L", last_name: "L", email: "l@example.com" });"#,
-        "-INT",
-        Duration::from_millis(500),
-    );
-    assert_eq!(code, 130, "{stderr}");
-    assert!(took < Duration::from_secs(1), "took {took:?}");
-    assert!(sim.has_user("pam360", "late"));
-    let run = sim.journal_records()[0]["run"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let shown = output(
-        onboard()
-            .arg("--journal")
-            .arg(sim.journal())
-            .args(["journal", &run]),
-    );
-    assert!(
-        shown.stdout.contains("in flight when the run stopped"),
-        "{}",
-        shown.stdout
-    );
-    let out = undo(&sim, &run, &[]);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
-    assert!(!sim.has_user("pam360", "late"));
 }
 
 #[test]

@@ -362,7 +362,7 @@ for v in ["pam360", "appmanager"] {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
         out.stdout,
-        "pam360|server|500|false\nappmanager|server|500|false\n"
+        "pam360|server|500|true\nappmanager|server|500|true\n"
     );
 }
 

@@ -278,11 +278,6 @@ impl CyberArkUser {
         }
     }
 
-    /// Everything PVWA said about the user, as JSON.
-    pub(super) fn tree(&self) -> &Json {
-        self.raw.tree()
-    }
-
     /// A user from an answer's text.
     pub(super) fn from_answer(http: &Http, reply: Reply, created: bool) -> Result<Self, VendorError> {
         let head: Option<Head> = serde_json::from_str(&reply.body).ok();

@@ -1,0 +1,210 @@
+//! `onboard journal`: the runs in the journal, or what one run created and what became of it.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::app::{EXIT_INPUT, EXIT_OK};
+use crate::cli::JournalArgs;
+use crate::journal::{self, Account, Proof, RunSummary, State};
+
+fn eprint_error(message: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+}
+
+/// Lines of the journal that could not be read, said once on stderr.
+fn note_torn(torn: usize, path: &Path) {
+    if torn > 0 {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "note: {torn} line(s) of the journal {} could not be read (cut short when a run was killed) and were skipped",
+            path.display()
+        );
+    }
+}
+
+/// `onboard journal [RUN_ID]`.
+pub fn show(journal_path: Option<&Path>, args: &JournalArgs) -> u8 {
+    let path = match journal::choose_path(journal_path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprint_error(e);
+            return EXIT_INPUT;
+        }
+    };
+    let Some(wanted) = &args.run else {
+        return match journal::runs(&path) {
+            Ok((runs, torn)) => {
+                note_torn(torn, &path);
+                list(&runs, &path, args)
+            }
+            Err(e) => {
+                eprint_error(e);
+                EXIT_INPUT
+            }
+        };
+    };
+    match journal::run(&path, wanted) {
+        Ok((run, torn)) => {
+            note_torn(torn, &path);
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!(run)).unwrap_or_default()
+                );
+            } else {
+                print!("{}", one_run(&run));
+            }
+            EXIT_OK
+        }
+        Err(e) => {
+            eprint_error(format!("{e} (journal: {})", path.display()));
+            EXIT_INPUT
+        }
+    }
+}
+
+fn list(runs: &[RunSummary], path: &Path, args: &JournalArgs) -> u8 {
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&runs).unwrap_or_default()
+        );
+        return EXIT_OK;
+    }
+    if runs.is_empty() {
+        println!("the journal {} has no runs yet", path.display());
+        return EXIT_OK;
+    }
+    let shown = if args.all {
+        runs.len()
+    } else {
+        runs.len().min(20)
+    };
+    let mut out = format!(
+        "{:<22} {:<20} {:<7} {:<28} {:<10} {:>7} {:>7} {:>8} {:>6}\n",
+        "RUN",
+        "STARTED (UTC)",
+        "COMMAND",
+        "SCRIPT",
+        "PROFILE",
+        "EXISTS",
+        "REMOVED",
+        "INFLIGHT",
+        "EXIT"
+    );
+    for r in &runs[runs.len() - shown..] {
+        let profile = match (&r.profile, r.simulated) {
+            (_, true) => "--sim".to_string(),
+            (Some(p), _) => p.clone(),
+            (None, _) => "-".into(),
+        };
+        let what = match &r.undo_of {
+            Some(of) => format!("undo {of}"),
+            None => r.script.clone().unwrap_or_default(),
+        };
+        out.push_str(&format!(
+            "{:<22} {:<20} {:<7} {:<28} {:<10} {:>7} {:>7} {:>8} {:>6}\n",
+            r.run,
+            r.time.replace('T', " ").trim_end_matches('Z'),
+            r.command,
+            shorten(&what, 28),
+            shorten(&profile, 10),
+            r.counts.exists,
+            r.counts.removed,
+            r.counts.in_flight,
+            r.exit_code.map_or("-".to_string(), |c| c.to_string()),
+        ));
+    }
+    if shown < runs.len() {
+        out.push_str(&format!(
+            "({} older runs; --all shows them)\n",
+            runs.len() - shown
+        ));
+    }
+    print!("{out}");
+    EXIT_OK
+}
+
+fn one_run(run: &RunSummary) -> String {
+    let mut out = format!(
+        "run      {}\nstarted  {}\ncommand  {}\n",
+        run.run, run.time, run.command
+    );
+    if let Some(s) = &run.script {
+        out.push_str(&format!("script   {s}\n"));
+    }
+    let profile = if run.simulated {
+        "built-in simulator (--sim)"
+    } else {
+        run.profile.as_deref().unwrap_or("-")
+    };
+    out.push_str(&format!("profile  {profile}\n"));
+    match run.exit_code {
+        Some(c) => out.push_str(&format!("exit     {c}\n")),
+        None => {
+            out.push_str("exit     - (the run did not finish: it was killed or is still running)\n")
+        }
+    }
+    if run.retries > 0 || run.failed > 0 {
+        out.push_str(&format!(
+            "retries  {}, failed calls {}\n",
+            run.retries, run.failed
+        ));
+    }
+    if run.accounts.is_empty() {
+        out.push_str("\nit created no account\n");
+    } else {
+        out.push_str("\naccounts it created:\n");
+        for a in &run.accounts {
+            out.push_str(&account_line(a));
+        }
+    }
+    if !run.found.is_empty() {
+        out.push_str(&format!(
+            "\nand {} it found already there (ensure_user)\n",
+            run.found.len()
+        ));
+    }
+    let left = run.left().count();
+    if left > 0 && !run.simulated {
+        out.push_str(&format!(
+            "\nonboard undo {} removes the {left} left that the journal proves are its own\n",
+            run.run
+        ));
+    }
+    out
+}
+
+fn account_line(a: &Account) -> String {
+    let id = a.id.map_or_else(|| "id ?".into(), |i| format!("id {i}"));
+    let state = match &a.state {
+        State::Exists if a.proof == Some(Proof::Name) => {
+            "exists; found by name after a lost answer, so not provably this run's".to_string()
+        }
+        State::Exists => "exists".to_string(),
+        State::Removed { by } => format!("removed by {by}"),
+        State::InFlight => {
+            "in flight when the run stopped: it may exist (undo checks it against what was sent)"
+                .to_string()
+        }
+        State::Failed => "failed".to_string(),
+    };
+    format!("  {:<10} {:<24} {:<10} {state}\n", a.vendor, a.username, id)
+}
+
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let tail: String = s
+        .chars()
+        .rev()
+        .take(n - 1)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("…{tail}")
+}

@@ -1,0 +1,175 @@
+//! Undo removes only what the journal proves a run made, and the journal survives torn lines.
+
+use std::time::Duration;
+
+use crate::common::{Sim, onboard, output};
+use crate::reliability::{interrupt, undo};
+
+fn run_ids(sim: &Sim) -> Vec<String> {
+    sim.journal_records()
+        .iter()
+        .filter(|r| r["type"] == "run")
+        .map(|r| r["run"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const ALICE: &str = r#"
+try {
+    cyberark::create_user(#{ username: "alice", initial_password: random_password(20),
+                             email: "alice@example.com", first_name: "Alice", last_name: "A" });
+} catch (err) {
+    if err.kind != "already_exists" { throw err; }
+}
+"#;
+
+#[test]
+fn an_interrupted_rerun_then_undo_keeps_the_other_runs_account() {
+    // Run A: logon, create, logoff (requests 1-3). Run B: logon (4), then its create of the
+    // same person (5) stalls, and B is interrupted while it waits.
+    let sim = Sim::with(&["--stall-every", "5", "--stall-ms", "3000"]);
+    let first = sim.run(ALICE, &[]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    let (code, _, stderr) = interrupt(&sim, ALICE, "-INT", Duration::from_millis(1200));
+    assert_eq!(code, 130, "{stderr}");
+    let runs = run_ids(&sim);
+    assert_eq!(runs.len(), 2);
+
+    let out = undo(&sim, &runs[1], &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("not ours"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("run {}", runs[0])),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("0 deleted"), "{}", out.stdout);
+    assert!(
+        sim.has_user("cyberark", "alice"),
+        "run A's account was deleted"
+    );
+
+    // Undoing run A itself still works.
+    let out = undo(&sim, &runs[0], &[]);
+    assert!(out.stdout.contains("1 deleted"), "{}", out.all());
+    assert!(!sim.has_user("cyberark", "alice"));
+}
+
+#[test]
+fn an_account_created_while_the_run_was_interrupted_is_matched_and_deleted_by_undo() {
+    // The simulator creates the user at once but answers late; Ctrl-C comes before the answer.
+    let sim = Sim::with(&["--stall-every", "1", "--stall-ms", "1500"]);
+    let (code, took, stderr) = interrupt(
+        &sim,
+        r#"appmanager::create_user(#{ username: "late", role: "USER", password: random_password(16), email: "late@example.com" });"#,
+        "-INT",
+        Duration::from_millis(500),
+    );
+    assert_eq!(code, 130, "{stderr}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(sim.has_user("appmanager", "late"));
+    let run = run_ids(&sim).remove(0);
+    let shown = output(
+        onboard()
+            .arg("--journal")
+            .arg(sim.journal())
+            .args(["journal", &run]),
+    );
+    assert!(
+        shown.stdout.contains("in flight when the run stopped"),
+        "{}",
+        shown.stdout
+    );
+    // The intent says what was sent, and the user found matches it.
+    let intent = sim
+        .journal_records()
+        .into_iter()
+        .find(|r| r["type"] == "intent")
+        .unwrap();
+    assert_eq!(intent["sent"]["email"], "late@example.com");
+    assert_eq!(intent["sent"]["role"], "USER");
+    let out = undo(&sim, &run, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
+    assert!(!sim.has_user("appmanager", "late"));
+}
+
+#[test]
+fn a_user_found_by_name_only_is_left_unless_forced() {
+    // PAM360 looks users up by name and answers with an id alone: nothing to match.
+    let sim = Sim::with(&["--stall-every", "1", "--stall-ms", "1500"]);
+    let (code, _, stderr) = interrupt(
+        &sim,
+        r#"pam360::create_user(#{ username: "late", first_name: "L", last_name: "L", email: "l@example.com" });"#,
+        "-INT",
+        Duration::from_millis(500),
+    );
+    assert_eq!(code, 130, "{stderr}");
+    let run = run_ids(&sim).remove(0);
+    let out = undo(&sim, &run, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("1 not provably ours"), "{}", out.stdout);
+    assert!(out.stdout.contains("--force"), "{}", out.stdout);
+    assert!(sim.has_user("pam360", "late"));
+
+    let forced = undo(&sim, &run, &["--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.all());
+    assert!(forced.stdout.contains("1 deleted"), "{}", forced.stdout);
+    assert!(!sim.has_user("pam360", "late"));
+}
+
+#[test]
+fn a_torn_journal_line_keeps_the_next_run_listed_and_undoable() {
+    let sim = Sim::start();
+    let first = sim.run(
+        r#"appmanager::create_user(#{ username: "t1", role: "USER", password: random_password(16), email: "t1@example.com" });"#,
+        &[],
+    );
+    assert_eq!(first.code, 0, "{}", first.all());
+    // A run killed in the middle of writing leaves half a line.
+    let mut text = std::fs::read_to_string(sim.journal()).unwrap();
+    text.push_str(r#"{"type":"intent","run":"20260101-000000-dead","seq":1,"ti"#);
+    std::fs::write(sim.journal(), &text).unwrap();
+
+    let second = sim.run(
+        r#"appmanager::create_user(#{ username: "t2", role: "USER", password: random_password(16), email: "t2@example.com" });"#,
+        &[],
+    );
+    assert_eq!(second.code, 0, "{}", second.all());
+    let listed = output(onboard().arg("--journal").arg(sim.journal()).arg("journal"));
+    let runs: Vec<&str> = listed
+        .stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(runs.len(), 2, "{}", listed.all());
+    assert!(
+        listed.stderr.contains("1 line(s) of the journal"),
+        "{}",
+        listed.stderr
+    );
+
+    let out = undo(&sim, "last", &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
+    assert!(!sim.has_user("appmanager", "t2"));
+    assert!(sim.has_user("appmanager", "t1"));
+}
+
+#[test]
+fn a_journal_whose_records_were_glued_onto_a_torn_line_still_reads() {
+    // Journals written before onboard ended torn lines: the next run's header follows the torn
+    // part on the same line.
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"appmanager::create_user(#{ username: "g1", role: "USER", password: random_password(16), email: "g1@example.com" });"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let text = std::fs::read_to_string(sim.journal()).unwrap();
+    let glued = format!(r#"{{"type":"intent","run":"x","se{text}"#);
+    std::fs::write(sim.journal(), glued).unwrap();
+    let out = undo(&sim, "last", &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
+}
