@@ -229,6 +229,12 @@ pub struct SimArgs {
     pub garbage_every: Option<u64>,
     #[arg(long, value_enum, default_value_t = Garbage::Html)]
     pub garbage: Garbage,
+    /// Carry out every Nth request that changes something (a create, a delete), then answer it
+    /// badly (see --botch): the change is made, the answer says otherwise or nothing.
+    #[arg(long, value_name = "N")]
+    pub botch_every: Option<u64>,
+    #[arg(long, value_enum, default_value_t = Botch::Truncated)]
+    pub botch: Botch,
     /// How PAM360 spells success: "Success" (deployed servers) or "true" (the API document).
     #[arg(long, value_enum, default_value_t = Pam360Status::Success)]
     pub pam360_status: Pam360Status,
@@ -258,6 +264,8 @@ impl Default for SimArgs {
             stall_ms: 5000,
             garbage_every: None,
             garbage: Garbage::Html,
+            botch_every: None,
+            botch: Botch::Truncated,
             pam360_status: Pam360Status::Success,
             pam360_http_errors: false,
             pam360_orgs: Vec::new(),
@@ -279,6 +287,24 @@ pub enum Garbage {
     Huge,
     /// An empty body.
     Empty,
+    /// HTTP 500 with the request's body quoted in the error text.
+    Echo,
+}
+
+/// Bad answers to a change that was carried out.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Botch {
+    /// The real answer cut in half.
+    Truncated,
+    /// An empty body, with status 200.
+    Empty,
+    /// A proxy's HTML error page, with status 200.
+    Html,
+    /// The vendor's own internal-error answer (HTTP 500).
+    #[value(name = "500")]
+    Error500,
+    /// HTTP 500 with the request's body quoted in the error text, as some servers and proxies do.
+    Echo,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

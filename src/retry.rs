@@ -33,7 +33,28 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// How long to wait before attempt `next` (2, 3, …) after `err`, or `None` to stop.
     pub fn next_delay(&self, err: &VendorError, next: u32, elapsed: Duration) -> Option<Duration> {
-        if !err.retryable() || next > self.attempts {
+        if !err.retryable() {
+            return None;
+        }
+        self.backoff(err, next, elapsed)
+    }
+
+    /// For a call that is safe to repeat (a lookup, a delete): also after an answer that could
+    /// not be read, which a second try may well read.
+    pub fn next_delay_idempotent(
+        &self,
+        err: &VendorError,
+        next: u32,
+        elapsed: Duration,
+    ) -> Option<Duration> {
+        if !(err.retryable() || err.may_have_applied()) {
+            return None;
+        }
+        self.backoff(err, next, elapsed)
+    }
+
+    fn backoff(&self, err: &VendorError, next: u32, elapsed: Duration) -> Option<Duration> {
+        if next > self.attempts {
             return None;
         }
         let exponent = next.saturating_sub(2).min(20);

@@ -301,7 +301,8 @@ impl Session {
         self.wait(async move { tokio::time::sleep(wait).await })
     }
 
-    /// Run `attempt` until it succeeds or the retry rules say stop; each retry is journalled.
+    /// Run `attempt`, a call that is safe to repeat, until it succeeds or the retry rules say
+    /// stop; each retry is journalled.
     pub fn retrying<T, Fut>(
         &self,
         vendor: &'static str,
@@ -321,7 +322,10 @@ impl Session {
                 Ok(v) => return Ok(v),
                 Err(e) => e.during(operation),
             };
-            match self.retry.next_delay(&err, n + 1, started.elapsed()) {
+            match self
+                .retry
+                .next_delay_idempotent(&err, n + 1, started.elapsed())
+            {
                 Some(wait) => {
                     self.journal
                         .retry(seq, vendor, operation, username, n + 1, &err, wait);

@@ -189,6 +189,10 @@ impl AppManagerSim {
 }
 
 impl SimVendor for AppManagerSim {
+    fn changes(&self) -> u64 {
+        self.users.changes()
+    }
+
     fn owns(&self, path: &str) -> bool {
         path.to_ascii_lowercase().starts_with("/appmanager/")
     }

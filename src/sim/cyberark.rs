@@ -332,6 +332,10 @@ impl CyberArkSim {
 }
 
 impl SimVendor for CyberArkSim {
+    fn changes(&self) -> u64 {
+        self.users.changes()
+    }
+
     fn owns(&self, path: &str) -> bool {
         path.to_ascii_lowercase().starts_with("/passwordvault")
     }

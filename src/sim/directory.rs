@@ -12,6 +12,8 @@ pub trait Named {
 pub struct Directory<U> {
     by_id: BTreeMap<i64, U>,
     by_name: HashMap<String, i64>,
+    /// How many times a user was added, changed or removed: whether a request changed anything.
+    changes: u64,
 }
 
 impl<U> Default for Directory<U> {
@@ -19,6 +21,7 @@ impl<U> Default for Directory<U> {
         Directory {
             by_id: BTreeMap::new(),
             by_name: HashMap::new(),
+            changes: 0,
         }
     }
 }
@@ -29,6 +32,7 @@ fn key(name: &str) -> String {
 
 impl<U: Named> Directory<U> {
     pub fn insert(&mut self, id: i64, user: U) {
+        self.changes += 1;
         self.by_name.insert(key(user.name()), id);
         if let Some(old) = self.by_id.insert(id, user) {
             self.forget_name(&old, id);
@@ -37,6 +41,7 @@ impl<U: Named> Directory<U> {
 
     pub fn remove(&mut self, id: i64) -> Option<U> {
         let user = self.by_id.remove(&id)?;
+        self.changes += 1;
         self.forget_name(&user, id);
         Some(user)
     }
@@ -46,6 +51,7 @@ impl<U: Named> Directory<U> {
         let Some(user) = self.by_id.get_mut(&id) else {
             return false;
         };
+        self.changes += 1;
         let before = key(user.name());
         change(user);
         let after = key(user.name());
@@ -84,6 +90,11 @@ impl<U: Named> Directory<U> {
 
     pub fn values(&self) -> impl Iterator<Item = &U> {
         self.by_id.values()
+    }
+
+    /// Adds, changes and removals so far.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 }
 

@@ -25,7 +25,7 @@ use tokio::sync::oneshot;
 pub use http::{SimRequest, SimResponse};
 
 use crate::app::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::{Garbage, SimArgs};
+use crate::cli::{Botch, Garbage, SimArgs};
 use crate::config::{Config, ConfigError, Profile};
 
 /// One vendor's simulated server.
@@ -40,6 +40,8 @@ pub trait SimVendor: Send {
     fn users(&self) -> Json;
     /// End every logon session (vendors without sessions ignore it).
     fn expire_sessions(&mut self) {}
+    /// How many changes the vendor's state has seen: a request that moves it changed something.
+    fn changes(&self) -> u64;
 }
 
 /// How to make one vendor's simulator, and the profile section that points at it.
@@ -69,7 +71,7 @@ pub struct LogEntry {
     pub path: String,
     pub status: u16,
     /// The fault injected into this request, if any: `rate_limit`, `fail`, `garbage`,
-    /// `stall` or `drop`.
+    /// `botch`, `stall` or `drop`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
 }
@@ -79,6 +81,8 @@ struct Shared {
     vendors: Vec<(&'static str, Mutex<Box<dyn SimVendor>>)>,
     log: Mutex<Vec<LogEntry>>,
     requests: AtomicU64,
+    /// Requests that changed something, for `--botch-every`.
+    changes: AtomicU64,
     /// Start of the current one-second window and the requests seen in it.
     window: Mutex<(Instant, u32)>,
 }
@@ -93,6 +97,7 @@ impl Shared {
                 .collect(),
             log: Mutex::default(),
             requests: AtomicU64::new(0),
+            changes: AtomicU64::new(0),
             window: Mutex::new((Instant::now(), 0)),
         }
     }
@@ -262,6 +267,12 @@ fn describe_faults(args: &SimArgs) -> String {
             args.garbage
         ));
     }
+    if let Some(n) = args.botch_every {
+        f.push(format!(
+            "every {n}th change is carried out, then answered badly ({:?})",
+            args.botch
+        ));
+    }
     f.join(", ")
 }
 
@@ -301,14 +312,32 @@ async fn dispatch(
             Err(_) => (SimResponse::text(500, "simulator state poisoned"), None),
         }
     } else if hit(args.garbage_every) {
-        (garbage(args.garbage), Some("garbage"))
-    } else {
-        let mut response = match vendor.lock() {
-            Ok(mut v) => v.handle(&req),
-            Err(_) => SimResponse::text(500, "simulator state poisoned"),
+        let answer = match args.garbage {
+            Garbage::Echo => echo(&req),
+            other => garbage(other),
         };
-        // These two carry the request out first: the change is made, the answer is lost.
-        if hit(args.stall_every) {
+        (answer, Some("garbage"))
+    } else {
+        let (mut response, changed) = match vendor.lock() {
+            Ok(mut v) => {
+                let before = v.changes();
+                let response = v.handle(&req);
+                (response, v.changes() != before)
+            }
+            Err(_) => (SimResponse::text(500, "simulator state poisoned"), false),
+        };
+        let botched = changed && {
+            let c = shared.changes.fetch_add(1, Ordering::SeqCst) + 1;
+            args.botch_every.is_some_and(|e| e > 0 && c % e == 0)
+        };
+        // These carry the request out first: the change is made, the answer is lost or bad.
+        if botched {
+            let server_error = vendor.lock().map(|v| v.server_error()).ok();
+            (
+                botch(args.botch, response, &req, server_error),
+                Some("botch"),
+            )
+        } else if hit(args.stall_every) {
             (response, Some("stall"))
         } else if hit(args.drop_every) {
             response.cut = true;
@@ -332,6 +361,44 @@ async fn dispatch(
         tokio::time::sleep(Duration::from_millis(args.stall_ms)).await;
     }
     response.into_response()
+}
+
+/// A bad answer to a change that was carried out.
+fn botch(
+    kind: Botch,
+    real: SimResponse,
+    req: &SimRequest,
+    server_error: Option<SimResponse>,
+) -> SimResponse {
+    match kind {
+        Botch::Truncated => {
+            let mut cut = real;
+            let half = cut.body.len() / 2;
+            cut.body.truncate(half);
+            cut
+        }
+        Botch::Empty => SimResponse::new(200, "application/json", Vec::new()),
+        Botch::Html => garbage(Garbage::Html),
+        Botch::Error500 => {
+            server_error.unwrap_or_else(|| SimResponse::text(500, "Internal Server Error"))
+        }
+        Botch::Echo => echo(req),
+    }
+}
+
+/// An internal error that quotes the request it failed on, secrets and all, as some servers and
+/// proxies do.
+fn echo(req: &SimRequest) -> SimResponse {
+    SimResponse::new(
+        500,
+        "text/plain; charset=utf-8",
+        format!(
+            "Internal error while processing {} {}: {}",
+            req.method,
+            req.path,
+            req.body_text()
+        ),
+    )
 }
 
 /// An answer no vendor should give, with status 200.
@@ -359,7 +426,7 @@ fn garbage(kind: Garbage) -> SimResponse {
             body.extend_from_slice(br#""}"#);
             SimResponse::new(200, "application/json", body)
         }
-        Garbage::Empty => SimResponse::new(200, "application/json", Vec::new()),
+        Garbage::Empty | Garbage::Echo => SimResponse::new(200, "application/json", Vec::new()),
     }
 }
 

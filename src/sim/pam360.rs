@@ -229,6 +229,10 @@ fn uuid_upper() -> String {
 }
 
 impl SimVendor for Pam360Sim {
+    fn changes(&self) -> u64 {
+        self.users.changes()
+    }
+
     fn owns(&self, path: &str) -> bool {
         path.starts_with("/restapi/")
     }

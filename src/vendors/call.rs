@@ -104,6 +104,17 @@ impl<A: UserApi> Caller<A> {
     /// anything else is sent: a user found that matches what was sent counts as created (never
     /// a duplicate), and one that differs is not taken as ours.
     pub fn create(&self, operation: &'static str, request: Request) -> Result<A::User, CallError> {
+        self.create_checked(operation, request, false)
+    }
+
+    /// `create`; `absent_before` when a lookup just found no user of the name, so a user found
+    /// after a lost answer is this call's even where the vendor reports nothing to compare.
+    fn create_checked(
+        &self,
+        operation: &'static str,
+        request: Request,
+        absent_before: bool,
+    ) -> Result<A::User, CallError> {
         let vendor = Self::vendor();
         if self.session.mode.dry_run {
             return Ok(self.plan_create(request));
@@ -153,7 +164,7 @@ impl<A: UserApi> Caller<A> {
                 err.may_have_applied() || (lost.is_some() && err.kind == ErrorKind::AlreadyExists);
             if suspect {
                 let why = lost.get_or_insert(err.kind);
-                match self.reconcile(operation, &request, sent.as_ref()) {
+                match self.reconcile(operation, &request, sent.as_ref(), absent_before) {
                     Ok(Some((user, proof))) => {
                         let note = found_note(*why, proof, vendor);
                         return Ok(self.created(&end, user, proof, Some(note)));
@@ -222,11 +233,13 @@ impl<A: UserApi> Caller<A> {
         operation: &'static str,
         request: &Request,
         sent: Option<&crate::journal::Sent>,
+        absent_before: bool,
     ) -> Result<Option<(A::User, Proof)>, CallError> {
         let Some(user) = self.get(operation, request.username())? else {
             return Ok(None);
         };
         match sent {
+            None if absent_before => Ok(Some((user, Proof::Lookup))),
             None => Ok(Some((user, Proof::Name))),
             Some(s) if vendors::same(&user, s) => Ok(Some((user, Proof::Lookup))),
             Some(_) => Err(CallError::Vendor(
@@ -283,7 +296,7 @@ impl<A: UserApi> Caller<A> {
             return Ok(self.existed(user, started));
         }
         let username = request.username().to_string();
-        match self.create("ensure_user", request) {
+        match self.create_checked("ensure_user", request, true) {
             Err(CallError::Vendor(e)) if e.kind == ErrorKind::AlreadyExists => {
                 match self.get("ensure_user", &username)? {
                     Some(user) => Ok(self.existed(user, started)),
@@ -372,6 +385,6 @@ fn found_note(why: ErrorKind, proof: Proof, vendor: &str) -> String {
             "answer lost ({why}); a user of that name exists, but {vendor} reports nothing to \
              match against what was sent, so it is not provably this run's (undo --force deletes it)"
         ),
-        _ => format!("answer lost ({why}); found by lookup, matching what was sent, so created"),
+        _ => format!("answer lost ({why}); found by lookup, so created"),
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against the real simulator over loopback HTTP.
 
+mod bad_answers;
 mod bulk;
 mod cli;
 mod common;

@@ -45,7 +45,7 @@ for i in 0..{PEOPLE} {{
 }
 
 /// (vendor, user name) of the users the script created, as the simulator has them.
-fn sim_people(sim: &Sim) -> BTreeSet<(String, String)> {
+pub fn sim_people(sim: &Sim) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for (vendor, key) in [
         ("cyberark", "username"),
@@ -73,7 +73,7 @@ fn sim_people(sim: &Sim) -> BTreeSet<(String, String)> {
     out
 }
 
-fn journal_outcomes(sim: &Sim, outcome: &str) -> BTreeSet<(String, String)> {
+pub fn journal_outcomes(sim: &Sim, outcome: &str) -> BTreeSet<(String, String)> {
     sim.journal_records()
         .into_iter()
         .filter(|r| r["type"] == "outcome" && r["outcome"] == outcome)
