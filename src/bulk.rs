@@ -211,7 +211,8 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     if args.json {
         let mut doc = summary.json(took, writer.path(), p.session.journal.run_id());
         doc["exit_code"] = code.into();
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        println!("{}", crate::secret::scrub(&text));
     } else if !args.quiet {
         let mut text = summary.text(took, writer.path(), interrupted || summary.rows < chosen);
         if summary.rows > 0 && !args.sim && p.session.journal.path().is_some() {

@@ -1,6 +1,5 @@
 //! Compiling scripts and checking every vendor call before anything runs; `onboard check`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use rhai::{AST, Dynamic, Engine, OptimizationLevel, Scope};
@@ -13,11 +12,11 @@ use crate::engine;
 use crate::session::Session;
 
 fn eprint(text: &str) {
-    let _ = write!(std::io::stderr().lock(), "{text}");
+    crate::run::eprint(text);
 }
 
 fn error(message: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    crate::run::error(message);
 }
 
 /// A compiled script that passed every check, and what the checks learned.

@@ -89,10 +89,14 @@ impl Diagnostic {
             && let Some(text) = sources.line(&self.file, line_no)
         {
             let col = self.pos.position().unwrap_or(1).max(1);
+            // A literal given to a secret field stays out of the quoted line; the caret goes
+            // under the same place in the masked line.
+            let before: String = text.chars().take(col - 1).collect();
+            let before = crate::secret::mask_fields(&before);
+            let text = crate::secret::mask_fields(&text);
             // Tabs keep their width under the caret.
-            let pad: String = text
+            let pad: String = before
                 .chars()
-                .take(col - 1)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             let _ = writeln!(out, "{:width$} |", "");
@@ -102,7 +106,7 @@ impl Diagnostic {
         for note in &self.notes {
             let _ = writeln!(out, "  = note: {note}");
         }
-        out
+        crate::secret::scrubbed(out)
     }
 }
 

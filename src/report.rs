@@ -116,10 +116,11 @@ impl ReportWriter {
         let Some(file) = &mut self.file else {
             return Ok(());
         };
-        let mut line = serde_json::to_vec(row).map_err(|e| e.to_string())?;
-        line.push(b'\n');
+        let mut line =
+            crate::secret::scrubbed(serde_json::to_string(row).map_err(|e| e.to_string())?);
+        line.push('\n');
         // One write per row: a row's line is whole in the report or not there.
-        file.write_all(&line)
+        file.write_all(line.as_bytes())
             .map_err(|e| format!("cannot write the report: {e}"))
     }
 }
@@ -180,8 +181,10 @@ impl Summary {
                     .error
                     .as_ref()
                     .map_or("failed".to_string(), |e| e.message.clone());
-                self.failures
-                    .push(format!("row {} (line {}): {why}", r.row, r.line));
+                self.failures.push(crate::secret::scrubbed(format!(
+                    "row {} (line {}): {why}",
+                    r.row, r.line
+                )));
             }
         }
         for a in &r.accounts {

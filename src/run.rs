@@ -26,11 +26,13 @@ use crate::vendors::error::VendorError;
 pub const SCRIPT_STACK: usize = 16 * 1024 * 1024;
 
 pub fn eprint(text: &str) {
+    let text = crate::secret::scrub(text);
     let _ = write!(std::io::stderr().lock(), "{text}");
 }
 
 pub fn error(message: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    let text = crate::secret::scrubbed(message.to_string());
+    let _ = writeln!(std::io::stderr().lock(), "error: {text}");
 }
 
 /// Which profile the run uses, or why it has none.
@@ -422,7 +424,8 @@ impl Report {
                 "rollback": self.rollback,
                 "error": self.error,
             });
-            let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            let text =
+                crate::secret::scrubbed(serde_json::to_string_pretty(&doc).unwrap_or_default());
             let _ = writeln!(std::io::stdout().lock(), "{text}");
         } else if !args.quiet {
             let mut out = String::new();

@@ -1,7 +1,10 @@
-//! `Secret`: text that is masked everywhere it could be shown, and the password generator.
+//! `Secret`: text that is masked everywhere it could be shown, every secret value the process
+//! knows scrubbed from what it writes, and the password generator.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 /// What every secret looks like when shown.
 pub const MASK: &str = "********";
@@ -12,8 +15,11 @@ pub const MASK: &str = "********";
 pub struct Secret(Arc<str>);
 
 impl Secret {
+    /// A secret, remembered so that its value is scrubbed from everything onboard writes.
     pub fn new(text: impl Into<Arc<str>>) -> Self {
-        Secret(text.into())
+        let secret = Secret(text.into());
+        remember(&secret.0);
+        secret
     }
 
     pub fn reveal(&self) -> &str {
@@ -39,6 +45,278 @@ impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret({MASK})")
     }
+}
+
+/// Values shorter than this are not scrubbed from text: they would mask ordinary words.
+pub const SCRUB_MIN: usize = 6;
+/// Past this many remembered values, those no longer held anywhere but here are forgotten, so a
+/// bulk run of a million rows does not keep two million passwords.
+const SWEEP_AT: usize = 100_000;
+
+/// One value to scrub: a secret as written, or as a vendor may echo it (JSON-escaped,
+/// form-encoded), kept with the secret it belongs to.
+struct Known {
+    owner: Arc<str>,
+    /// `None`: the owner's text itself.
+    variant: Option<Box<str>>,
+}
+
+impl Known {
+    fn text(&self) -> &str {
+        self.variant.as_deref().unwrap_or(&self.owner)
+    }
+}
+
+/// Every secret value the process knows, found by the first four bytes of the text.
+#[derive(Default)]
+struct Registry {
+    by_prefix: HashMap<[u8; 4], Vec<Known>>,
+    /// One bit per first two bytes: most places in a text start no secret, and say so here.
+    starts: Vec<u64>,
+    len: usize,
+    swept_at: usize,
+}
+
+static REGISTRY: RwLock<Option<Registry>> = RwLock::new(None);
+
+fn prefix(b: &[u8]) -> [u8; 4] {
+    [b[0], b[1], b[2], b[3]]
+}
+
+fn start_bit(b: &[u8]) -> usize {
+    (b[0] as usize) << 8 | b[1] as usize
+}
+
+impl Registry {
+    fn add(&mut self, owner: &Arc<str>, variant: Option<String>) {
+        let text = variant.as_deref().unwrap_or(owner);
+        let bytes = text.as_bytes();
+        if bytes.len() < SCRUB_MIN {
+            return;
+        }
+        let (key, bit) = (prefix(bytes), start_bit(bytes));
+        let bucket = self.by_prefix.entry(key).or_default();
+        if bucket.iter().any(|k| k.text() == text) {
+            return;
+        }
+        bucket.push(Known {
+            owner: owner.clone(),
+            variant: variant.map(String::into_boxed_str),
+        });
+        if self.starts.is_empty() {
+            self.starts = vec![0; 1024];
+        }
+        self.starts[bit / 64] |= 1 << (bit % 64);
+        self.len += 1;
+    }
+
+    /// Forget the values whose secret nothing else holds any more.
+    fn sweep(&mut self) {
+        self.by_prefix.retain(|_, bucket| {
+            bucket.retain(|k| Arc::strong_count(&k.owner) > 1);
+            !bucket.is_empty()
+        });
+        self.len = self.by_prefix.values().map(Vec::len).sum();
+        self.starts.iter_mut().for_each(|w| *w = 0);
+        for bucket in self.by_prefix.values() {
+            for k in bucket {
+                let bit = start_bit(k.text().as_bytes());
+                self.starts[bit / 64] |= 1 << (bit % 64);
+            }
+        }
+        self.swept_at = self.len;
+    }
+
+    /// The length of the longest secret that `bytes` starts with.
+    fn match_at(&self, bytes: &[u8]) -> Option<usize> {
+        let bit = start_bit(bytes);
+        if self.starts[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.by_prefix
+            .get(&prefix(bytes))?
+            .iter()
+            .map(Known::text)
+            .filter(|t| bytes.starts_with(t.as_bytes()))
+            .map(str::len)
+            .max()
+    }
+}
+
+/// Remember a secret value, as written and as a vendor may quote it back.
+fn remember(text: &Arc<str>) {
+    if text.len() < SCRUB_MIN {
+        return;
+    }
+    let json = serde_json::to_string(&**text).unwrap_or_default();
+    let json = json.trim_matches('"').to_string();
+    let form: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
+    let json_form: String = form_urlencoded::byte_serialize(json.as_bytes()).collect();
+    let Ok(mut guard) = REGISTRY.write() else {
+        return;
+    };
+    let registry = guard.get_or_insert_with(Registry::default);
+    registry.add(text, None);
+    for variant in [json, form, json_form] {
+        if *variant != **text {
+            registry.add(text, Some(variant));
+        }
+    }
+    if registry.len >= SWEEP_AT && registry.len >= registry.swept_at * 2 {
+        registry.sweep();
+    }
+}
+
+/// `text` with every secret value the process knows replaced by `********`.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    if text.len() < SCRUB_MIN {
+        return Cow::Borrowed(text);
+    }
+    let Ok(guard) = REGISTRY.read() else {
+        return Cow::Borrowed(text);
+    };
+    let Some(registry) = guard.as_ref().filter(|r| r.len > 0) else {
+        return Cow::Borrowed(text);
+    };
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i + SCRUB_MIN <= bytes.len() {
+        match registry.match_at(&bytes[i..]) {
+            // A secret is whole UTF-8 text, so it starts and ends on character boundaries.
+            Some(len) => {
+                let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+                o.push_str(&text[copied..i]);
+                o.push_str(MASK);
+                i += len;
+                copied = i;
+            }
+            None => i += 1,
+        }
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// `scrub` for text that is about to be written anyway.
+pub fn scrubbed(text: String) -> String {
+    match scrub(&text) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(clean) => clean,
+    }
+}
+
+/// Whether a key or variable name is one whose value is a secret: passwords, passphrases,
+/// PINs, tokens, API keys, bearer credentials (`pw`, `initialPassword`, `AUTHTOKEN`,
+/// `api_key`, `auth`, …). For keeping values out of history and out of quoted answers.
+pub fn looks_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    const WITHIN: &[&str] = &[
+        "pass",
+        "pwd",
+        "token",
+        "secret",
+        "apikey",
+        "api_key",
+        "authoriz",
+        "credential",
+        "bearer",
+        "private",
+    ];
+    if WITHIN.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|part| {
+            matches!(part, "pw" | "pin" | "auth" | "otp" | "cred" | "creds")
+                || part.ends_with("key")
+        })
+}
+
+/// `text` (a quoted answer) with the value of every field named like a secret masked, in JSON
+/// (`"AUTHTOKEN":"…"`), forms (`password=…`) and XML attributes (`password="…"`): also when the
+/// text is cut short in the middle of one.
+pub fn mask_fields(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if !(b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'-')) {
+            i += 1;
+        }
+        if start > 0 && (b[start - 1].is_ascii_alphanumeric()) {
+            continue;
+        }
+        if !looks_secret(&text[start..i]) {
+            continue;
+        }
+        let Some((from, to)) = value_after(b, i) else {
+            continue;
+        };
+        let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        o.push_str(&text[copied..from]);
+        o.push_str(MASK);
+        copied = to;
+        i = to;
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            Cow::Owned(o)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// Where the value of a field whose name ends at `i` lies: after `":"` (JSON), `="` (XML) or
+/// `=` (a form), up to its closing quote or separator, or the end of a text cut short.
+fn value_after(b: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    if b.get(i) == Some(&b'"') {
+        i += 1;
+    }
+    while b.get(i).is_some_and(|c| *c == b' ') {
+        i += 1;
+    }
+    let sep = *b.get(i)?;
+    if sep != b':' && sep != b'=' {
+        return None;
+    }
+    i += 1;
+    while b.get(i).is_some_and(|c| *c == b' ') {
+        i += 1;
+    }
+    let quoted = matches!(b.get(i), Some(b'"') | Some(b'\''));
+    if quoted {
+        let q = b[i];
+        let from = i + 1;
+        let mut j = from;
+        while j < b.len() && b[j] != q {
+            j += if b[j] == b'\\' { 2 } else { 1 };
+        }
+        return Some((from, j.min(b.len())));
+    }
+    if sep == b':' {
+        // A JSON number, bool or null is no secret worth masking.
+        return None;
+    }
+    let from = i;
+    let to = b[from..]
+        .iter()
+        .position(|c| matches!(c, b'&' | b' ' | b'"' | b'<' | b'\n'))
+        .map_or(b.len(), |n| from + n);
+    (to > from).then_some((from, to))
 }
 
 const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -117,6 +395,69 @@ mod tests {
         assert_eq!(format!("{s}"), MASK);
         assert_eq!(format!("{s:?}"), "Secret(********)");
         assert_eq!(s.reveal(), "hunter2");
+    }
+
+    #[test]
+    fn every_known_secret_is_scrubbed_by_value_as_written_or_quoted() {
+        let s = Secret::new("Qx7!pa$$-word");
+        let text = format!(
+            "boom: {{\"initialPassword\":\"{0}\"}} and password=Qx7%21pa%24%24-word and {0}",
+            s.reveal()
+        );
+        let clean = scrub(&text);
+        assert!(!clean.contains("Qx7"), "{clean}");
+        assert_eq!(clean.matches(MASK).count(), 3, "{clean}");
+        assert_eq!(scrub("nothing secret here"), "nothing secret here");
+    }
+
+    #[test]
+    fn secret_fields_are_masked_in_quoted_answers_even_when_cut() {
+        let cut = r#"{"operation":{"Details":{"USERID":"603","AUTHTOKEN":"5F0A8B2C-51A0-4E1D"#;
+        let masked = mask_fields(cut);
+        assert!(!masked.contains("5F0A8B2C"), "{masked}");
+        assert!(masked.contains("\"USERID\":\"603\""), "{masked}");
+        let form = mask_fields("userName=a&password=Hunter2!&email=a@b.io");
+        assert_eq!(form, format!("userName=a&password={MASK}&email=a@b.io"));
+        let xml = mask_fields(r#"<User apikey="abc123" role="ADMIN"/>"#);
+        assert_eq!(xml, format!(r#"<User apikey="{MASK}" role="ADMIN"/>"#));
+        assert_eq!(
+            mask_fields(r#"{"count": 3, "tokens": 5}"#),
+            r#"{"count": 3, "tokens": 5}"#
+        );
+    }
+
+    #[test]
+    fn names_that_look_secret() {
+        for n in [
+            "pw",
+            "pass",
+            "passphrase",
+            "pin",
+            "key",
+            "auth",
+            "token",
+            "bearer",
+            "secret",
+            "AUTHTOKEN",
+            "initialPassword",
+            "api_key",
+            "apikey",
+            "my_pw",
+            "vault_pin",
+        ] {
+            assert!(looks_secret(n), "{n}");
+        }
+        for n in [
+            "username",
+            "email",
+            "pinned",
+            "keyboard_layout",
+            "author",
+            "role",
+            "count",
+        ] {
+            assert!(!looks_secret(n), "{n}");
+        }
     }
 
     #[test]

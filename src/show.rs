@@ -10,7 +10,7 @@ use crate::cli::JournalArgs;
 use crate::journal::{self, Account, Proof, RunSummary, State};
 
 fn eprint_error(message: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    crate::run::error(message);
 }
 
 /// Lines of the journal that could not be read, said once on stderr.

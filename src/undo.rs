@@ -365,7 +365,7 @@ pub fn register(engine: &mut Engine, session: &Arc<Session>) {
 }
 
 fn eprint_error(message: impl std::fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "error: {message}");
+    crate::run::error(message);
 }
 
 /// The accounts a run left, newest first, as targets checked against the whole journal.

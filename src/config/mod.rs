@@ -238,17 +238,6 @@ impl VendorSettings {
             _ => None,
         }
     }
-
-    /// Every secret of this section, so error messages can be scrubbed of them.
-    pub fn secrets(&self) -> Vec<Secret> {
-        self.values
-            .values()
-            .filter_map(|v| match v {
-                Setting::Secret(s) => Some(s.clone()),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 /// Where the config is: `--config`, then `$ONBOARD_CONFIG`, then `./onboard.toml`, then the

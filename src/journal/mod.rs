@@ -440,8 +440,8 @@ impl Journal {
             status: event.status,
             duration_ms: event.duration_ms,
             error_kind: event.error_kind.map(Cow::Borrowed),
-            note: event.note.as_deref().map(Cow::Borrowed),
-            message: event.message.as_deref().map(Cow::Borrowed),
+            note: event.note.as_deref().map(crate::secret::scrub),
+            message: event.message.as_deref().map(crate::secret::scrub),
         });
         if let Err(e) = self.write(&record) {
             eprintln!("error: {e}");

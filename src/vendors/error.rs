@@ -91,14 +91,21 @@ pub struct VendorError {
 }
 
 impl VendorError {
+    /// An error; its message is scrubbed of every secret the process knows (vendors and proxies
+    /// quote requests back, passwords and keys included).
     pub fn new(vendor: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message: String = message.into();
+        let message = match crate::secret::scrub(&message) {
+            std::borrow::Cow::Borrowed(_) => message,
+            std::borrow::Cow::Owned(clean) => clean,
+        };
         VendorError {
             vendor,
             operation: "",
             kind,
             status: None,
             code: None,
-            message: message.into(),
+            message,
             maybe_applied: false,
             retry_after: None,
         }

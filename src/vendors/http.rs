@@ -7,7 +7,6 @@ use reqwest::{Method, RequestBuilder, Url};
 
 use super::error::{ErrorKind, VendorError};
 use crate::config::VendorSettings;
-use crate::secret::Secret;
 
 /// The largest answer read from a vendor; anything bigger is a `protocol` error.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -21,8 +20,6 @@ pub struct Http {
     in_flight: Option<tokio::sync::Semaphore>,
     /// `max_per_minute`: requests start at least this far apart, across all callers.
     pace: Option<(Duration, Mutex<Instant>)>,
-    /// Texts that must never appear in a message: the profile's secrets.
-    scrub: Vec<Secret>,
 }
 
 /// A vendor's answer, fully read.
@@ -77,7 +74,6 @@ impl Http {
                     Mutex::new(Instant::now()),
                 )
             }),
-            scrub: settings.secrets(),
         })
     }
 
@@ -177,32 +173,26 @@ impl Http {
         })
     }
 
+    /// An error of this vendor; `VendorError::new` scrubs every secret from the message.
     pub fn error(&self, kind: ErrorKind, message: impl AsRef<str>) -> VendorError {
-        VendorError::new(self.vendor, kind, self.scrub(message.as_ref()))
+        VendorError::new(self.vendor, kind, message.as_ref())
     }
 
-    /// `message` with every secret of the profile replaced by `********`.
-    pub fn scrub(&self, message: &str) -> String {
-        let mut out = message.to_string();
-        for s in &self.scrub {
-            if !s.is_empty() && out.contains(s.reveal()) {
-                out = out.replace(s.reveal(), crate::secret::MASK);
-            }
-        }
-        out
-    }
-
-    /// A short, single-line, scrubbed piece of an answer for an error message.
+    /// A short, single-line piece of an answer for an error message: the values of fields
+    /// named like secrets masked (also in an answer cut short in the middle of one), and every
+    /// secret the process knows scrubbed, before it is cut to length.
     pub fn excerpt(&self, body: &str) -> String {
         let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let mut short: String = flat.chars().take(200).collect();
-        if flat.chars().count() > 200 {
+        let masked = crate::secret::mask_fields(&flat);
+        let clean = crate::secret::scrub(&masked);
+        let mut short: String = clean.chars().take(200).collect();
+        if clean.chars().count() > 200 {
             short.push('…');
         }
         if short.is_empty() {
             short = "(empty)".into();
         }
-        format!("`{}`", self.scrub(&short))
+        format!("`{short}`")
     }
 
     /// A failure before an answer arrived.

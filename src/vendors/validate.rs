@@ -270,7 +270,10 @@ pub fn check_value(kind: &Kind, value: &Dynamic) -> Result<Value, String> {
             Ok(v)
         }
         Kind::Secret { max } => {
-            let v = match text_or_secret(value)? {
+            // The value of a secret field is never shown, even when it is of the wrong type.
+            let v = text_or_secret(value)
+                .map_err(|_| format!("must be a string or Secret, not {}", describe_type(value)))?;
+            let v = match v {
                 Value::Text(t) => Value::Secret(Secret::new(t)),
                 s => s,
             };
@@ -512,6 +515,28 @@ fn one_of(t: &str, allowed: &'static [&'static str]) -> Result<&'static str, Str
         excerpt(t),
         suggest::did_you_mean(t, allowed.iter().copied())
     ))
+}
+
+/// What type a value is, without showing it (for fields whose values are secret).
+pub fn describe_type(value: &Dynamic) -> String {
+    let t = if value.is_string() {
+        "a string"
+    } else if value.is_int() {
+        "an integer"
+    } else if value.is_float() {
+        "a number"
+    } else if value.is_bool() {
+        "a bool"
+    } else if value.is_unit() {
+        "()"
+    } else if value.is_array() {
+        "an array"
+    } else if value.is_map() {
+        "a map"
+    } else {
+        return format!("a {}", value.type_name());
+    };
+    t.to_string()
 }
 
 /// A value described for an error message; secrets are never shown.
