@@ -87,7 +87,7 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         }
         return EXIT_INPUT;
     }
-    let selection = match select(args, &rows, each) {
+    let (selection, carried) = match select(args, &rows, each) {
         Ok(s) => s,
         Err(e) => {
             error(e);
@@ -106,7 +106,7 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         file: each.display().to_string(),
         rows: rows.total,
     };
-    let writer = match ReportWriter::create(args.report.as_deref(), &header) {
+    let writer = match ReportWriter::create(args.report.as_deref(), &header, &carried) {
         Ok(w) => w,
         Err(e) => {
             error(e);
@@ -187,10 +187,10 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     });
     let took = started.elapsed();
     let Tally {
-        writer,
+        mut writer,
         summary,
         progress,
-        write_error,
+        mut write_error,
     } = match tally.into_inner() {
         Ok(t) => t,
         Err(poisoned) => poisoned.into_inner(),
@@ -198,6 +198,9 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     progress.finish();
     p.session.close();
     let interrupted = p.session.cancel.is_cancelled();
+    if let Err(e) = writer.finish() {
+        write_error.get_or_insert(e);
+    }
     if let Some(e) = write_error {
         error(e);
     }
@@ -246,15 +249,17 @@ impl Tally {
     }
 }
 
-/// The rows to run: `--rows`, the rest of a `--resume` report, or all.
-fn select(args: &RunArgs, rows: &Rows, each: &Path) -> Result<Selection, String> {
+/// The rows to run: `--rows`, the rest of a `--resume` report, or all; and the report lines of
+/// rows an earlier report has as done, for the new report to carry.
+fn select(args: &RunArgs, rows: &Rows, each: &Path) -> Result<(Selection, Vec<String>), String> {
     if let Some(spec) = &args.rows {
-        return Selection::parse(spec);
+        return Ok((Selection::parse(spec)?, Vec::new()));
     }
     let Some(report) = &args.resume else {
-        return Ok(Selection::all());
+        return Ok((Selection::all(), Vec::new()));
     };
-    let (header, done) = read_for_resume(report)?;
+    let done = read_for_resume(report)?;
+    let header = &done.header;
     let same_file = Path::new(&header.file).file_name() == each.file_name();
     if !same_file || header.rows != rows.total {
         return Err(format!(
@@ -266,9 +271,10 @@ fn select(args: &RunArgs, rows: &Rows, each: &Path) -> Result<Selection, String>
             rows.total
         ));
     }
-    Ok(Selection::only(
-        (1..=rows.total).filter(|n| !done.contains(n)).collect(),
-    ))
+    let rest = (1..=rows.total)
+        .filter(|n| !done.rows.contains(n))
+        .collect();
+    Ok((Selection::only(rest), done.lines))
 }
 
 fn worker(

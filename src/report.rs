@@ -83,33 +83,64 @@ pub struct RowReport {
     pub rollback: Vec<Step>,
 }
 
-/// Writes report lines as rows finish, each flushed.
+/// Writes report lines as rows finish, each whole, to `REPORT.partial`; renamed to `REPORT`
+/// when the run ends, so that a run cut short never leaves half a report over a good one.
 pub struct ReportWriter {
     path: Option<PathBuf>,
+    partial: Option<PathBuf>,
     file: Option<File>,
 }
 
 impl ReportWriter {
-    pub fn create(path: Option<&Path>, header: &Header) -> Result<ReportWriter, String> {
+    /// A report, starting with the rows an earlier report (`--resume`) already has as done,
+    /// so that a chain of resumes keeps every finished row.
+    pub fn create(
+        path: Option<&Path>,
+        header: &Header,
+        carried: &[String],
+    ) -> Result<ReportWriter, String> {
         let Some(path) = path else {
             return Ok(ReportWriter {
                 path: None,
+                partial: None,
                 file: None,
             });
         };
-        let mut file = File::create(path)
-            .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
-        let line = serde_json::to_string(header).map_err(|e| e.to_string())?;
-        writeln!(file, "{line}")
-            .map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
+        let partial = partial_path(path);
+        let cannot =
+            |e: std::io::Error| format!("cannot write the report {}: {e}", partial.display());
+        let mut file = File::create(&partial).map_err(cannot)?;
+        let mut text = serde_json::to_string(header).map_err(|e| e.to_string())?;
+        text.push('\n');
+        for line in carried {
+            text.push_str(line);
+            text.push('\n');
+        }
+        file.write_all(text.as_bytes()).map_err(cannot)?;
         Ok(ReportWriter {
             path: Some(path.to_path_buf()),
+            partial: Some(partial),
             file: Some(file),
         })
     }
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// Put the finished report in its place.
+    pub fn finish(&mut self) -> Result<(), String> {
+        self.file = None;
+        match (&self.partial, &self.path) {
+            (Some(partial), Some(path)) => std::fs::rename(partial, path).map_err(|e| {
+                format!(
+                    "cannot move the report {} to {}: {e}",
+                    partial.display(),
+                    path.display()
+                )
+            }),
+            _ => Ok(()),
+        }
     }
 
     pub fn write(&mut self, row: &RowReport) -> Result<(), String> {
@@ -125,8 +156,23 @@ impl ReportWriter {
     }
 }
 
+/// Where a report is written until its run ends.
+pub fn partial_path(report: &Path) -> PathBuf {
+    let mut name = report.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    report.with_file_name(name)
+}
+
+/// A report read back for `--resume`: its header, the rows that succeeded, and their lines (which
+/// the next report carries over).
+pub struct Done {
+    pub header: Header,
+    pub rows: BTreeSet<u64>,
+    pub lines: Vec<String>,
+}
+
 /// From a report: its header, and the rows that succeeded (so `--resume` runs the rest).
-pub fn read_for_resume(path: &Path) -> Result<(Header, BTreeSet<u64>), String> {
+pub fn read_for_resume(path: &Path) -> Result<Done, String> {
     let file =
         File::open(path).map_err(|e| format!("--resume: cannot read {}: {e}", path.display()))?;
     let mut lines = BufReader::new(file).lines();
@@ -143,16 +189,21 @@ pub fn read_for_resume(path: &Path) -> Result<(Header, BTreeSet<u64>), String> {
                 path.display()
             )
         })?;
-    let mut ok = BTreeSet::new();
+    let mut done = Done {
+        header,
+        rows: BTreeSet::new(),
+        lines: Vec::new(),
+    };
     for line in lines.map_while(Result::ok) {
         // A last line cut short by a crash is skipped: that row runs again.
         if let Ok(r) = serde_json::from_str::<RowReport>(&line)
             && r.ok
+            && done.rows.insert(r.row)
         {
-            ok.insert(r.row);
+            done.lines.push(line);
         }
     }
-    Ok((header, ok))
+    Ok(done)
 }
 
 /// Counts for the summary, gathered as rows finish.

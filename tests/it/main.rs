@@ -11,6 +11,7 @@ mod modules;
 mod real_clients;
 mod reliability;
 mod repl;
+mod report;
 mod secrets;
 mod sim_api;
 mod tls;
