@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use rhai::{AST, ASTNode, Dynamic, Expr, FnCallExpr, Map, Position};
+use rhai::{AST, ASTNode, Dynamic, Engine, Expr, FnCallExpr, Map, Position, Stmt};
 
 use crate::suggest;
 use crate::vendors::{self, REQUEST_FNS, USERNAME_ARG, bridge, schema, validate};
@@ -28,12 +28,54 @@ pub struct Analysis {
 /// Functions taking a user name.
 const NAME_FNS: &[&str] = &["get_user", "user_exists", "delete_user"];
 
-pub fn analyze(ast: &AST) -> Analysis {
+/// What a script can call without a namespace: the engine's functions, the script's own (and,
+/// in the REPL, those defined before), each by name and number of arguments.
+pub struct Callables<'a> {
+    pub engine: &'a Engine,
+    /// Functions defined earlier (the REPL's session), besides the script's own.
+    pub before: Option<&'a AST>,
+}
+
+/// Names Rhai handles itself rather than as registered functions.
+const KEYWORDS: &[&str] = &[
+    "print",
+    "debug",
+    "type_of",
+    "eval",
+    "Fn",
+    "call",
+    "curry",
+    "is_shared",
+    "is_def_fn",
+    "is_def_var",
+    "this",
+];
+
+/// A call with no namespace, as the script writes it: `f(a, b)`, or `x.f(a)` (a method).
+struct PlainCall {
+    name: String,
+    args: usize,
+    method: bool,
+    pos: Position,
+}
+
+pub fn analyze(ast: &AST, callables: Option<&Callables<'_>>) -> Analysis {
     let mut out = Analysis::default();
     let mut tested = BTreeSet::new();
+    let mut plain = Vec::new();
     ast.walk(&mut |path: &[ASTNode]| {
         match path.last() {
+            Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => {
+                plain.push(PlainCall {
+                    name: call.name.to_string(),
+                    args: call.args.len() + 1,
+                    method: true,
+                    pos: *pos,
+                });
+            }
+            Some(ASTNode::Stmt(Stmt::FnCall(call, pos))) => note_plain(call, *pos, &mut plain),
             Some(ASTNode::Expr(Expr::FnCall(call, pos))) => {
+                note_plain(call, *pos, &mut plain);
                 check_call(call, *pos, &mut out);
                 // `"name" in row` is parsed as `contains(row, "name")`.
                 if call.name == "contains"
@@ -57,9 +99,109 @@ pub fn analyze(ast: &AST) -> Analysis {
         true
     });
     out.row_columns.retain(|(c, _)| !tested.contains(c));
+    if let Some(callables) = callables
+        && !plain.is_empty()
+    {
+        check_plain_calls(ast, callables, &plain, &mut out);
+    }
     out.findings
         .sort_by_key(|f| (f.pos.line(), f.pos.position()));
     out
+}
+
+fn note_plain(call: &FnCallExpr, pos: Position, plain: &mut Vec<PlainCall>) {
+    let named = call
+        .name
+        .starts_with(|c: char| c.is_alphabetic() || c == '_');
+    if call.namespace.is_empty() && call.op_token.is_none() && named {
+        plain.push(PlainCall {
+            name: call.name.to_string(),
+            args: call.args.len(),
+            method: false,
+            pos,
+        });
+    }
+}
+
+/// Every call without a namespace must name a function that exists with that many arguments:
+/// a typo'd helper (`random_pasword(16)`) is found before the first request, not after it.
+fn check_plain_calls(
+    ast: &AST,
+    callables: &Callables<'_>,
+    calls: &[PlainCall],
+    out: &mut Analysis,
+) {
+    let mut known: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut add = |name: &str, n: usize| known.entry(name.to_string()).or_default().push(n);
+    let natives = callables.engine.collect_fn_metadata(
+        None,
+        |f| Some((f.metadata.name.to_string(), f.metadata.num_params)),
+        true,
+    );
+    for (name, n) in &natives {
+        add(name, *n);
+    }
+    // Script functions called as methods bind `this`: their first argument is not a parameter.
+    let mut scripted: HashMap<String, Vec<usize>> = HashMap::new();
+    for f in ast
+        .iter_functions()
+        .chain(callables.before.into_iter().flat_map(AST::iter_functions))
+    {
+        scripted
+            .entry(f.name.to_string())
+            .or_default()
+            .push(f.params.len());
+    }
+    for call in calls {
+        if KEYWORDS.contains(&call.name.as_str()) {
+            continue;
+        }
+        let native = known.get(&call.name);
+        let script = scripted.get(&call.name);
+        let fits = native.is_some_and(|a| a.contains(&call.args))
+            || script.is_some_and(|a| a.contains(&(call.args - usize::from(call.method))))
+            || (call.method && (native.is_some() || script.is_some()));
+        if fits {
+            continue;
+        }
+        let message = match (native, script) {
+            (None, None) => {
+                let names = known.keys().chain(scripted.keys()).map(String::as_str);
+                match suggest::closest(&call.name, names) {
+                    Some(near) => format!(
+                        "there is no function `{}`; did you mean `{near}`?",
+                        call.name
+                    ),
+                    None => format!(
+                        "there is no function `{}` (define it with `fn {}(…) {{ … }}`, or look it up in `onboard docs`)",
+                        call.name, call.name
+                    ),
+                }
+            }
+            (native, script) => {
+                let mut takes: Vec<usize> = native
+                    .into_iter()
+                    .flatten()
+                    .chain(script.into_iter().flatten())
+                    .copied()
+                    .collect();
+                takes.sort_unstable();
+                takes.dedup();
+                let takes: Vec<String> = takes.iter().map(usize::to_string).collect();
+                format!(
+                    "`{}` is given {} argument{}, but it takes {}",
+                    call.name,
+                    call.args,
+                    if call.args == 1 { "" } else { "s" },
+                    takes.join(" or ")
+                )
+            }
+        };
+        out.findings.push(Finding {
+            message,
+            pos: call.pos,
+        });
+    }
 }
 
 fn check_call(call: &FnCallExpr, pos: Position, out: &mut Analysis) {

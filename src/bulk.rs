@@ -6,19 +6,19 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
+use rhai::{AST, Dynamic, Engine};
 
 use crate::analyze::Analysis;
 use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::cli::RunArgs;
 use crate::diagnostics::{self, Diagnostic};
-use crate::engine::{self, Limits};
-use crate::journal::Journal;
+use crate::engine::Limits;
 use crate::progress::Progress;
 use crate::report::{Header, ReportWriter, RowError, RowReport, Summary, read_for_resume};
+use crate::row_check::RowCheck;
 use crate::rows::{Format, Row, Rows, Selection};
 use crate::run::{Prepared, SCRIPT_STACK, eprint, error};
-use crate::session::{Mode, Session, set_current_row};
+use crate::session::{Session, set_current_row};
 use crate::suggest;
 use crate::undo;
 
@@ -59,27 +59,22 @@ pub fn missing_columns(
 /// What every worker shares.
 struct Shared<'a> {
     engine: &'a Engine,
-    /// The same script, run as an offline dry run first: a row whose calls fail validation
-    /// there is refused before anything is sent for it.
-    preflight: &'a Engine,
-    preflight_session: &'a Session,
+    /// Every row is checked first, offline: a row that would be refused sends nothing.
+    check: RowCheck<'a>,
     session: &'a Session,
     ast: &'a AST,
-    scope: &'a Scope<'static>,
     file: &'a str,
     limits: &'a Limits,
     headers: &'a [String],
-    /// Columns every row must have (JSON lines).
-    required: Vec<String>,
     rollback_on_error: bool,
     fail_fast: bool,
     /// Start no new row (`--fail-fast` after a failure).
     stop: &'a AtomicBool,
 }
 
-pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
+pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     let each = args.each.as_deref().unwrap_or(Path::new("-"));
-    let mut sources = p.sources;
+    let mut sources = std::mem::take(&mut p.sources);
     let missing = missing_columns(&rows, &p.checked.analysis, &p.file, each);
     if !missing.is_empty() {
         for d in &missing {
@@ -127,18 +122,6 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         .clamp(1, 256)
         .min(chosen as usize);
 
-    let preflight_session = Session::new(
-        None,
-        p.session.profile().cloned(),
-        Journal::memory(),
-        Mode {
-            dry_run: true,
-            offline: true,
-        },
-    );
-    let mut preflight = engine::build(&preflight_session, &p.options);
-    preflight.on_print(|_| {}).on_debug(|_, _, _| {});
-
     // Every row calls vendors: start now, so that Ctrl-C winds the run down from the first row.
     if let Err(e) = p.io.runtime() {
         error(e);
@@ -147,21 +130,12 @@ pub fn run_each(p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     let stop = AtomicBool::new(false);
     let shared = Shared {
         engine: &p.engine,
-        preflight: &preflight,
-        preflight_session: &preflight_session,
+        check: row_check(&p),
         session: &p.session,
         ast: &p.checked.ast,
-        scope: &p.scope,
         file: &p.file,
         limits: &p.limits,
         headers: &rows.headers,
-        required: p
-            .checked
-            .analysis
-            .row_columns
-            .iter()
-            .map(|(c, _)| c.clone())
-            .collect(),
         rollback_on_error: p.rollback_on_error,
         fail_fast: args.fail_fast,
         stop: &stop,
@@ -321,39 +295,18 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         error: None,
         rollback: Vec::new(),
     };
-    let bad_row = |message: String| RowError {
-        message,
-        location: None,
-        kind: Some("validation".into()),
-        nothing_sent: true,
-    };
-    let values = match row.values {
-        Ok(v) => v,
-        Err(why) => {
-            report.error = Some(bad_row(format!("line {}: {why}", row.line)));
+    if let Ok(values) = &row.values {
+        report.key = crate::rows::key(values, shared.headers);
+    }
+    let number = row.number;
+    let mut scope = match shared.check.check(row) {
+        Ok((_, scope)) => scope,
+        Err(refused) => {
+            report.error = Some(refused);
+            report.duration_ms = started.elapsed().as_millis() as u64;
             return report;
         }
     };
-    report.key = crate::rows::key(&values, shared.headers);
-    if let Some(c) = shared
-        .required
-        .iter()
-        .find(|c| !values.contains_key(c.as_str()))
-    {
-        report.error = Some(bad_row(format!(
-            "line {}: it has no `{c}`, which the script reads as row.{c}",
-            row.line
-        )));
-        return report;
-    }
-    let mut scope = shared.scope.clone();
-    scope.set_value("row", Dynamic::from_map(values));
-
-    if let Some(refused) = preflight(shared, &scope) {
-        report.error = Some(refused);
-        report.duration_ms = started.elapsed().as_millis() as u64;
-        return report;
-    }
 
     let result = shared
         .engine
@@ -378,7 +331,7 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
     report.accounts = shared
         .session
         .journal
-        .take_row(row.number)
+        .take_row(number)
         .iter()
         .map(Into::into)
         .collect();
@@ -386,23 +339,20 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
     report
 }
 
-/// Run the row offline first: a call that would fail validation refuses the row before
-/// anything is sent for it.
-fn preflight(shared: &Shared, scope: &Scope<'static>) -> Option<RowError> {
-    let checked = shared
-        .preflight
-        .eval_ast_with_scope::<Dynamic>(&mut scope.clone(), shared.ast);
-    shared.preflight_session.forget_row_plan();
-    let err = checked.err().filter(|e| is_validation(e))?;
-    let (diag, _) = diagnostics::from_eval_error(&err, shared.file, shared.limits);
-    Some(RowError {
-        location: Some(diag.location()),
-        message: diag.message,
-        kind: Some("validation".into()),
-        nothing_sent: true,
-    })
-}
-
-fn is_validation(err: &EvalAltResult) -> bool {
-    diagnostics::thrown_kind(err).as_deref() == Some("validation")
+/// The checks every row of this run goes through before anything is sent for it.
+pub fn row_check(p: &Prepared) -> RowCheck<'_> {
+    RowCheck::new(
+        &p.options,
+        p.session.profile().cloned(),
+        &p.checked.ast,
+        &p.scope,
+        &p.file,
+        &p.limits,
+        p.checked
+            .analysis
+            .row_columns
+            .iter()
+            .map(|(c, _)| c.clone())
+            .collect(),
+    )
 }

@@ -31,13 +31,14 @@ pub fn compile_checked(
     source: &str,
     file: &str,
     scope: &Scope,
+    before: Option<&AST>,
 ) -> Result<Checked, Vec<Diagnostic>> {
     // Analyse the unoptimised tree: optimising folds constant maps and loses where keys are.
     engine.set_optimization_level(OptimizationLevel::None);
     let compiled = engine.compile_with_scope(scope, source);
     engine.set_optimization_level(OptimizationLevel::Simple);
     let mut ast = compiled.map_err(|e| vec![diagnostics::from_parse_error(&e, file)])?;
-    let analysis = analyze::analyze(&ast);
+    let analysis = analyze::analyze(&ast, Some(&analyze::Callables { engine, before }));
     if !analysis.findings.is_empty() {
         return Err(analysis
             .findings
@@ -144,9 +145,9 @@ pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> u8 {
         }
         let mut sources = Sources::default();
         sources.add(&file, &source);
-        let checked = compile_checked(&mut engine, &source, &file, &scope).and_then(|c| {
+        let checked = compile_checked(&mut engine, &source, &file, &scope, None).and_then(|c| {
             let Some(each) = &args.each else {
-                return Ok(c);
+                return Ok((c, None));
             };
             let rows = crate::rows::Rows::open(each).map_err(|e| {
                 vec![Diagnostic::new(
@@ -157,13 +158,25 @@ pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> u8 {
             })?;
             let missing = crate::bulk::missing_columns(&rows, &c.analysis, &file, each);
             if missing.is_empty() {
-                Ok(c)
+                Ok((c, Some((rows, each))))
             } else {
                 Err(missing)
             }
         });
         match checked {
-            Ok(_) => println!("{file}: ok"),
+            Ok((_, None)) => println!("{file}: ok"),
+            Ok((c, Some((rows, each)))) => {
+                let ok = check_rows(&c, &rows, each, &options, &scope, &file);
+                if ok {
+                    println!(
+                        "{file}: ok ({} rows of {} checked)",
+                        rows.total,
+                        each.display()
+                    );
+                } else {
+                    worst = EXIT_INPUT;
+                }
+            }
             Err(diags) => {
                 for d in diags {
                     eprint(&d.render(&mut sources));
@@ -173,6 +186,67 @@ pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> u8 {
         }
     }
     worst
+}
+
+/// How many refused rows `check --each` lists before it only counts them.
+const ROWS_SHOWN: usize = 50;
+
+/// Every row checked as `run --each` checks it before sending anything; each one refused is
+/// printed with its line. Whether all passed.
+fn check_rows(
+    c: &Checked,
+    rows: &crate::rows::Rows,
+    each: &Path,
+    options: &engine::Options,
+    scope: &Scope<'static>,
+    file: &str,
+) -> bool {
+    let required = c
+        .analysis
+        .row_columns
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
+    let limits = engine::Limits::default();
+    let check =
+        crate::row_check::RowCheck::new(options, None, &c.ast, scope, file, &limits, required);
+    let iter = match rows.iter() {
+        Ok(i) => i,
+        Err(e) => {
+            error(e);
+            return false;
+        }
+    };
+    let mut refused = 0;
+    for row in iter {
+        let (number, line) = (row.number, row.line);
+        let Err(why) = check.check(row) else {
+            continue;
+        };
+        refused += 1;
+        if refused <= ROWS_SHOWN {
+            let message = why
+                .message
+                .strip_prefix(&format!("line {line}: "))
+                .unwrap_or(&why.message);
+            let mut text = format!(
+                "{}:{line}: row {number} would be refused: {message}",
+                each.display()
+            );
+            if let Some(at) = &why.location {
+                text.push_str(&format!("\n  --> {at}"));
+            }
+            error(text);
+        }
+    }
+    if refused > ROWS_SHOWN {
+        error(format!(
+            "… and {} more rows of {} would be refused",
+            refused - ROWS_SHOWN,
+            each.display()
+        ));
+    }
+    refused == 0
 }
 
 /// The folder a script's helpers read files from.

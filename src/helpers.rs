@@ -180,6 +180,7 @@ pub fn allowed_path(script_dir: &Path, path: &str) -> Result<PathBuf, String> {
 /// A CSV file with a header row as maps of strings. Quoted fields, embedded commas and UTF-8
 /// are handled; a leading byte-order mark is dropped; a row of the wrong width names its line.
 pub fn read_csv(path: &Path) -> Result<Vec<Map>, String> {
+    check_quotes(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -197,6 +198,11 @@ pub fn read_csv(path: &Path) -> Result<Vec<Map>, String> {
         rows.push(map);
     }
     Ok(rows)
+}
+
+/// A CSV file must not have a quoted value left open (see `unclosed_quote`).
+pub fn csv_quotes_closed(path: &Path) -> Result<(), String> {
+    check_quotes(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The column names of a CSV header row: trimmed, a leading byte-order mark dropped, none empty.
@@ -219,7 +225,54 @@ pub fn csv_headers<R: std::io::Read>(reader: &mut csv::Reader<R>) -> Result<Vec<
     if let Some(i) = headers.iter().position(String::is_empty) {
         return Err(format!("column {} of the header row has no name", i + 1));
     }
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(j) = headers[i + 1..].iter().position(|o| o == h) {
+            return Err(format!(
+                "column `{h}` appears twice in the header row (columns {} and {}): which one a row's `{h}` means cannot be told",
+                i + 1,
+                i + j + 2
+            ));
+        }
+    }
     Ok(headers)
+}
+
+/// The line where a quoted CSV value opens and is never closed: the rest of the file would be
+/// read as that one value, swallowing every row after it.
+pub fn unclosed_quote(bytes: &[u8]) -> Option<u64> {
+    let (mut line, mut at_start, mut open) = (1u64, true, None);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if open.is_some() {
+            match b {
+                b'"' if bytes.get(i + 1) == Some(&b'"') => i += 1,
+                b'"' => open = None,
+                b'\n' => line += 1,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' if at_start => open = Some(line),
+                b'\n' => line += 1,
+                _ => {}
+            }
+            at_start = matches!(b, b',' | b'\n' | b'\r');
+        }
+        i += 1;
+    }
+    open
+}
+
+fn check_quotes(path: &Path) -> Result<(), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    match unclosed_quote(&bytes) {
+        Some(line) => Err(format!(
+            "line {line}: a quoted value starts here and is never closed, so every row after it \
+             would be read as part of it; close the quote (a quote inside a quoted value is written \"\")"
+        )),
+        None => Ok(()),
+    }
 }
 
 fn csv_error(e: &csv::Error) -> String {
@@ -237,5 +290,22 @@ fn csv_error(e: &csv::Error) -> String {
             pos.as_ref().map_or(0, |p| p.line())
         ),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unclosed_quote;
+
+    #[test]
+    fn an_open_quote_is_found_at_its_line() {
+        assert_eq!(unclosed_quote(b"a,b\n\"x\ny\",2\n3,4\n"), None);
+        assert_eq!(unclosed_quote(b"a,b\n1,\"say \"\"hi\"\"\"\n"), None);
+        assert_eq!(unclosed_quote(b"a,b\n1,2\n\"open,3\n4,5\n"), Some(3));
+        assert_eq!(
+            unclosed_quote(b"a,b\n1,x\"y\n"),
+            None,
+            "a quote inside a value is literal"
+        );
     }
 }

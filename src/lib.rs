@@ -30,6 +30,7 @@ pub mod progress;
 pub mod repl;
 pub mod report;
 pub mod retry;
+pub mod row_check;
 pub mod rows;
 pub mod run;
 pub mod secret;

@@ -180,7 +180,13 @@ impl Resolver {
         };
         // The checks read the unoptimised tree, where map keys keep their places.
         if let Ok(raw) = crate::engine::parser().compile(&text) {
-            let analysis = analyze::analyze(&raw);
+            let analysis = analyze::analyze(
+                &raw,
+                Some(&analyze::Callables {
+                    engine,
+                    before: None,
+                }),
+            );
             if let Some(f) = analysis.findings.first() {
                 return Err(in_module(problem(f.message.clone(), f.pos)));
             }

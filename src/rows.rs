@@ -44,6 +44,7 @@ impl Rows {
         };
         match format {
             Format::Csv => {
+                crate::helpers::csv_quotes_closed(path)?;
                 let mut reader = csv_reader(path)?;
                 rows.headers = crate::helpers::csv_headers(&mut reader)
                     .map_err(|e| format!("{}: {e}", path.display()))?;

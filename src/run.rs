@@ -198,7 +198,7 @@ pub fn prepare(
     let mut sources = Sources::default();
     sources.add(&file, &source);
 
-    let checked = match compile_checked(&mut engine, &source, &file, &scope) {
+    let checked = match compile_checked(&mut engine, &source, &file, &scope, None) {
         Ok(c) => c,
         Err(diags) => {
             for d in &diags {

@@ -15,7 +15,8 @@ pub fn closest<'a>(typo: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             };
             // A name that contains the typo (or the other way round) is a likely meaning too:
             // `email` for `emailaddress`, `username` for `user`.
-            let contained = typo_l.len() >= 4 && (c_l.contains(&typo_l) || typo_l.contains(&c_l));
+            let contained = typo_l.len().min(c_l.len()) >= 4
+                && (c_l.contains(&typo_l) || typo_l.contains(&c_l));
             (d <= limit || contained).then_some((d, c))
         })
         .min_by_key(|(d, c)| (*d, c.len()))
@@ -67,6 +68,8 @@ mod tests {
         assert_eq!(closest("emial", keys), Some("email"));
         assert_eq!(closest("usernme", keys), Some("username"));
         assert_eq!(closest("zzz", keys), None);
+        assert_eq!(closest("undefined_fn", ["E", "PI", "range"]), None);
+        assert_eq!(closest("user", keys), Some("username"));
         assert_eq!(distance("ab", "ba"), 1);
     }
 }

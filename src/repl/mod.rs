@@ -435,15 +435,16 @@ impl Shell {
     fn eval(&mut self, text: &str, name: &str) -> Done {
         let text = text.trim_end().trim_end_matches('\\');
         self.sources.add(name, text);
-        let checked = match compile_checked(&mut self.engine, text, name, &self.scope) {
-            Ok(c) => c,
-            Err(diags) => {
-                for d in &diags {
-                    eprint(&d.render(&mut self.sources));
+        let checked =
+            match compile_checked(&mut self.engine, text, name, &self.scope, Some(&self.fns)) {
+                Ok(c) => c,
+                Err(diags) => {
+                    for d in &diags {
+                        eprint(&d.render(&mut self.sources));
+                    }
+                    return Done::Failed;
                 }
-                return Done::Failed;
-            }
-        };
+            };
         for vendor in &checked.analysis.vendors {
             if let Err(why) = self.session.settings(vendor) {
                 error(format!(

@@ -2,6 +2,7 @@
 
 mod bad_answers;
 mod bulk;
+mod check;
 mod cli;
 mod common;
 mod config;

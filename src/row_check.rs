@@ -1,0 +1,107 @@
+//! A row checked before anything is sent for it, the same way by `run --each` and by
+//! `check --each`: its values read, the columns the script reads there, and an offline dry run
+//! in which a vendor call that would be refused refuses the row.
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Scope};
+
+use crate::diagnostics;
+use crate::engine::{self, Limits};
+use crate::journal::Journal;
+use crate::report::RowError;
+use crate::rows::Row;
+use crate::session::{Mode, Session};
+
+/// What checking a row needs: the script, and an engine that sends nothing.
+pub struct RowCheck<'a> {
+    engine: Engine,
+    session: std::sync::Arc<Session>,
+    pub ast: &'a AST,
+    pub scope: &'a Scope<'static>,
+    pub file: &'a str,
+    pub limits: &'a Limits,
+    /// Columns every row must have (those the script reads as `row.NAME`).
+    pub required: Vec<String>,
+}
+
+impl<'a> RowCheck<'a> {
+    pub fn new(
+        options: &engine::Options,
+        profile: Option<crate::config::Profile>,
+        ast: &'a AST,
+        scope: &'a Scope<'static>,
+        file: &'a str,
+        limits: &'a Limits,
+        required: Vec<String>,
+    ) -> Self {
+        let session = Session::new(
+            None,
+            profile,
+            Journal::memory(),
+            Mode {
+                dry_run: true,
+                offline: true,
+            },
+        );
+        let mut engine = engine::build(&session, options);
+        engine.on_print(|_| {}).on_debug(|_, _, _| {});
+        RowCheck {
+            engine,
+            session,
+            ast,
+            scope,
+            file,
+            limits,
+            required,
+        }
+    }
+
+    /// The row's values in a scope ready to run it, or why it must not run (nothing is sent
+    /// for a refused row).
+    pub fn check(&self, row: Row) -> Result<(Map, Scope<'static>), RowError> {
+        let bad_row = |message: String| RowError {
+            message,
+            location: None,
+            kind: Some("validation".into()),
+            nothing_sent: true,
+        };
+        let values = row
+            .values
+            .map_err(|why| bad_row(format!("line {}: {why}", row.line)))?;
+        if let Some(c) = self
+            .required
+            .iter()
+            .find(|c| !values.contains_key(c.as_str()))
+        {
+            return Err(bad_row(format!(
+                "line {}: it has no `{c}`, which the script reads as row.{c}",
+                row.line
+            )));
+        }
+        let mut scope = self.scope.clone();
+        scope.set_value("row", Dynamic::from_map(values.clone()));
+        match self.dry_run(&scope) {
+            Some(refused) => Err(refused),
+            None => Ok((values, scope)),
+        }
+    }
+
+    /// Run the row offline: a call that would fail validation refuses the row.
+    fn dry_run(&self, scope: &Scope<'static>) -> Option<RowError> {
+        let checked = self
+            .engine
+            .eval_ast_with_scope::<Dynamic>(&mut scope.clone(), self.ast);
+        self.session.forget_row_plan();
+        let err = checked.err().filter(|e| is_validation(e))?;
+        let (diag, _) = diagnostics::from_eval_error(&err, self.file, self.limits);
+        Some(RowError {
+            location: Some(diag.location()),
+            message: diag.message,
+            kind: Some("validation".into()),
+            nothing_sent: true,
+        })
+    }
+}
+
+fn is_validation(err: &EvalAltResult) -> bool {
+    diagnostics::thrown_kind(err).as_deref() == Some("validation")
+}
