@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use rhai::{AST, Dynamic, Engine};
+use rhai::{AST, Engine};
 
 use crate::analyze::Analysis;
 use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
@@ -308,9 +308,7 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         }
     };
 
-    let result = shared
-        .engine
-        .eval_ast_with_scope::<Dynamic>(&mut scope, shared.ast);
+    let result = crate::engine::eval(shared.engine, shared.limits, &mut scope, shared.ast);
     report.ok = result.is_ok();
     if let Err(err) = &result {
         let (diag, _) = diagnostics::from_eval_error(err, shared.file, shared.limits);

@@ -234,6 +234,25 @@ fn place(file: &str, pos: Position) -> String {
 fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
     use EvalAltResult as E;
     let msg = match err {
+        E::ErrorTerminated(token, _) if token.to_string() == crate::engine::STOP_MEMORY => format!(
+            "the script's values grew past its limit of {} MiB; is a string, array or map \
+             growing in a loop? (if the data is real, raise it with [limits] max_memory_mb)",
+            limits.max_memory >> 20
+        ),
+        E::ErrorTerminated(token, _) if token.to_string() == crate::engine::STOP_COPYING => {
+            format!(
+                "the script copied more than {} MB of values without finishing; is a map or array \
+             nesting deeper, or growing by copies, on every pass? (this limit moves with \
+             --max-operations or [limits] max_operations)",
+                limits.max_copying() / 1_000_000
+            )
+        }
+        E::ErrorTerminated(token, _) if token.to_string() == crate::engine::STOP_TIME => format!(
+            "the script computed for more than {} s without finishing (waiting for vendors aside); \
+             is a value nesting deeper on every pass of a loop? (if the work is real, raise it with \
+             [limits] max_seconds)",
+            limits.max_compute.as_secs()
+        ),
         E::ErrorTerminated(..) => return ("interrupted".into(), Failure::Interrupted),
         E::ErrorRuntime(value, _) if value.is::<crate::modules::Problem>() => value
             .read_lock::<crate::modules::Problem>()
@@ -258,27 +277,8 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
             "function calls nested deeper than {} levels; is there endless recursion?",
             limits.max_call_levels
         ),
-        E::ErrorDataTooLarge(what, _) => {
-            let what = what.to_lowercase();
-            if what.contains("string") {
-                format!(
-                    "a string grew past the script limit of {} bytes",
-                    limits.max_string_size
-                )
-            } else if what.contains("array") {
-                format!(
-                    "an array grew past the script limit of {} items",
-                    limits.max_array_size
-                )
-            } else if what.contains("map") {
-                format!(
-                    "a map grew past the script limit of {} keys",
-                    limits.max_map_size
-                )
-            } else {
-                format!("{what} grew past the script limit")
-            }
-        }
+        // Rhai's own size limits are off (see `engine::build`); what remains is its parser's.
+        E::ErrorDataTooLarge(what, _) => format!("{} is too large", what.to_lowercase()),
         E::ErrorTooManyModules(_) => {
             format!("more than {} modules were imported", limits.max_modules)
         }

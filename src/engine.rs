@@ -18,11 +18,16 @@ pub struct Limits {
     pub max_call_levels: usize,
     pub max_expr_depth: usize,
     pub max_function_expr_depth: usize,
-    pub max_string_size: usize,
-    pub max_array_size: usize,
-    pub max_map_size: usize,
+    /// Bytes a script's values may hold at once (strings, arrays and maps together).
+    pub max_memory: u64,
+    /// Time an evaluation may compute, not counting waiting for vendors (zero: no limit).
+    pub max_compute: std::time::Duration,
     pub max_modules: usize,
 }
+
+/// Bytes a script may allocate in all per operation it is allowed: copying values is work too,
+/// and a value that nests one level deeper on every pass is copied whole each time.
+pub const COPY_PER_OPERATION: u64 = 200;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -34,12 +39,52 @@ impl Default for Limits {
             max_call_levels: 64,
             max_expr_depth: 64,
             max_function_expr_depth: 32,
-            max_string_size: 4 * 1024 * 1024,
-            max_array_size: 1_000_000,
-            max_map_size: 100_000,
+            max_memory: 256 << 20,
+            // A backstop for loops whose every operation is slow; onboarding logic computes
+            // for milliseconds, waiting for vendors aside.
+            max_compute: std::time::Duration::from_secs(30),
             max_modules: 256,
         }
     }
+}
+
+impl Limits {
+    /// The defaults, with what `[limits]` and `--max-operations` say instead.
+    pub fn from_settings(
+        config: crate::config::LimitSettings,
+        max_operations: Option<u64>,
+    ) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(n) = max_operations.or(config.max_operations) {
+            limits.max_operations = n;
+        }
+        if let Some(mb) = config.max_memory_mb {
+            limits.max_memory = mb.saturating_mul(1 << 20);
+        }
+        if let Some(s) = config.max_seconds {
+            limits.max_compute = std::time::Duration::from_secs(s);
+        }
+        limits
+    }
+
+    /// Bytes the script may allocate in all (0: no limit, with no operation limit).
+    pub fn max_copying(&self) -> u64 {
+        self.max_operations.saturating_mul(COPY_PER_OPERATION)
+    }
+}
+
+/// Run `ast` on this thread within `limits`: values that grow past the memory limit, or copying
+/// past the work limit, stop it at the next operation.
+pub fn eval(
+    engine: &Engine,
+    limits: &Limits,
+    scope: &mut rhai::Scope,
+    ast: &rhai::AST,
+) -> Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
+    crate::budget::start(limits.max_memory, limits.max_copying(), limits.max_compute);
+    let result = engine.eval_ast_with_scope::<rhai::Dynamic>(scope, ast);
+    crate::budget::stop();
+    result
 }
 
 /// Where `print` goes.
@@ -86,9 +131,12 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
         .set_max_operations(l.max_operations)
         .set_max_call_levels(l.max_call_levels)
         .set_max_expr_depths(l.max_expr_depth, l.max_function_expr_depth)
-        .set_max_string_size(l.max_string_size)
-        .set_max_array_size(l.max_array_size)
-        .set_max_map_size(l.max_map_size)
+        // Rhai measures the whole of a string, array or map after every operation that
+        // touches it, which makes a growing array quadratic (313 s to reach a million items):
+        // its size limits stay off, and what values hold is counted as it is allocated.
+        .set_max_string_size(0)
+        .set_max_array_size(0)
+        .set_max_map_size(0)
         .set_max_modules(l.max_modules)
         .set_strict_variables(true)
         .set_fail_on_invalid_map_property(true);
@@ -116,8 +164,11 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     // Ctrl-C stops the script between operations; a terminate cannot be caught by `try`.
     // This runs at every operation of every script: the stop is kept out of line so that the
     // usual path is a load and a test.
-    engine.on_progress(|_| {
-        if crate::session::interrupted() {
+    engine.on_progress(|ops| {
+        if ops & 0xff == 0 {
+            crate::budget::check_time();
+        }
+        if crate::session::interrupted() || crate::budget::tripped().is_some() {
             stop()
         } else {
             None
@@ -145,10 +196,21 @@ pub fn parser() -> Engine {
     engine
 }
 
+/// What an evaluation stopped by a limit (not an interrupt) ends with.
+pub const STOP_MEMORY: &str = "limit: memory";
+pub const STOP_COPYING: &str = "limit: copying";
+pub const STOP_TIME: &str = "limit: time";
+
 #[cold]
 #[inline(never)]
 fn stop() -> Option<rhai::Dynamic> {
-    Some("interrupted".into())
+    Some(match crate::budget::tripped() {
+        _ if crate::session::interrupted() => "interrupted".into(),
+        Some(crate::budget::Over::Memory) => STOP_MEMORY.into(),
+        Some(crate::budget::Over::Copying) => STOP_COPYING.into(),
+        Some(crate::budget::Over::Time) => STOP_TIME.into(),
+        None => "interrupted".into(),
+    })
 }
 
 fn register_secret(engine: &mut Engine) {

@@ -11,6 +11,7 @@ macro_rules! with_vendors {
 
 pub mod analyze;
 pub mod app;
+pub mod budget;
 pub mod bulk;
 pub mod cli;
 pub mod compile;

@@ -87,9 +87,7 @@ impl<'a> RowCheck<'a> {
 
     /// Run the row offline: a call that would fail validation refuses the row.
     fn dry_run(&self, scope: &Scope<'static>) -> Option<RowError> {
-        let checked = self
-            .engine
-            .eval_ast_with_scope::<Dynamic>(&mut scope.clone(), self.ast);
+        let checked = engine::eval(&self.engine, self.limits, &mut scope.clone(), self.ast);
         self.session.forget_row_plan();
         let err = checked.err().filter(|e| is_validation(e))?;
         let (diag, _) = diagnostics::from_eval_error(&err, self.file, self.limits);

@@ -45,11 +45,11 @@ pub enum ProfileChoice {
     Unchosen(ConfigError),
 }
 
-/// The profile, and the config's `[limits] max_operations`.
+/// The profile, and the config's `[limits]`.
 pub fn choose_profile(
     config_path: Option<&Path>,
     name: Option<&str>,
-) -> Result<(ProfileChoice, Option<u64>), ConfigError> {
+) -> Result<(ProfileChoice, config::LimitSettings), ConfigError> {
     let Some(path) = config::locate(config_path)? else {
         if let Some(name) = name {
             return Err(ConfigError {
@@ -60,7 +60,7 @@ pub fn choose_profile(
                 ),
             });
         }
-        return Ok((ProfileChoice::NoConfig, None));
+        return Ok((ProfileChoice::NoConfig, config::LimitSettings::default()));
     };
     let config = Config::load(&path)?;
     let choice = match config.select(name) {
@@ -68,7 +68,7 @@ pub fn choose_profile(
         Err(e) if name.is_some() => return Err(e),
         Err(e) => ProfileChoice::Unchosen(e),
     };
-    Ok((choice, config.max_operations))
+    Ok((choice, config.limits))
 }
 
 /// Everything a run needs before its first statement: the script compiled and checked against
@@ -117,7 +117,7 @@ pub fn prepare(
     let io = Io::new();
 
     let mut simulator = None;
-    let mut max_operations = args.max_operations;
+    let mut configured = config::LimitSettings::default();
     let choice = if args.sim {
         let s = io
             .runtime()
@@ -128,9 +128,9 @@ pub fn prepare(
         simulator = Some(s);
         ProfileChoice::Ready(profile)
     } else {
-        let (c, configured) = choose_profile(config_path, args.profile.as_deref())
+        let (c, limits) = choose_profile(config_path, args.profile.as_deref())
             .map_err(|e| fail(e.to_string(), EXIT_INPUT))?;
-        max_operations = max_operations.or(configured);
+        configured = limits;
         c
     };
     let (profile, unusable) = match choice {
@@ -172,10 +172,7 @@ pub fn prepare(
     };
     let session = Session::new(Some(io.clone()), profile, journal, mode);
     let module_path = module_path(config_path, args.sim).map_err(|e| fail(e, EXIT_INPUT))?;
-    let mut limits = Limits::default();
-    if let Some(n) = max_operations {
-        limits.max_operations = n;
-    }
+    let limits = Limits::from_settings(configured, args.max_operations);
     let options = engine::Options {
         limits: limits.clone(),
         print_to: if args.json {
@@ -342,7 +339,7 @@ fn run_once(p: Prepared, args: &RunArgs) -> u8 {
             .name("script".into())
             .stack_size(SCRIPT_STACK)
             .spawn_scoped(s, || {
-                engine.eval_ast_with_scope::<Dynamic>(&mut scope, &checked.ast)
+                engine::eval(&engine, &limits, &mut scope, &checked.ast)
             })
             .map(|h| h.join())
     });
@@ -436,8 +433,12 @@ impl Report {
         let mut e =
             json!({ "kind": "script", "message": diag.message, "location": diag.location() });
         let inner = diagnostics::innermost(err);
-        if let EvalAltResult::ErrorTerminated(..) = inner {
-            e["kind"] = json!("interrupted");
+        if let EvalAltResult::ErrorTerminated(token, _) = inner {
+            e["kind"] = if token.to_string() == "interrupted" {
+                json!("interrupted")
+            } else {
+                json!("limit")
+            };
         }
         if let EvalAltResult::ErrorRuntime(value, _) = inner
             && VendorError::describe_thrown(value).is_some()

@@ -287,7 +287,10 @@ impl Session {
                 out = future => Some(out),
             });
         });
-        match waiting.wait() {
+        let started = Instant::now();
+        let answered = waiting.wait();
+        crate::budget::waited(started.elapsed());
+        match answered {
             Some(Some(out)) => Ok(out),
             Some(None) => Err(CallError::Interrupted),
             None => Err(CallError::Setup(

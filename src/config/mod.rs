@@ -146,8 +146,16 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// `[modules] paths`, resolved against the config file's folder.
     pub module_paths: Vec<PathBuf>,
-    /// `[limits] max_operations` (0: no limit).
+    /// `[limits]`.
+    pub limits: LimitSettings,
+}
+
+/// `[limits]`: what a script may do before it is stopped (0: no limit).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LimitSettings {
     pub max_operations: Option<u64>,
+    pub max_memory_mb: Option<u64>,
+    pub max_seconds: Option<u64>,
 }
 
 /// One named environment: a section per vendor.

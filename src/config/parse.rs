@@ -36,7 +36,7 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         default_profile: None,
         profiles: BTreeMap::new(),
         module_paths: Vec::new(),
-        max_operations: None,
+        limits: super::LimitSettings::default(),
     };
     for (key, value) in doc.get_ref().iter() {
         let at = lines.loc(key.span().start);
@@ -58,25 +58,30 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 let table = expect_table(value, &at, "`[limits]`")?;
                 for (lkey, lvalue) in table.iter() {
                     let lat = lines.loc(lkey.span().start);
-                    match lkey.get_ref().as_ref() {
-                        "max_operations" => {
-                            let n = match lvalue.get_ref() {
-                                DeValue::Integer(i) => {
-                                    u64::from_str_radix(i.as_str(), i.radix()).ok()
-                                }
-                                _ => None,
-                            };
-                            cfg.max_operations = Some(n.ok_or_else(|| {
-                                ConfigError::at(
-                                    &lat,
-                                    "`max_operations` in [limits] must be a whole number (0: no limit)",
-                                )
-                            })?);
-                        }
+                    let key = lkey.get_ref().as_ref();
+                    let slot = match key {
+                        "max_operations" => &mut cfg.limits.max_operations,
+                        "max_memory_mb" => &mut cfg.limits.max_memory_mb,
+                        "max_seconds" => &mut cfg.limits.max_seconds,
                         other => {
-                            return Err(unknown_key(&lat, other, "[limits]", &["max_operations"]));
+                            return Err(unknown_key(
+                                &lat,
+                                other,
+                                "[limits]",
+                                &["max_operations", "max_memory_mb", "max_seconds"],
+                            ));
                         }
-                    }
+                    };
+                    let n = match lvalue.get_ref() {
+                        DeValue::Integer(i) => u64::from_str_radix(i.as_str(), i.radix()).ok(),
+                        _ => None,
+                    };
+                    *slot = Some(n.ok_or_else(|| {
+                        ConfigError::at(
+                            &lat,
+                            format!("`{key}` in [limits] must be a whole number (0: no limit)"),
+                        )
+                    })?);
                 }
             }
             "modules" => {

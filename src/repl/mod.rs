@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
+use rhai::{AST, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
 
 use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::cli::{ReplArgs, SimArgs};
@@ -81,10 +81,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplA
         error(e);
         return EXIT_RUNTIME;
     }
-    let mut limits = Limits::default();
-    if let Some(n) = args.max_operations {
-        limits.max_operations = n;
-    }
+    let limits = Limits::from_settings(Default::default(), args.max_operations);
     let target = Target {
         profile: args.profile.clone(),
         sim: args.sim,
@@ -456,12 +453,12 @@ impl Shell {
         let imports = checked.ast.clone_statements_only();
         let mut ast = self.fns.clone();
         ast += checked.ast;
-        let (engine, scope) = (&self.engine, &mut self.scope);
+        let (engine, scope, limits) = (&self.engine, &mut self.scope, &self.limits);
         let outcome = std::thread::scope(|s| {
             std::thread::Builder::new()
                 .name("script".into())
                 .stack_size(SCRIPT_STACK)
-                .spawn_scoped(s, || engine.eval_ast_with_scope::<Dynamic>(scope, &ast))
+                .spawn_scoped(s, || crate::engine::eval(engine, limits, scope, &ast))
                 .map(|h| h.join())
         });
         ast.clear_statements();

@@ -57,31 +57,67 @@ fn the_operation_limit_comes_from_the_config_too() {
     );
 }
 
+/// `text` run with `[limits]` set in the working folder's onboard.toml.
+fn run_with_limits(text: &str, limits: &str) -> crate::common::Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("s.rhai"), text).unwrap();
+    std::fs::write(
+        dir.path().join("onboard.toml"),
+        format!("[limits]\n{limits}\n"),
+    )
+    .unwrap();
+    output(onboard().current_dir(dir.path()).args(["run", "s.rhai"]))
+}
+
 #[test]
 fn runaway_strings_arrays_and_maps_hit_their_limits() {
-    for (script, what) in [
-        ("let s = \"x\"; loop { s += s; }", "string"),
-        ("let a = [1]; loop { a += a; }", "array"),
+    let memory = "the script's values grew past its limit of";
+    for (script, limits, message) in [
+        ("let s = \"x\"; loop { s += s; }", "", memory),
+        ("let a = [1]; loop { a += a; }", "", memory),
         (
-            "let m = #{}; for i in 0..100001 { m[`k${i}`] = i; } m.len();",
-            "map",
+            "let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; }",
+            "max_memory_mb = 8",
+            "limit of 8 MiB",
+        ),
+        (
+            "let a = []; loop { a.push(1); }",
+            "max_operations = 1000000",
+            "ran past its limit of 1000000 operations",
+        ),
+        // A map one level deeper on every pass is copied whole each time.
+        (
+            "let m = #{}; loop { m = #{ inner: m }; }",
+            "max_operations = 2000000",
+            "copied more than 400 MB of values",
+        ),
+        // Moved rather than copied, it is still walked whole by every assignment.
+        (
+            "let m = #{}; loop { m = #{ inner: take(m) }; }",
+            "max_seconds = 2",
+            "computed for more than 2 s",
         ),
     ] {
         let started = Instant::now();
-        let out = run_script(script, &[]);
+        let out = run_with_limits(script, limits);
         assert_eq!(out.code, 1, "{script}: {}", out.all());
+        assert!(out.stderr.contains(message), "{script}: {}", out.stderr);
         assert!(
-            out.stderr
-                .contains(&format!("{what} grew past the script limit")),
-            "{script}: {}",
-            out.stderr
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
+            started.elapsed() < Duration::from_secs(20),
             "{script} took {:?}",
             started.elapsed()
         );
     }
+}
+
+#[test]
+fn a_large_array_or_map_built_at_a_normal_pace_is_fine() {
+    let out = run_with_limits(
+        "let a = []; for i in 0..200000 { a.push(i); } let m = #{}; for i in 0..20000 { m[`k${i}`] = i; } print(a.len() + m.len());",
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "220000\n");
 }
 
 #[test]

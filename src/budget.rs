@@ -1,0 +1,181 @@
+//! One evaluation's budget beyond Rhai's operation count: the memory its values hold, the bytes
+//! it copies, and the time it computes. What a script's thread allocates is counted as it
+//! happens, so a value that keeps growing (or nesting) is stopped at the next operation instead
+//! of by re-measuring the whole value after every operation, which Rhai's own size limits do and
+//! which makes growth loops quadratic.
+//!
+//! The counting allocator is installed by the binary (`main.rs`); without it no memory is
+//! counted and those limits never trip.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+/// The system allocator, counting for the threads that run scripts.
+pub struct Counting;
+
+/// One script thread's budget for the evaluation it runs now.
+struct Budget {
+    active: Cell<bool>,
+    /// Bytes allocated and not freed by this thread since the evaluation began.
+    live: Cell<isize>,
+    /// Bytes allocated since it began, freed or not: the work of copying values.
+    total: Cell<usize>,
+    max_live: Cell<isize>,
+    max_total: Cell<usize>,
+    /// Which limit was passed (0: none), read between every two operations.
+    tripped: Cell<u8>,
+    /// When the evaluation began, time spent waiting for vendors since, and the most it may
+    /// compute (the rest).
+    began: Cell<Option<Instant>>,
+    waited: Cell<Duration>,
+    max_compute: Cell<Duration>,
+}
+
+thread_local! {
+    static BUDGET: Budget = const {
+        Budget {
+            active: Cell::new(false),
+            live: Cell::new(0),
+            total: Cell::new(0),
+            max_live: Cell::new(isize::MAX),
+            max_total: Cell::new(usize::MAX),
+            tripped: Cell::new(0),
+            began: Cell::new(None),
+            waited: Cell::new(Duration::ZERO),
+            max_compute: Cell::new(Duration::MAX),
+        }
+    };
+}
+
+/// Which limit a script passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Over {
+    /// Its values hold more memory than allowed.
+    Memory,
+    /// It allocated more than allowed in all (copying values that keep growing or nesting).
+    Copying,
+    /// It computed longer than allowed (not counting time spent waiting for vendors).
+    Time,
+}
+
+/// The budget of this thread's next evaluation: bytes its values may hold at once, bytes it may
+/// allocate in all, and time it may compute (`0`: no limit). Counting starts from nothing.
+pub fn start(max_live: u64, max_total: u64, max_compute: Duration) {
+    let _ = BUDGET.try_with(|b| {
+        b.live.set(0);
+        b.total.set(0);
+        b.tripped.set(0);
+        b.began.set(Some(Instant::now()));
+        b.waited.set(Duration::ZERO);
+        b.max_compute.set(if max_compute.is_zero() {
+            Duration::MAX
+        } else {
+            max_compute
+        });
+        b.max_live.set(if max_live == 0 {
+            isize::MAX
+        } else {
+            max_live.min(isize::MAX as u64) as isize
+        });
+        b.max_total.set(if max_total == 0 {
+            usize::MAX
+        } else {
+            max_total.min(usize::MAX as u64) as usize
+        });
+        b.active.set(true);
+    });
+}
+
+/// Stop counting for this thread.
+pub fn stop() {
+    let _ = BUDGET.try_with(|b| b.active.set(false));
+}
+
+/// Whether this thread's evaluation passed a limit: one thread-local read.
+#[inline]
+pub fn tripped() -> Option<Over> {
+    match BUDGET.try_with(|b| b.tripped.get()).unwrap_or(0) {
+        0 => None,
+        1 => Some(Over::Memory),
+        2 => Some(Over::Copying),
+        _ => Some(Over::Time),
+    }
+}
+
+/// Time this thread spent waiting (for a vendor's answer), which is not computing.
+pub fn waited(time: Duration) {
+    let _ = BUDGET.try_with(|b| b.waited.set(b.waited.get() + time));
+}
+
+/// Look at the clock (every few hundred operations): a script whose every operation is slow
+/// (a value nesting deeper each pass is walked whole by every assignment) is stopped too.
+#[cold]
+pub fn check_time() {
+    let _ = BUDGET.try_with(|b| {
+        if let Some(began) = b.began.get()
+            && b.active.get()
+            && began.elapsed().saturating_sub(b.waited.get()) > b.max_compute.get()
+        {
+            b.tripped.set(3);
+        }
+    });
+}
+
+#[inline]
+fn note(grown: isize) {
+    let _ = BUDGET.try_with(|b| {
+        if !b.active.get() {
+            return;
+        }
+        let live = b.live.get() + grown;
+        b.live.set(live);
+        if grown > 0 {
+            let total = b.total.get().saturating_add(grown as usize);
+            b.total.set(total);
+            if total > b.max_total.get() {
+                b.tripped.set(2);
+            }
+        }
+        if live > b.max_live.get() {
+            b.tripped.set(1);
+        }
+    });
+}
+
+// SAFETY: every call is passed on to the system allocator unchanged; the counting only reads and
+// writes this thread's own cells, which allocate nothing.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            note(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            note(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.dealloc(ptr, layout) };
+        note(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller's contract, passed on.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            note(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+}
