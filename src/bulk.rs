@@ -322,6 +322,27 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
     let interrupted = shared.session.cancel.is_cancelled();
     if !report.ok && shared.rollback_on_error && !interrupted {
         report.rollback = undo::rollback(shared.session);
+        // An account the rollback could not remove is said at once, not only counted.
+        let run = shared.session.journal.run_id();
+        for step in &report.rollback {
+            let line = if step.failed() {
+                format!(
+                    "error: rollback could not delete {}; `onboard undo {run}` can, later",
+                    step.describe()
+                )
+            } else if step.result == "not_provably_ours" {
+                format!(
+                    "warning: rollback left {}; check it, then `onboard undo {run} --force`",
+                    step.describe()
+                )
+            } else {
+                continue;
+            };
+            crate::progress::emit(
+                crate::engine::PrintTo::Stderr,
+                &crate::secret::scrubbed(line),
+            );
+        }
     } else {
         // What a finished row created is the journal's to remember, not this run's.
         shared.session.take_created();

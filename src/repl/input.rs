@@ -137,61 +137,166 @@ pub fn is_incomplete(engine: &Engine, text: &str) -> bool {
         || matches!(err.err_type(), ParseErrorType::UnexpectedEOF)
 }
 
-/// A line for the history file must not hold a secret: one that calls `reveal()` or `secret()`
-/// with a literal, or gives a literal to a key or variable named like a password, token or key.
+/// A line for the history file must not hold a secret: one that calls `reveal()`, or where a
+/// string literal reaches anything named like a secret (`secret::looks_secret`: a key, a
+/// variable, an index, a property or a function such as `secret(…)`), whether directly, inside
+/// brackets or an expression, or through a variable the same line gives a literal.
 pub fn holds_secret(line: &str) -> bool {
-    let lower = line.to_ascii_lowercase();
-    if lower.contains("reveal(") {
+    if line.to_ascii_lowercase().contains("reveal(") {
         return true;
     }
-    let b = lower.as_bytes();
-    let literal_after = |mut i: usize, opener: &[u8]| -> bool {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i < b.len() && opener.contains(&b[i]) {
-            i += 1;
-        } else {
+    let tokens = tokens(line);
+    // Variables this line gives a string literal, which carry it on.
+    let carriers: Vec<&str> = tokens
+        .windows(3)
+        .filter_map(|w| match w {
+            [Token::Name(n), Token::Assign, Token::Literal] => Some(*n),
+            _ => None,
+        })
+        .collect();
+    tokens.iter().enumerate().any(|(i, t)| {
+        let (Token::Name(name) | Token::Quoted(name)) = t else {
+            return false;
+        };
+        if !crate::secret::looks_secret(name) {
             return false;
         }
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
+        // `name: …`, `name = …`, `m["name"] = …`, `name(…)`; a quoted name has its literal
+        // token after it.
+        let mut j = if matches!(t, Token::Quoted(_)) {
+            i + 2
+        } else {
+            i + 1
+        };
+        if tokens.get(j) == Some(&Token::Close(b']')) {
+            j += 1;
         }
-        i < b.len() && matches!(b[i], b'"' | b'`' | b'\'')
-    };
-    if let Some(at) = lower.find("secret(")
-        && literal_after(at + "secret".len(), b"(")
-    {
-        return true;
+        match tokens.get(j) {
+            Some(Token::Colon | Token::Assign) => {}
+            Some(Token::Open(b'(')) => j = j.saturating_sub(1),
+            _ => return false,
+        }
+        reaches(value(&tokens[j + 1..]), &carriers)
+    })
+}
+
+/// Whether a value holds a literal (or a variable carrying one) that becomes the value: the
+/// arguments of a call inside it (`env("VAR")`) do not, unless the call is named like a secret.
+fn reaches(value: &[Token<'_>], carriers: &[&str]) -> bool {
+    let mut i = 0;
+    while i < value.len() {
+        match value[i] {
+            Token::Literal => return true,
+            Token::Name(n) if carriers.contains(&n) => return true,
+            Token::Name(n)
+                if value.get(i + 1) == Some(&Token::Open(b'('))
+                    && !crate::secret::looks_secret(n) =>
+            {
+                // Skip the call's arguments.
+                let mut depth = 0usize;
+                i += 1;
+                while i < value.len() {
+                    match value[i] {
+                        Token::Open(_) => depth += 1,
+                        Token::Close(_) => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
     }
-    const SECRET_WORDS: &[&str] = &[
-        "password",
-        "passwd",
-        "pwd",
-        "token",
-        "apikey",
-        "api_key",
-        "secret",
-        "credential",
-    ];
-    // Every identifier (or quoted key) followed by `:` or `=` and a literal.
+    false
+}
+
+/// What a line is made of, as far as finding secrets in it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token<'a> {
+    Name(&'a str),
+    /// A string literal's text when it may be a key (`"password": …`, `m["password"]`).
+    Quoted(&'a str),
+    Literal,
+    Colon,
+    /// `=` or `+=` (not `==` or `=>`).
+    Assign,
+    Open(u8),
+    Close(u8),
+    Sep,
+    Other,
+}
+
+fn tokens(line: &str) -> Vec<Token<'_>> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_alphanumeric() || b[i] == b'_' {
+        let c = b[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
             let start = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
                 i += 1;
             }
-            let word = &lower[start..i];
-            let end = if b.get(i) == Some(&b'"') { i + 1 } else { i };
-            if SECRET_WORDS.iter().any(|w| word.contains(w)) && literal_after(end, b":=") {
-                return true;
+            out.push(Token::Name(&line[start..i]));
+            continue;
+        }
+        match c {
+            b'"' | b'`' | b'\'' => {
+                let start = i + 1;
+                i = start;
+                while i < b.len() && b[i] != c {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let text = line.get(start..i.min(b.len())).unwrap_or_default();
+                // A quoted name followed by `:` or `]` may be a key; it is a literal either way.
+                out.push(Token::Quoted(text));
+                out.push(Token::Literal);
             }
-        } else {
-            i += 1;
+            b':' if b.get(i + 1) == Some(&b':') => i += 1,
+            b':' => out.push(Token::Colon),
+            b'=' if matches!(b.get(i + 1), Some(b'=') | Some(b'>')) => i += 1,
+            b'=' => out.push(Token::Assign),
+            b'(' | b'[' | b'{' => out.push(Token::Open(c)),
+            b')' | b']' | b'}' => out.push(Token::Close(c)),
+            b',' | b';' => out.push(Token::Sep),
+            b' ' | b'\t' | b'+' => {}
+            _ => out.push(Token::Other),
+        }
+        i += 1;
+    }
+    // A quoted text is a key only where a key can be: drop it elsewhere, keep the literal.
+    let mut keyed = Vec::with_capacity(out.len());
+    for (k, t) in out.iter().enumerate() {
+        if let Token::Quoted(_) = t {
+            let next = out.get(k + 2);
+            if !matches!(next, Some(Token::Colon) | Some(Token::Close(b']'))) {
+                continue;
+            }
+        }
+        keyed.push(*t);
+    }
+    keyed
+}
+
+/// The tokens of one value: up to the next separator or unmatched closing bracket.
+fn value<'t, 'a>(tokens: &'t [Token<'a>]) -> &'t [Token<'a>] {
+    let mut depth = 0usize;
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            Token::Open(_) => depth += 1,
+            Token::Close(_) if depth == 0 => return &tokens[..i],
+            Token::Close(_) => depth -= 1,
+            Token::Sep if depth == 0 => return &tokens[..i],
+            _ => {}
         }
     }
-    false
+    tokens
 }
 
 #[cfg(test)]
@@ -248,6 +353,21 @@ mod tests {
             "let s = secret(\"hunter2\");",
             "#{ \"password\": 'x' }",
             "appmanager::create_user(#{username:\"a\",password:`x`})",
+            "let pw = \"Hunter2!\";",
+            "let pass = \"x\";",
+            "let passphrase = \"correct horse\";",
+            "let pin = \"1234\";",
+            "let key = \"k\";",
+            "let auth = \"a\";",
+            "let bearer = \"b\";",
+            "let t = #{pass: \"x\"};",
+            "m[\"password\"] = \"x\";",
+            "cyberark::create_user(#{ username: \"a\", initial_password: (\"x\") })",
+            "user.password = \"x\";",
+            "let x = \"Hunter2!\"; cyberark::create_user(#{ username: \"a\", initial_password: x })",
+            "let p = secret(\"a\" + \"b\");",
+            "#{ token: [\"x\"] }",
+            "pw += \"more\";",
         ] {
             assert!(holds_secret(line), "{line}");
         }
@@ -256,6 +376,10 @@ mod tests {
             "let p = random_password(16);",
             "print(token_count)",
             "let s = secret(env(\"X\"));",
+            "let name = \"jdoe\"; if pw == \"x\" { 1 }",
+            "m[\"username\"] = \"jdoe\";",
+            "cyberark::create_user(#{ username: \"a\", initial_password: pw })",
+            "let p = #{ password: random_password(12), email: \"a@example.com\" };",
         ] {
             assert!(!holds_secret(line), "{line}");
         }

@@ -148,3 +148,86 @@ appmanager::create_user(#{ username: row.username, role: "USER", password: rando
     assert!(gone.stdout.contains("18 deleted"), "{}", gone.all());
     assert!(sim_people(&sim).is_empty());
 }
+
+#[test]
+fn bulk_rollback_retries_server_errors_and_names_every_step_it_could_not_do() {
+    let script = r#"
+cyberark::create_user(#{ username: row.username, initial_password: random_password(20), email: row.email });
+pam360::create_user(#{ username: row.username, first_name: "R", last_name: "B", email: row.email });
+throw "this row fails after its creates";
+"#;
+    let rows = |sim: &Sim| {
+        let csv = sim.dir.path().join("people.csv");
+        let mut text = String::from("username,email\n");
+        for i in 0..10 {
+            text.push_str(&format!("p{i},p{i}@example.com\n"));
+        }
+        std::fs::write(&csv, text).unwrap();
+        csv
+    };
+    // Server errors on lookups and deletes are retried: every account is rolled back.
+    let sim = Sim::with(&["--fail-every", "4"]);
+    let csv = rows(&sim);
+    let patient = sim.config_with(|t| {
+        format!("{t}\n[profiles.sim.retry]\nattempts = 8\nbase_delay_ms = 20\nmax_delay_ms = 100\n")
+    });
+    let out = sim.run_with_config(
+        &patient,
+        script,
+        &[
+            "--each",
+            csv.to_str().unwrap(),
+            "--rollback-on-error",
+            "--jobs",
+            "2",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        sim_people(&sim).is_empty(),
+        "left behind: {:?}\n{}",
+        sim_people(&sim),
+        out.stderr
+    );
+    assert!(!out.stderr.contains("rollback could not"), "{}", out.stderr);
+
+    // With no retries allowed, what rollback could not do is named, one line per account.
+    let sim = Sim::with(&["--fail-every", "4"]);
+    let csv = rows(&sim);
+    let report = sim.dir.path().join("report.jsonl");
+    let config = sim.config_with(|t| format!("{t}\n[profiles.sim.retry]\nattempts = 1\n"));
+    let out = sim.run_with_config(
+        &config,
+        script,
+        &[
+            "--each",
+            csv.to_str().unwrap(),
+            "--rollback-on-error",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    let failed_steps: usize = std::fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<Json>(l).unwrap())
+        .map(|r| {
+            r["rollback"]
+                .as_array()
+                .map_or(0, |s| s.iter().filter(|s| s["result"] == "failed").count())
+        })
+        .sum();
+    let named = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("error: rollback could not delete"))
+        .count();
+    assert!(
+        named > 0,
+        "no rollback step failed, the test shows nothing: {}",
+        out.stderr
+    );
+    assert_eq!(named, failed_steps, "{}", out.stderr);
+}

@@ -279,6 +279,23 @@ fn history_is_shared_and_keeps_secrets_out() {
     p.send_line("let api_key = \"Zq-Hist-Secret-2\"; 1000 + 3")
         .expect("send");
     p.exp_string("1003").expect("ran");
+    for (n, line) in [
+        "let pw = \"Zq-Hist-Secret-3\";",
+        "let m = #{}; m[\"password\"] = \"Zq-Hist-Secret-4\";",
+        "let t = #{ pass: (\"Zq-Hist-Secret-5\") };",
+        "let pin = \"Zq-Hist-Secret-6\";",
+        "let bearer = \"Zq-Hist-Secret-7\";",
+        "let auth = \"Zq-Hist-Secret-8\";",
+        "let passphrase = \"Zq-Hist-Secret-9\";",
+        "let x = \"Zq-Hist-Secret-10\"; let req = #{ initial_password: x };",
+    ]
+    .iter()
+    .enumerate()
+    {
+        // The answer is not in the line typed, so it shows only once the line has run.
+        keys(&mut p, &format!("{line} 2000 + {n}\r"));
+        p.exp_string(&format!("\n{}", 2000 + n)).expect("ran");
+    }
     p.send_control('d').expect("Ctrl-D");
     p.exp_eof().expect("Ctrl-D quits");
     let history = std::fs::read_to_string(state.path().join("onboard/repl_history"))
