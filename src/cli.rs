@@ -204,7 +204,8 @@ pub struct SimArgs {
     /// Serve HTTPS with a certificate made at start; its CA is written to --ca-out.
     #[arg(long)]
     pub tls: bool,
-    /// Where to write the CA certificate with --tls (default: a file in the temp folder).
+    /// Where to write the CA certificate with --tls (default: a new private folder in the temp
+    /// folder). A file or link already there is replaced, never written through.
     #[arg(long, value_name = "PATH")]
     pub ca_out: Option<PathBuf>,
     /// Answer every Nth vendor request with a 500 error (and change nothing).

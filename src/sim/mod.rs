@@ -108,6 +108,8 @@ pub struct Simulator {
     pub url: String,
     pub addr: SocketAddr,
     pub ca_path: Option<PathBuf>,
+    /// The private folder made for the CA, removed when the simulator stops.
+    ca_dir: Option<PathBuf>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -115,6 +117,9 @@ impl Drop for Simulator {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(dir) = self.ca_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
@@ -174,10 +179,16 @@ pub async fn start(args: &SimArgs) -> Result<Simulator, String> {
     let stop = async move {
         let _ = rx.await;
     };
+    let mut ca_dir = None;
     let (url, ca_path) = if args.tls {
-        let ca_out = args.ca_out.clone().unwrap_or_else(|| {
-            std::env::temp_dir().join(format!("onboard-sim-ca-{}.pem", addr.port()))
-        });
+        let ca_out = match args.ca_out.clone() {
+            Some(path) => path,
+            None => {
+                let dir = tls::private_dir()?;
+                ca_dir = Some(dir.clone());
+                dir.join("ca.pem")
+            }
+        };
         let listener = tls::TlsListener::new(listener, &ca_out)?;
         tokio::spawn(async move {
             let _ = axum::serve(listener, app)
@@ -197,6 +208,7 @@ pub async fn start(args: &SimArgs) -> Result<Simulator, String> {
         url,
         addr,
         ca_path,
+        ca_dir,
         shutdown: Some(tx),
     })
 }

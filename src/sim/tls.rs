@@ -20,11 +20,11 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    /// Make the certificates, write the CA to `ca_out`, and start accepting.
+    /// Make the certificates, write the CA to `ca_out` (see `write_ca`), and start accepting.
     pub fn new(tcp: TcpListener, ca_out: &Path) -> Result<TlsListener, String> {
         let local = tcp.local_addr().map_err(|e| e.to_string())?;
         let (ca_pem, chain, key) = certificates()?;
-        std::fs::write(ca_out, ca_pem).map_err(|e| {
+        write_ca(ca_out, &ca_pem).map_err(|e| {
             format!(
                 "cannot write the CA certificate to {}: {e}",
                 ca_out.display()
@@ -76,6 +76,52 @@ impl axum::serve::Listener for TlsListener {
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         Ok(self.local)
     }
+}
+
+/// A new file beside `path`, made for this write alone (never through a link or over another
+/// process's file), then renamed onto `path`: a link there is replaced, not followed.
+fn write_ca(path: &Path, pem: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", crate::secret::random_hex(8)));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644);
+    let mut file = options.open(&tmp)?;
+    file.write_all(pem.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+/// A folder of the temp folder that only this user can enter, made for this simulator alone,
+/// for its CA when `--ca-out` does not say where.
+pub fn private_dir() -> Result<std::path::PathBuf, String> {
+    for _ in 0..8 {
+        let dir =
+            std::env::temp_dir().join(format!("onboard-sim-{}", crate::secret::random_hex(8)));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        match builder.create(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(format!(
+                    "cannot make a folder for the CA in {}: {e}",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    Err("cannot make a private folder for the CA in the temp folder".into())
 }
 
 type Certs = (String, Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);

@@ -82,3 +82,68 @@ fn a_ca_file_that_is_not_pem_is_a_config_error() {
         out.stderr
     );
 }
+
+/// `onboard sim --tls` with `extra`, stopped once it said where its CA is; that path.
+fn ca_written(extra: &[&str]) -> std::path::PathBuf {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onboard"))
+        .args(["sim", "--tls", "--port", "0"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let path = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("CA certificate written to ")
+                .map(|p| p.trim().to_string())
+        });
+    let _ = child.kill();
+    let _ = child.wait();
+    std::path::PathBuf::from(path.expect("the simulator says where its CA is"))
+}
+
+#[test]
+fn the_ca_goes_to_a_private_new_folder_by_default() {
+    let ca = ca_written(&[]);
+    assert!(
+        std::fs::read_to_string(&ca)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+    let dir = ca.parent().unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", dir.display());
+    }
+    // Another simulator gets a folder of its own: nothing to guess or to plant a link in.
+    let other = ca_written(&[]);
+    assert_ne!(other.parent(), ca.parent());
+    // (Killed, the simulators could not remove their folders as they do when they stop.)
+    let _ = std::fs::remove_dir_all(dir);
+    let _ = std::fs::remove_dir_all(other.parent().unwrap());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_at_the_ca_path_is_replaced_never_written_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let link = dir.path().join("ca.pem");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let ca = ca_written(&["--ca-out", link.to_str().unwrap()]);
+    assert_eq!(ca, link);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let meta = std::fs::symlink_metadata(&link).unwrap();
+    assert!(meta.file_type().is_file(), "the link was followed");
+    assert!(
+        std::fs::read_to_string(&link)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+}
