@@ -245,6 +245,20 @@ fn check_call(call: &FnCallExpr, pos: Position, out: &mut Analysis) {
         return;
     }
     let arg = &call.args[0];
+    if let Some(given) = literal_type(arg)
+        && let Some(takes) = bridge::takes(name)
+        && !takes.accepts(given)
+    {
+        out.findings.push(Finding {
+            message: format!(
+                "{}::{name} takes {}, not {given}",
+                vendor.name,
+                takes.what()
+            ),
+            pos: arg.position(),
+        });
+        return;
+    }
     if REQUEST_FNS.contains(&name) {
         check_request(vendor, name, arg, pos, out);
     } else if NAME_FNS.contains(&name)
@@ -256,6 +270,23 @@ fn check_call(call: &FnCallExpr, pos: Position, out: &mut Analysis) {
             pos: *spos,
         });
     }
+}
+
+/// What a literal argument is, in the words of error messages.
+fn literal_type(arg: &Expr) -> Option<&'static str> {
+    Some(match arg {
+        Expr::StringConstant(..) | Expr::InterpolatedString(..) => "a string",
+        Expr::IntegerConstant(..) => "an integer",
+        Expr::FloatConstant(..) => "a number",
+        Expr::BoolConstant(..) => "a bool",
+        Expr::CharConstant(..) => "a character",
+        Expr::Unit(..) => "()",
+        Expr::Array(..) => "an array",
+        Expr::Map(..) => "a map",
+        Expr::DynamicConstant(d, _) if d.is_map() => "a map",
+        Expr::DynamicConstant(d, _) if d.is_array() => "an array",
+        _ => return None,
+    })
 }
 
 fn check_request(

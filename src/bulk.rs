@@ -91,7 +91,7 @@ pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
     };
     let chosen = selection.count(rows.total);
     if chosen == 0 {
-        println!("nothing to do: every row of {} is done", each.display());
+        crate::outln!("nothing to do: every row of {} is done", each.display());
         return EXIT_OK;
     }
     let header = Header {
@@ -189,7 +189,7 @@ pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         let mut doc = summary.json(took, writer.path(), p.session.journal.run_id());
         doc["exit_code"] = code.into();
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        println!("{}", crate::secret::scrub(&text));
+        crate::outln!("{}", crate::secret::scrub(&text));
     } else if !args.quiet {
         let mut text = summary.text(took, writer.path(), interrupted || summary.rows < chosen);
         if summary.rows > 0 && !args.sim && p.session.journal.path().is_some() {
@@ -227,7 +227,15 @@ impl Tally {
 /// rows an earlier report has as done, for the new report to carry.
 fn select(args: &RunArgs, rows: &Rows, each: &Path) -> Result<(Selection, Vec<String>), String> {
     if let Some(spec) = &args.rows {
-        return Ok((Selection::parse(spec)?, Vec::new()));
+        let selection = Selection::parse(spec)?;
+        if let Some(row) = selection.past_end(rows.total) {
+            return Err(format!(
+                "--rows {spec}: {} has {} rows, so there is no row {row}",
+                each.display(),
+                rows.total
+            ));
+        }
+        return Ok((selection, Vec::new()));
     }
     let Some(report) = &args.resume else {
         return Ok((Selection::all(), Vec::new()));

@@ -132,8 +132,8 @@ pub struct RunArgs {
     /// row in scope as `row`.
     #[arg(long, value_name = "FILE")]
     pub each: Option<PathBuf>,
-    /// Rows run at once (default: the profile's `jobs`, else 8).
-    #[arg(long, short, requires = "each", value_name = "N")]
+    /// Rows run at once, 1 to 256 (default: the profile's `jobs`, else 8).
+    #[arg(long, short, requires = "each", value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Write what became of each row to this file, one JSON line per row.
     #[arg(long, requires = "each", value_name = "FILE")]
@@ -152,6 +152,16 @@ pub struct RunArgs {
     /// Only the rows a previous report has not got as done: the failed ones and those not reached.
     #[arg(long, requires = "each", value_name = "REPORT")]
     pub resume: Option<PathBuf>,
+}
+
+/// `--jobs`: at least one row at a time, and not more threads than anyone needs.
+fn jobs(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n @ 1..=256) => Ok(n),
+        Ok(0) => Err("at least 1 row must run at a time".into()),
+        Ok(_) => Err("at most 256 rows run at a time".into()),
+        Err(_) => Err(format!("`{text}` is not a number of rows")),
+    }
 }
 
 #[derive(Args, Debug)]

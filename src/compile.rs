@@ -164,11 +164,11 @@ pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> u8 {
             }
         });
         match checked {
-            Ok((_, None)) => println!("{file}: ok"),
+            Ok((_, None)) => crate::outln!("{file}: ok"),
             Ok((c, Some((rows, each)))) => {
                 let ok = check_rows(&c, &rows, each, &options, &scope, &file);
                 if ok {
-                    println!(
+                    crate::outln!(
                         "{file}: ok ({} rows of {} checked)",
                         rows.total,
                         each.display()

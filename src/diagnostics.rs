@@ -91,9 +91,13 @@ impl Diagnostic {
             let col = self.pos.position().unwrap_or(1).max(1);
             // A literal given to a secret field stays out of the quoted line; the caret goes
             // under the same place in the masked line.
+            let shown = |t: &str| {
+                let masked = crate::secret::mask_fields(t);
+                crate::vendors::validate::show_invisible(&masked).into_owned()
+            };
             let before: String = text.chars().take(col - 1).collect();
-            let before = crate::secret::mask_fields(&before);
-            let text = crate::secret::mask_fields(&text);
+            let before = shown(&before);
+            let text = shown(&text);
             // Tabs keep their width under the caret.
             let pad: String = before
                 .chars()
@@ -279,12 +283,45 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
         ),
         // Rhai's own size limits are off (see `engine::build`); what remains is its parser's.
         E::ErrorDataTooLarge(what, _) => format!("{} is too large", what.to_lowercase()),
+        E::ErrorFunctionNotFound(sig, _) if wrong_vendor_argument(sig).is_some() => {
+            wrong_vendor_argument(sig).unwrap_or_default()
+        }
         E::ErrorTooManyModules(_) => {
             format!("more than {} modules were imported", limits.max_modules)
         }
         other => strip_position(&other.to_string()),
     };
     (msg, Failure::Runtime)
+}
+
+/// A vendor function called with a value of the wrong type, as Rhai reports it
+/// (`cyberark::get_user (i64)`), in the words of the function's contract.
+fn wrong_vendor_argument(sig: &str) -> Option<String> {
+    let (name, types) = sig.split_once(" (")?;
+    let (vendor, function) = name.split_once("::")?;
+    crate::vendors::find(vendor)?;
+    let takes = crate::vendors::bridge::takes(function)?;
+    let types: Vec<&str> = types
+        .trim_end_matches(')')
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let given = match types.as_slice() {
+        [one] => match *one {
+            "i64" | "i32" | "int" => "an integer".to_string(),
+            "f64" | "f32" | "float" => "a number".to_string(),
+            "bool" => "a bool".to_string(),
+            "char" => "a character".to_string(),
+            "()" => "()".to_string(),
+            "array" | "Array" => "an array".to_string(),
+            "map" | "Map" => "a map".to_string(),
+            "string" | "&str" | "ImmutableString" | "String" => "a string".to_string(),
+            other => format!("a {other}"),
+        },
+        many => format!("{} arguments", many.len()),
+    };
+    Some(format!("{name} takes {}, not {given}", takes.what()))
 }
 
 /// Rhai appends ` (line 3, position 7)` to its messages; the caret shows that already.

@@ -249,7 +249,7 @@ pub fn print(config_path: Option<&Path>, args: &DocsArgs) -> u8 {
     let engine = engine::build(&session, &engine::Options::default());
     match describe(&engine, &module_path, args.name.as_deref(), args.format) {
         Ok(text) => {
-            println!("{text}");
+            crate::outln!("{text}");
             EXIT_OK
         }
         Err(e) => {
@@ -443,7 +443,7 @@ pub fn definitions(config_path: Option<&Path>, args: &crate::cli::DefinitionsArg
         }
         written += 1;
     }
-    println!(
+    crate::outln!(
         "wrote definitions for the engine's functions and {written} script modules to {}",
         dir.display()
     );

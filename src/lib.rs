@@ -27,6 +27,7 @@ pub mod journal;
 pub mod lenient;
 pub mod library;
 pub mod modules;
+pub mod output;
 pub mod progress;
 pub mod repl;
 pub mod report;

@@ -177,11 +177,13 @@ fn list(config_path: Option<&Path>) -> u8 {
             return EXIT_INPUT;
         }
     };
-    println!(
+    crate::outln!(
         "{:<16} {:<9} {:<40} description",
-        "library", "version", "where"
+        "library",
+        "version",
+        "where"
     );
-    println!(
+    crate::outln!(
         "{:<16} {:<9} {:<40} {}",
         "std",
         env!("CARGO_PKG_VERSION"),
@@ -203,7 +205,7 @@ fn list(config_path: Option<&Path>) -> u8 {
             .unwrap_or_default();
         found.sort();
         if found.is_empty() {
-            println!("  (no libraries in {}, from {})", d.dir.display(), d.origin);
+            crate::outln!("  (no libraries in {}, from {})", d.dir.display(), d.origin);
         }
         for lib in found {
             match Manifest::read(&lib.join(MANIFEST)) {
@@ -213,7 +215,7 @@ fn list(config_path: Option<&Path>) -> u8 {
                         .err()
                         .map(|e| format!("  [cannot be used: {e}]"))
                         .unwrap_or_default();
-                    println!(
+                    crate::outln!(
                         "{:<16} {:<9} {:<40} {}{problem}",
                         folder_name(&lib),
                         m.version,
@@ -221,7 +223,7 @@ fn list(config_path: Option<&Path>) -> u8 {
                         m.description
                     );
                 }
-                Err(e) => println!(
+                Err(e) => crate::outln!(
                     "{:<16} {:<9} {:<40} [broken manifest: {e}]",
                     folder_name(&lib),
                     "?",
@@ -231,7 +233,7 @@ fn list(config_path: Option<&Path>) -> u8 {
         }
     }
     if dirs.is_empty() {
-        println!(
+        crate::outln!(
             "\nNo library folders: name them in [modules] paths of onboard.toml or in ONBOARD_PATH."
         );
     }
@@ -300,11 +302,11 @@ fn new(name: &str, dir: &Path) -> u8 {
             return EXIT_RUNTIME;
         }
     }
-    println!("created library `{name}` in {}", root.display());
+    crate::outln!("created library `{name}` in {}", root.display());
     for (path, _) in &files {
-        println!("  {}", path.display());
+        crate::outln!("  {}", path.display());
     }
-    println!("check it with: onboard lib check {}", root.display());
+    crate::outln!("check it with: onboard lib check {}", root.display());
     EXIT_OK
 }
 
@@ -343,7 +345,7 @@ fn check(config_path: Option<&Path>, path: &Path) -> u8 {
         error(e);
         return EXIT_INPUT;
     }
-    println!(
+    crate::outln!(
         "library {} {} ({})",
         manifest.name,
         manifest.version,
@@ -378,17 +380,17 @@ fn check(config_path: Option<&Path>, path: &Path) -> u8 {
                     })
             });
         match result {
-            Ok(()) => println!("  module {import}: ok"),
+            Ok(()) => crate::outln!("  module {import}: ok"),
             Err(e) => {
                 failed += 1;
-                println!("  module {import}: FAILED");
+                crate::outln!("  module {import}: FAILED");
                 eprint(&e);
             }
         }
     }
     let tests = rhai_files(&path.join("tests"));
     if tests.is_empty() {
-        println!(
+        crate::outln!(
             "  (no tests: add scripts to {})",
             path.join("tests").display()
         );
@@ -410,24 +412,24 @@ fn check(config_path: Option<&Path>, path: &Path) -> u8 {
             .output();
         let name = test.display();
         match out {
-            Ok(o) if o.status.success() => println!("  test {name}: ok"),
+            Ok(o) if o.status.success() => crate::outln!("  test {name}: ok"),
             Ok(o) => {
                 failed += 1;
-                println!("  test {name}: FAILED");
+                crate::outln!("  test {name}: FAILED");
                 eprint(&String::from_utf8_lossy(&o.stderr));
             }
             Err(e) => {
                 failed += 1;
-                println!("  test {name}: could not run: {e}");
+                crate::outln!("  test {name}: could not run: {e}");
             }
         }
     }
     let _ = std::fs::remove_file(&empty_config);
     if failed > 0 {
-        println!("{failed} failed");
+        crate::outln!("{failed} failed");
         EXIT_RUNTIME
     } else {
-        println!("all passed");
+        crate::outln!("all passed");
         EXIT_OK
     }
 }

@@ -333,6 +333,14 @@ impl Selection {
         self.ranges.is_empty() || self.ranges.iter().any(|(a, b)| (*a..=*b).contains(&n))
     }
 
+    /// The first row named that the file does not have (`--rows 99` of a 3-row file).
+    pub fn past_end(&self, total: u64) -> Option<u64> {
+        self.ranges
+            .iter()
+            .map(|(from, _)| *from)
+            .find(|from| *from > total)
+    }
+
     /// How many of `total` rows are chosen.
     pub fn count(&self, total: u64) -> u64 {
         if let Some(only) = &self.only {

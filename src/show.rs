@@ -49,12 +49,12 @@ pub fn show(journal_path: Option<&Path>, args: &JournalArgs) -> u8 {
         Ok((run, torn)) => {
             note_torn(torn, &path);
             if args.json {
-                println!(
+                crate::outln!(
                     "{}",
                     serde_json::to_string_pretty(&json!(run)).unwrap_or_default()
                 );
             } else {
-                print!("{}", one_run(&run));
+                crate::out!("{}", one_run(&run));
             }
             EXIT_OK
         }
@@ -67,14 +67,14 @@ pub fn show(journal_path: Option<&Path>, args: &JournalArgs) -> u8 {
 
 fn list(runs: &[RunSummary], path: &Path, args: &JournalArgs) -> u8 {
     if args.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&runs).unwrap_or_default()
         );
         return EXIT_OK;
     }
     if runs.is_empty() {
-        println!("the journal {} has no runs yet", path.display());
+        crate::outln!("the journal {} has no runs yet", path.display());
         return EXIT_OK;
     }
     let shown = if args.all {
@@ -123,7 +123,7 @@ fn list(runs: &[RunSummary], path: &Path, args: &JournalArgs) -> u8 {
             runs.len() - shown
         ));
     }
-    print!("{out}");
+    crate::out!("{out}");
     EXIT_OK
 }
 

@@ -418,14 +418,14 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         return EXIT_INPUT;
     }
     if run.simulated {
-        println!(
+        crate::outln!(
             "run {} was made against the built-in simulator (--sim), which kept nothing after it ended: nothing to undo",
             run.run
         );
         return EXIT_OK;
     }
     if run.left().next().is_none() {
-        println!("nothing to undo: run {} left no account behind", run.run);
+        crate::outln!("nothing to undo: run {} left no account behind", run.run);
         return EXIT_OK;
     }
     let session = match undo_session(config_path, &path, &run, args) {
@@ -537,7 +537,7 @@ fn print_undo(session: &Session, run: &RunSummary, steps: &[Step], args: &UndoAr
             run.run
         ));
     }
-    print!("{out}");
+    crate::out!("{out}");
     let mut err = std::io::stderr().lock();
     for s in steps.iter().filter(|s| s.failed()) {
         let _ = writeln!(err, "error: undo could not delete {}", s.describe());

@@ -57,7 +57,7 @@ impl Shell {
         match result {
             Ok(text) => {
                 if !text.is_empty() {
-                    println!("{}", text.trim_end());
+                    crate::outln!("{}", text.trim_end());
                 }
                 Done::Ok
             }

@@ -341,7 +341,7 @@ impl Shell {
             Some(p) => format!("profile {}", p.name),
             None => "no profile (`:sim on` uses the built-in simulator)".into(),
         };
-        println!(
+        crate::outln!(
             "onboard {} on {where_to}. Tab completes; :help lists commands and functions; Ctrl-D quits.",
             env!("CARGO_PKG_VERSION")
         );
@@ -471,7 +471,7 @@ impl Shell {
         let done = match outcome {
             Ok(Ok(Ok(value))) => {
                 if !value.is_unit() {
-                    println!("{}", values::pretty(&value, WIDTH));
+                    crate::outln!("{}", values::pretty(&value, WIDTH));
                 }
                 Done::Ok
             }

@@ -230,19 +230,19 @@ pub fn serve_forever(args: &SimArgs) -> u8 {
                 return EXIT_INPUT;
             }
         };
-        println!("onboard sim listening on {}", sim.url);
+        crate::outln!("onboard sim listening on {}", sim.url);
         if let Some(ca) = &sim.ca_path {
-            println!("CA certificate written to {}", ca.display());
+            crate::outln!("CA certificate written to {}", ca.display());
         }
-        println!(
+        crate::outln!(
             "# A profile for onboard.toml. The credentials are the simulator's fixed test ones; they guard nothing.\n"
         );
-        print!("{}", sim.profile_toml());
+        crate::out!("{}", sim.profile_toml());
         let faults = describe_faults(args);
         if !faults.is_empty() {
-            println!("# Fault injection: {faults}");
+            crate::outln!("# Fault injection: {faults}");
         }
-        println!("# Ctrl-C stops the simulator.");
+        crate::outln!("# Ctrl-C stops the simulator.");
         use std::io::Write;
         let _ = std::io::stdout().flush();
         let _ = tokio::signal::ctrl_c().await;

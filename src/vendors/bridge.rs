@@ -39,6 +39,42 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a vendor function takes as its one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takes {
+    Request,
+    Name,
+    NameOrUser,
+}
+
+impl Takes {
+    pub fn what(self) -> &'static str {
+        match self {
+            Takes::Request => "a request map (#{ … })",
+            Takes::Name => "a user name (a string)",
+            Takes::NameOrUser => "a user name (a string) or a user it returned",
+        }
+    }
+
+    /// Whether a literal of this type (`literal_type`'s words) is what it takes.
+    pub fn accepts(self, given: &str) -> bool {
+        match self {
+            Takes::Request => given == "a map",
+            Takes::Name | Takes::NameOrUser => given == "a string",
+        }
+    }
+}
+
+/// What the vendor function `name` takes.
+pub fn takes(name: &str) -> Option<Takes> {
+    Some(match name {
+        "create_user" | "ensure_user" => Takes::Request,
+        "get_user" | "user_exists" => Takes::Name,
+        "delete_user" => Takes::NameOrUser,
+        _ => return None,
+    })
+}
+
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
 /// A `validation` error map for problems found in a request or argument.

@@ -446,6 +446,13 @@ fn check_name(t: &str, max: usize, forbidden: &str) -> Result<(), String> {
     if let Some(c) = t.chars().find(|c| c.is_control()) {
         return Err(format!("contains the control character {:?}", c));
     }
+    if let Some(c) = t.chars().find(|c| invisible(*c)) {
+        return Err(format!(
+            "contains the invisible character U+{:04X}, which makes a name look like another \
+             (or reverse how it reads)",
+            c as u32
+        ));
+    }
     if t.trim() != t {
         return Err(format!("starts or ends with a space: \"{}\"", excerpt(t)));
     }
@@ -455,6 +462,15 @@ fn check_name(t: &str, max: usize, forbidden: &str) -> Result<(), String> {
         ));
     }
     check_len(t, max)
+}
+
+/// Characters that show as nothing, or change how the text around them is shown: bidirectional
+/// overrides and isolates, zero-width spaces and joiners, word joiners, the byte-order mark and
+/// the soft hyphen.
+pub fn invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x061C | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064
+        | 0x2066..=0x206F | 0xFEFF)
 }
 
 fn check_email(t: &str) -> Result<(), String> {
@@ -577,13 +593,30 @@ fn csv_hint(value: &Dynamic, how: &str) -> String {
     }
 }
 
+/// Text with every invisible character written as an escape (`\u{202e}`), for showing it.
+pub fn show_invisible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(invisible) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    text.chars()
+        .map(|c| {
+            if invisible(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
 /// At most 40 characters of user text for an error message, control characters escaped.
 pub fn excerpt(t: &str) -> String {
     let mut s: String = t
         .chars()
         .take(40)
         .flat_map(|c| {
-            if c.is_control() {
+            if c.is_control() || invisible(c) {
                 c.escape_default().collect::<Vec<_>>()
             } else {
                 vec![c]

@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod common;
 mod config;
+mod edges;
 mod examples;
 mod hostile;
 mod modules;
