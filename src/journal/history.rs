@@ -2,6 +2,7 @@
 //! record at a time in time linear in the journal's length.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +83,25 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// The run without its accounts (counts only), as a listing shows it.
+    pub fn head(&self) -> RunSummary {
+        RunSummary {
+            run: self.run.clone(),
+            time: self.time.clone(),
+            command: self.command.clone(),
+            script: self.script.clone(),
+            profile: self.profile.clone(),
+            simulated: self.simulated,
+            undo_of: self.undo_of.clone(),
+            exit_code: self.exit_code,
+            failed: self.failed,
+            retries: self.retries,
+            counts: self.counts,
+            accounts: Vec::new(),
+            found: Vec::new(),
+        }
+    }
+
     fn recount(&mut self) {
         let mut c = Counts::default();
         for a in &self.accounts {
@@ -104,18 +124,48 @@ impl RunSummary {
     }
 }
 
+/// FNV-1a: the lookup maps hold a key per account of a year of runs, where SipHash's
+/// protection against chosen keys buys nothing and costs a third of a read.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
 /// Every run in the journal, oldest first, built one record at a time.
 #[derive(Default)]
 pub struct History {
     pub runs: Vec<RunSummary>,
     /// Lines that could not be read as records.
     pub torn: usize,
-    index: HashMap<String, usize>,
+    /// Records of runs this history does not have (their header is elsewhere), and deletions
+    /// it found no account for: a history of part of a journal is whole only when both are 0.
+    pub foreign: usize,
+    index: Map<String, usize>,
+    /// Whether `pending` and `live` describe `runs` (they are built when first needed).
+    mapped: bool,
     /// (run, seq) of creates announced and not yet answered -> the account.
-    pending: HashMap<(usize, u64), usize>,
+    pending: Map<(usize, u64), usize>,
     /// (vendor, user name) -> accounts of that name that exist or may, oldest first: a
     /// deletion applies to the newest one it can be.
-    live: HashMap<(String, String), Vec<(usize, usize)>>,
+    live: Map<(String, String), Vec<(usize, usize)>>,
 }
 
 fn is_create(operation: &str) -> bool {
@@ -132,19 +182,29 @@ impl History {
         };
         for (ri, run) in h.runs.iter().enumerate() {
             h.index.insert(run.run.clone(), ri);
+        }
+        h
+    }
+
+    /// Build the lookup maps of the accounts, once, when a record needs them.
+    fn map(&mut self) {
+        if self.mapped {
+            return;
+        }
+        self.mapped = true;
+        for (ri, run) in self.runs.iter().enumerate() {
             for (ai, a) in run.accounts.iter().enumerate() {
                 if matches!(a.state, State::Exists | State::InFlight) {
-                    h.live
+                    self.live
                         .entry((a.vendor.clone(), a.username.clone()))
                         .or_default()
                         .push((ri, ai));
                 }
                 if !a.answered {
-                    h.pending.insert((ri, a.seq), ai);
+                    self.pending.insert((ri, a.seq), ai);
                 }
             }
         }
-        h
     }
 
     /// Take one record, found at byte `at` of the journal, into account.
@@ -179,8 +239,10 @@ impl History {
             return;
         }
         let Some(&ri) = self.index.get(record.run_id()) else {
+            self.foreign += 1;
             return;
         };
+        self.map();
         match record {
             Record::Intent(i) if is_create(&i.operation) => {
                 let accounts = &mut self.runs[ri].accounts;
@@ -277,6 +339,7 @@ impl History {
             _ => format!("the script of {}", self.runs[ri].run),
         };
         let Some(stack) = self.live.get_mut(key) else {
+            self.foreign += 1;
             return;
         };
         let runs = &self.runs;
@@ -284,9 +347,12 @@ impl History {
             let id = runs[r].accounts[a].id;
             o.id.is_none() || id.is_none() || id == o.id
         });
-        if let Some(i) = hit {
-            let (r, a) = stack.remove(i);
-            self.runs[r].accounts[a].state = State::Removed { by };
+        match hit {
+            Some(i) => {
+                let (r, a) = stack.remove(i);
+                self.runs[r].accounts[a].state = State::Removed { by };
+            }
+            None => self.foreign += 1,
         }
     }
 
@@ -296,9 +362,10 @@ impl History {
             run.accounts.retain(|a| a.state != State::Failed);
             run.recount();
         }
-        // Positions moved: the lookup maps are rebuilt from what is left.
-        let runs = std::mem::take(&mut self.runs);
-        *self = History::from_runs(runs, self.torn);
+        // Positions moved: the lookup maps are rebuilt from what is left, when needed.
+        self.mapped = false;
+        self.pending.clear();
+        self.live.clear();
     }
 
     /// Which runs know which accounts, for telling whose an account is.

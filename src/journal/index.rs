@@ -18,6 +18,8 @@ const MAGIC: &str = "onboard-journal-index v1 ";
 const FIRST_LINE: usize = MAGIC.len() + 20 + 1;
 /// How much of the journal it takes to read before the index is worth writing.
 const WORTH_INDEXING: u64 = 1 << 20;
+/// How much new runs add to the journal before the index takes them in.
+const APPEND_AT: u64 = 64 << 10;
 /// Bytes of the journal compared with the index's copy: its start, and its end as indexed.
 const PROBE: u64 = 64;
 const CHUNK: usize = 8 << 20;
@@ -45,10 +47,17 @@ struct Head {
     body: u64,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Body {
     accounts: Vec<Account>,
     found: Vec<Account>,
+}
+
+/// `Body`, as written: borrowed from the history.
+#[derive(Serialize)]
+struct BodyOf<'a> {
+    accounts: &'a [Account],
+    found: &'a [Account],
 }
 
 #[derive(Serialize, Deserialize)]
@@ -60,38 +69,89 @@ struct Summary {
     runs: Vec<Head>,
 }
 
+/// The index, and what the journal gained since when that touches no run the index has: new runs
+/// only (the usual case: `onboard run` ended, then `onboard journal`). Then no older run's
+/// accounts need reading.
+struct Fast {
+    summary: Summary,
+    index: File,
+    /// Where the summary line starts in the index: what comes before it is kept as it is.
+    summary_at: u64,
+    tail: History,
+    end: u64,
+}
+
+fn fast(path: &Path) -> Result<Option<Fast>, String> {
+    let cannot = |e: std::io::Error| format!("cannot read the journal {}: {e}", path.display());
+    let mut journal = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(cannot(e)),
+    };
+    let Some((summary, index, summary_at)) = valid_summary(path, &mut journal) else {
+        return Ok(None);
+    };
+    let mut tail = History::default();
+    let end = fold(&mut journal, summary.journal_len, &mut tail).map_err(cannot)?;
+    if tail.foreign > 0 {
+        return Ok(None);
+    }
+    tail.compact();
+    let fast = Fast {
+        summary,
+        index,
+        summary_at,
+        tail,
+        end,
+    };
+    if fast.end - fast.summary.journal_len >= APPEND_AT {
+        // A cache: when it cannot be written, the next read does this again.
+        let _ = append_index(path, &fast);
+    }
+    Ok(Some(fast))
+}
+
 /// The runs of a journal without their accounts (counts only), for listing them.
 pub fn runs(path: &Path) -> Result<(Vec<RunSummary>, usize), String> {
-    if let Some((summary, _)) = fresh_summary(path)? {
-        let torn = summary.torn;
-        return Ok((summary.runs.into_iter().map(|h| h.run).collect(), torn));
+    if let Some(f) = fast(path)? {
+        let torn = f.summary.torn + f.tail.torn;
+        let mut runs: Vec<RunSummary> = f.summary.runs.into_iter().map(|h| h.run).collect();
+        runs.extend(f.tail.runs.into_iter().map(without_accounts));
+        return Ok((runs, torn));
     }
     let loaded = load(path)?;
     let torn = loaded.history.torn;
-    let runs = loaded
-        .history
-        .runs
-        .into_iter()
-        .map(|mut r| {
-            r.accounts = Vec::new();
-            r.found = Vec::new();
-            r
-        })
-        .collect();
-    Ok((runs, torn))
+    Ok((
+        loaded
+            .history
+            .runs
+            .into_iter()
+            .map(without_accounts)
+            .collect(),
+        torn,
+    ))
 }
 
-/// One run with its accounts: from the index when it is up to date, reading just that run.
+fn without_accounts(run: RunSummary) -> RunSummary {
+    run.head()
+}
+
+/// One run with its accounts: from the index when it can, reading just that run.
 pub fn run(path: &Path, wanted: &str) -> Result<(RunSummary, usize), String> {
-    if let Some((summary, mut file)) = fresh_summary(path)? {
-        let runs: Vec<RunSummary> = summary.runs.iter().map(|h| h.run.clone()).collect();
-        let found = super::find_run(&runs, wanted)?;
-        if let Some(head) = summary.runs.iter().find(|h| h.run.run == found.run) {
-            let body = read_body(&mut file, head.body)?;
-            let mut run = head.run.clone();
+    if let Some(mut f) = fast(path)? {
+        let torn = f.summary.torn + f.tail.torn;
+        let mut heads: Vec<RunSummary> = f.summary.runs.iter().map(|h| h.run.clone()).collect();
+        heads.extend(f.tail.runs.iter().map(RunSummary::head));
+        let found = super::find_run(&heads, wanted)?.run.clone();
+        if let Some(run) = f.tail.runs.into_iter().find(|r| r.run == found) {
+            return Ok((run, torn));
+        }
+        if let Some(head) = f.summary.runs.into_iter().find(|h| h.run.run == found) {
+            let body = read_body(&mut f.index, head.body)?;
+            let mut run = head.run;
             run.accounts = body.accounts;
             run.found = body.found;
-            return Ok((run, summary.torn));
+            return Ok((run, torn));
         }
     }
     let loaded = load(path)?;
@@ -100,7 +160,7 @@ pub fn run(path: &Path, wanted: &str) -> Result<(RunSummary, usize), String> {
 }
 
 /// The whole history: the index, then what the journal gained since. The index is rewritten
-/// when that was a lot.
+/// when it had to catch up, or when building it was a lot of reading.
 pub fn load(path: &Path) -> Result<Loaded, String> {
     let mut journal = match File::open(path) {
         Ok(f) => f,
@@ -119,7 +179,7 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
     let end = fold(&mut journal, from, &mut history)
         .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
     history.compact();
-    if end - from >= WORTH_INDEXING {
+    if (from > 0 && end > from) || end - from >= WORTH_INDEXING {
         // A cache: when it cannot be written, the next read just does this again.
         let _ = write_index(path, &mut journal, &history, end);
     }
@@ -177,7 +237,7 @@ fn probe(journal: &mut File, at: u64, len: u64) -> Option<String> {
 
 /// What the index says the journal held, if the journal still starts and ends (as far as the
 /// index saw) with the same bytes.
-fn valid_summary(path: &Path, journal: &mut File) -> Option<(Summary, File)> {
+fn valid_summary(path: &Path, journal: &mut File) -> Option<(Summary, File, u64)> {
     let mut index = File::open(index_path(path)).ok()?;
     let mut first = vec![0u8; FIRST_LINE];
     index.read_exact(&mut first).ok()?;
@@ -194,25 +254,7 @@ fn valid_summary(path: &Path, journal: &mut File) -> Option<(Summary, File)> {
     }
     let head = probe(journal, 0, PROBE.min(len))?;
     let tail = probe(journal, len - PROBE.min(len), PROBE.min(len))?;
-    (head == summary.head && tail == summary.tail).then_some((summary, index))
-}
-
-/// The index's summary if it covers every complete line of the journal.
-fn fresh_summary(path: &Path) -> Result<Option<(Summary, File)>, String> {
-    let Ok(mut journal) = File::open(path) else {
-        return Ok(None);
-    };
-    let Some((summary, index)) = valid_summary(path, &mut journal) else {
-        return Ok(None);
-    };
-    // Fresh when nothing but an unfinished line follows what it covers.
-    let mut rest = Vec::new();
-    journal
-        .seek(SeekFrom::Start(summary.journal_len))
-        .and_then(|_| journal.read_to_end(&mut rest))
-        .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
-    let fresh = !rest.contains(&b'\n');
-    Ok(fresh.then_some((summary, index)))
+    (head == summary.head && tail == summary.tail).then_some((summary, index, at))
 }
 
 fn read_body(index: &mut File, at: u64) -> Result<Body, String> {
@@ -229,7 +271,7 @@ fn read_body(index: &mut File, at: u64) -> Result<Body, String> {
 
 /// Every run of a valid index, with its accounts, and the length of journal it covers.
 fn read_index(path: &Path, journal: &mut File) -> Option<(History, u64)> {
-    let (summary, mut index) = valid_summary(path, journal)?;
+    let (summary, mut index, _) = valid_summary(path, journal)?;
     let mut runs = Vec::with_capacity(summary.runs.len());
     for head in summary.runs {
         let body = read_body(&mut index, head.body).ok()?;
@@ -252,6 +294,54 @@ fn write_index(
     let missing = || std::io::Error::other("cannot read the journal back");
     let head = probe(journal, 0, PROBE.min(len)).ok_or_else(missing)?;
     let tail = probe(journal, len - PROBE.min(len), PROBE.min(len)).ok_or_else(missing)?;
+    let summary = Summary {
+        journal_len: len,
+        head,
+        tail,
+        torn: history.torn,
+        runs: Vec::new(),
+    };
+    write_with(path, summary, &history.runs, |_| Ok(0))
+}
+
+/// Take new runs into the index without reading the older runs' accounts: their lines are
+/// copied as they are.
+fn append_index(path: &Path, fast: &Fast) -> std::io::Result<()> {
+    let mut journal = File::open(path)?;
+    let len = fast.end;
+    let missing = || std::io::Error::other("cannot read the journal back");
+    let tail = probe(&mut journal, len - PROBE.min(len), PROBE.min(len)).ok_or_else(missing)?;
+    let old = &fast.summary;
+    let summary = Summary {
+        journal_len: len,
+        head: old.head.clone(),
+        tail,
+        torn: old.torn + fast.tail.torn,
+        runs: old
+            .runs
+            .iter()
+            .map(|h| Head {
+                run: h.run.clone(),
+                body: h.body,
+            })
+            .collect(),
+    };
+    let mut index = fast.index.try_clone()?;
+    let kept = fast.summary_at - FIRST_LINE as u64;
+    write_with(path, summary, &fast.tail.runs, |out| {
+        index.seek(SeekFrom::Start(FIRST_LINE as u64))?;
+        std::io::copy(&mut (&mut index).take(kept), out)
+    })
+}
+
+/// An index: the first line, what `before` writes (older runs' lines, kept), a line per run of
+/// `runs`, then the summary of all of them.
+fn write_with(
+    path: &Path,
+    mut summary: Summary,
+    runs: &[RunSummary],
+    before: impl FnOnce(&mut dyn Write) -> std::io::Result<u64>,
+) -> std::io::Result<()> {
     let final_path = index_path(path);
     let tmp = final_path.with_extension(format!("idx.tmp-{}", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
@@ -261,44 +351,32 @@ fn write_index(
     let file = options.open(&tmp)?;
     let mut out = std::io::BufWriter::new(file);
     out.write_all(format!("{MAGIC}{:020}\n", 0).as_bytes())?;
-    let mut at = FIRST_LINE as u64;
-    let mut heads = Vec::with_capacity(history.runs.len());
-    for run in &history.runs {
-        let body = Body {
-            accounts: run.accounts.clone(),
-            found: run.found.clone(),
+    let mut at = FIRST_LINE as u64 + before(&mut out)?;
+    for run in runs {
+        let body = BodyOf {
+            accounts: &run.accounts,
+            found: &run.found,
         };
         let mut line = serde_json::to_vec(&body)?;
         line.push(b'\n');
         out.write_all(&line)?;
-        let mut head = run.clone();
-        head.accounts = Vec::new();
-        head.found = Vec::new();
-        heads.push(Head {
-            run: head,
+        summary.runs.push(Head {
+            run: run.head(),
             body: at,
         });
         at += line.len() as u64;
     }
-    let summary = Summary {
-        journal_len: len,
-        head,
-        tail,
-        torn: history.torn,
-        runs: heads,
-    };
     serde_json::to_writer(&mut out, &summary)?;
     out.write_all(b"\n")?;
     let mut file = out.into_inner().map_err(|e| e.into_error())?;
     file.seek(SeekFrom::Start(0))?;
     file.write_all(format!("{MAGIC}{at:020}\n").as_bytes())?;
-    file.sync_all()?;
+    // Not synced: an index a crash left half written fails its checks and is built again.
     drop(file);
     std::fs::rename(&tmp, &final_path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +459,44 @@ mod tests {
         assert_eq!(listed.len(), 302);
         let (one, _) = run(&path, "new-0001").unwrap();
         assert_eq!(one.accounts.len(), 3);
+
+        // Many new runs: folded into the index by copying the older runs' lines as they are.
+        let mut more = std::fs::read_to_string(&path).unwrap();
+        more += &journal(40, 10).replace("run-00", "fresh-00");
+        std::fs::write(&path, &more).unwrap();
+        let before = std::fs::metadata(index_path(&path)).unwrap().len();
+        let (listed, _) = runs(&path).unwrap();
+        assert_eq!(listed.len(), 342);
+        assert!(
+            std::fs::metadata(index_path(&path)).unwrap().len() > before,
+            "appended"
+        );
+        let (fresh, _) = run(&path, "fresh-0012").unwrap();
+        assert_eq!(fresh.accounts.len(), 10);
+        let (old, _) = run(&path, "run-0007").unwrap();
+        assert_eq!(old.counts.removed, 1);
+        // A deletion of an older run's account: read whole, and right.
+        let mut more = std::fs::read_to_string(&path).unwrap();
+        more += &record("run", "undo-1", 0, "");
+        more.push('\n');
+        // (u15: the fresh runs have only u1 to u10.)
+        more += &record("outcome", "undo-1", 1, r#","id":155,"outcome":"deleted""#)
+            .replace("u1\"", "u15\"");
+        more.push('\n');
+        std::fs::write(&path, &more).unwrap();
+        let (listed, _) = runs(&path).unwrap();
+        let r2 = listed.iter().find(|r| r.run == "run-0002").unwrap();
+        assert_eq!((r2.counts.exists, r2.counts.removed), (18, 2), "{r2:?}");
+        let _ = std::fs::remove_file(index_path(&path));
+        let rebuilt = load(&path).unwrap();
+        assert!(!rebuilt.from_index);
+        let r2 = rebuilt
+            .history
+            .runs
+            .iter()
+            .find(|r| r.run == "run-0002")
+            .unwrap();
+        assert_eq!((r2.counts.exists, r2.counts.removed), (18, 2));
 
         // A journal replaced by another: the index no longer matches and is not used.
         std::fs::write(&path, journal(1, 2).replace("run-0000", "other")).unwrap();

@@ -47,6 +47,32 @@ struct User {
     builtin: bool,
     /// What the user was created with; only `/__sim/users` shows it (tests check it never leaks).
     password: Option<String>,
+    /// The name, first and last name in lower case: what `search=` matches, kept so that a
+    /// search of ten thousand users allocates nothing.
+    searched: [String; 3],
+}
+
+impl User {
+    fn new(json: Json, builtin: bool, password: Option<String>) -> User {
+        let mut user = User {
+            json,
+            builtin,
+            password,
+            searched: Default::default(),
+        };
+        user.index();
+        user
+    }
+
+    fn index(&mut self) {
+        let pd = |k: &str| {
+            self.json["personalDetails"][k]
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase()
+        };
+        self.searched = [user_name(&self.json).to_lowercase(), pd("firstName"), pd("lastName")];
+    }
 }
 
 /// A logon session: when it was last used and how many requests it may still serve.
@@ -99,11 +125,7 @@ impl CyberArkSim {
                 json["location"] = json!("\\");
                 sim.users.insert(
                     id,
-                    User {
-                        json,
-                        builtin: true,
-                        password: None,
-                    },
+                    User::new(json, true, None),
                 );
             }
         }
@@ -213,11 +235,7 @@ impl CyberArkSim {
             .map(str::to_string);
         self.users.insert(
             id,
-            User {
-                json: user.clone(),
-                builtin: false,
-                password,
-            },
+            User::new(user.clone(), false, password),
         );
         Ok((id, user))
     }
@@ -238,7 +256,10 @@ impl CyberArkSim {
             }
         }
         let rebuilt = build_user(&merged, id, false).map_err(invalid)?;
-        self.users.update(id, |u| u.json = rebuilt.clone());
+        self.users.update(id, |u| {
+            u.json = rebuilt.clone();
+            u.index();
+        });
         Ok(rebuilt)
     }
 
@@ -273,14 +294,11 @@ impl CyberArkSim {
         let users: Vec<Json> = self
             .users
             .values()
+            .filter(|u| search.as_ref().is_none_or(|s| u.searched.iter().any(|t| t.contains(s.as_str()))))
             .map(|u| &u.json)
             .filter(|u| {
                 let name = user_name(u);
                 let text = |k: &str| u.get(k).and_then(Json::as_str).unwrap_or_default();
-                let pd = |k: &str| u["personalDetails"][k].as_str().unwrap_or_default().to_lowercase();
-                let search_ok = search.as_ref().is_none_or(|s| {
-                    name.to_lowercase().contains(s) || pd("firstName").contains(s) || pd("lastName").contains(s)
-                });
                 let exact_ok = exact.is_none_or(|n| name.eq_ignore_ascii_case(n));
                 let type_ok = user_type.is_none_or(|t| text("userType").eq_ignore_ascii_case(t));
                 let filters_ok = filters.iter().all(|(f, v)| match f.as_str() {
@@ -289,7 +307,7 @@ impl CyberArkSim {
                     "componentuser" => u["componentUser"].as_bool().map(|b| b.to_string()).as_deref() == Some(v.to_lowercase().as_str()),
                     _ => true,
                 });
-                search_ok && exact_ok && type_ok && filters_ok
+                exact_ok && type_ok && filters_ok
             })
             .map(summary)
             .collect();
