@@ -9,7 +9,39 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+/// Allocations smaller than this are not counted: a value grows by the large blocks of its
+/// arrays, maps and strings, which are, and a script's every call makes small ones, whose
+/// counting would cost more than the limit is worth.
+const COUNTED: usize = 64;
+
+/// What scripts must stop for, read between every two operations as one load: bit 0, an
+/// interrupt (Ctrl-C, SIGTERM); above it, how many evaluations now running passed a limit (each
+/// thread then asks whether it was its own).
+static STOP: AtomicU32 = AtomicU32::new(0);
+const INTERRUPT: u32 = 1;
+const ONE_TRIPPED: u32 = 2;
+
+/// Whether anything asks a script to stop: an interrupt, or some evaluation over its limit.
+#[inline]
+pub fn stop_asked() -> bool {
+    STOP.load(Ordering::Relaxed) != 0
+}
+
+/// Ctrl-C or SIGTERM (and, for the REPL's next statement, its end).
+pub fn set_interrupted(on: bool) {
+    if on {
+        STOP.fetch_or(INTERRUPT, Ordering::Relaxed);
+    } else {
+        STOP.fetch_and(!INTERRUPT, Ordering::Relaxed);
+    }
+}
+
+pub fn interrupted() -> bool {
+    STOP.load(Ordering::Relaxed) & INTERRUPT != 0
+}
 
 /// The system allocator, counting for the threads that run scripts.
 pub struct Counting;
@@ -23,8 +55,10 @@ struct Budget {
     total: Cell<usize>,
     max_live: Cell<isize>,
     max_total: Cell<usize>,
-    /// Which limit was passed (0: none), read between every two operations.
+    /// Which limit was passed (0: none).
     tripped: Cell<u8>,
+    /// Whether that is counted in `STOP` (until the evaluation ends).
+    counted: Cell<bool>,
     /// When the evaluation began, time spent waiting for vendors since, and the most it may
     /// compute (the rest).
     began: Cell<Option<Instant>>,
@@ -41,6 +75,7 @@ thread_local! {
             max_live: Cell::new(isize::MAX),
             max_total: Cell::new(usize::MAX),
             tripped: Cell::new(0),
+            counted: Cell::new(false),
             began: Cell::new(None),
             waited: Cell::new(Duration::ZERO),
             max_compute: Cell::new(Duration::MAX),
@@ -63,9 +98,10 @@ pub enum Over {
 /// allocate in all, and time it may compute (`0`: no limit). Counting starts from nothing.
 pub fn start(max_live: u64, max_total: u64, max_compute: Duration) {
     let _ = BUDGET.try_with(|b| {
+        uncount(b);
+        b.tripped.set(0);
         b.live.set(0);
         b.total.set(0);
-        b.tripped.set(0);
         b.began.set(Some(Instant::now()));
         b.waited.set(Duration::ZERO);
         b.max_compute.set(if max_compute.is_zero() {
@@ -87,9 +123,13 @@ pub fn start(max_live: u64, max_total: u64, max_compute: Duration) {
     });
 }
 
-/// Stop counting for this thread.
+/// Stop counting for this thread (its evaluation ended). What it tripped stays readable
+/// (`tripped`) until the next `start`.
 pub fn stop() {
-    let _ = BUDGET.try_with(|b| b.active.set(false));
+    let _ = BUDGET.try_with(|b| {
+        b.active.set(false);
+        uncount(b);
+    });
 }
 
 /// Whether this thread's evaluation passed a limit: one thread-local read.
@@ -117,7 +157,7 @@ pub fn check_time() {
             && b.active.get()
             && began.elapsed().saturating_sub(b.waited.get()) > b.max_compute.get()
         {
-            b.tripped.set(3);
+            trip(b, 3);
         }
     });
 }
@@ -134,47 +174,72 @@ fn note(grown: isize) {
             let total = b.total.get().saturating_add(grown as usize);
             b.total.set(total);
             if total > b.max_total.get() {
-                b.tripped.set(2);
+                trip(b, 2);
             }
         }
         if live > b.max_live.get() {
-            b.tripped.set(1);
+            trip(b, 1);
         }
     });
+}
+
+#[cold]
+fn trip(b: &Budget, why: u8) {
+    if !b.counted.replace(true) {
+        STOP.fetch_add(ONE_TRIPPED, Ordering::Relaxed);
+    }
+    b.tripped.set(why);
+}
+
+/// A limit this thread passed no longer makes other threads' operations ask.
+fn uncount(b: &Budget) {
+    if b.counted.replace(false) {
+        STOP.fetch_sub(ONE_TRIPPED, Ordering::Relaxed);
+    }
 }
 
 // SAFETY: every call is passed on to the system allocator unchanged; the counting only reads and
 // writes this thread's own cells, which allocate nothing.
 unsafe impl GlobalAlloc for Counting {
+    #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's contract, passed on.
         let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
+        if layout.size() >= COUNTED && !p.is_null() {
             note(layout.size() as isize);
         }
         p
     }
 
+    #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's contract, passed on.
         let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
+        if layout.size() >= COUNTED && !p.is_null() {
             note(layout.size() as isize);
         }
         p
     }
 
+    #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: the caller's contract, passed on.
         unsafe { System.dealloc(ptr, layout) };
-        note(-(layout.size() as isize));
+        if layout.size() >= COUNTED {
+            note(-(layout.size() as isize));
+        }
     }
 
+    #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: the caller's contract, passed on.
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
-            note(new_size as isize - layout.size() as isize);
+            let counted = |n: usize| if n >= COUNTED { n as isize } else { 0 };
+            let grown = counted(new_size) - counted(layout.size());
+            if grown != 0 {
+                note(grown);
+            }
         }
         p
     }

@@ -168,7 +168,7 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
         if ops & 0xff == 0 {
             crate::budget::check_time();
         }
-        if crate::session::interrupted() || crate::budget::tripped().is_some() {
+        if crate::budget::stop_asked() {
             stop()
         } else {
             None
@@ -209,7 +209,8 @@ fn stop() -> Option<rhai::Dynamic> {
         Some(crate::budget::Over::Memory) => STOP_MEMORY.into(),
         Some(crate::budget::Over::Copying) => STOP_COPYING.into(),
         Some(crate::budget::Over::Time) => STOP_TIME.into(),
-        None => "interrupted".into(),
+        // Another thread's evaluation passed its limit: this one goes on.
+        None => return None,
     })
 }
 

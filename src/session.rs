@@ -36,27 +36,24 @@ impl Default for Cancel {
     }
 }
 
-/// Set by any `Cancel` in this process: the engine reads it between every two operations, and
-/// a capture-free read of a static costs a few instructions where an `Arc` costs twice that.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// Whether the run was interrupted, for the engine's progress hook.
+/// Whether the run was interrupted. Any `Cancel` in this process sets it, in a static the
+/// engine reads between every two operations (see `budget::stop_asked`).
 #[inline]
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::Relaxed)
+    crate::budget::interrupted()
 }
 
 impl Cancel {
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::Relaxed);
-        INTERRUPTED.store(true, Ordering::Relaxed);
+        crate::budget::set_interrupted(true);
         self.tx.send_replace(true);
     }
 
     /// Ready for the next statement: the REPL goes on after an interrupt, where a run ends.
     pub fn reset(&self) {
         self.flag.store(false, Ordering::Relaxed);
-        INTERRUPTED.store(false, Ordering::Relaxed);
+        crate::budget::set_interrupted(false);
         self.tx.send_replace(false);
     }
 
