@@ -533,26 +533,32 @@ fn one_of(t: &str, allowed: &'static [&'static str]) -> Result<&'static str, Str
     ))
 }
 
+/// A value's type as messages name it: its article and its noun (`an`, `integer`).
+fn type_words(value: &Dynamic) -> (&'static str, &'static str) {
+    if value.is_string() {
+        ("a", "string")
+    } else if value.is_int() {
+        ("an", "integer")
+    } else if value.is_float() {
+        ("a", "number")
+    } else if value.is_bool() {
+        ("a", "bool")
+    } else if value.is_array() {
+        ("an", "array")
+    } else if value.is_map() {
+        ("a", "map")
+    } else {
+        ("a", "")
+    }
+}
+
 /// What type a value is, without showing it (for fields whose values are secret).
 pub fn describe_type(value: &Dynamic) -> String {
-    let t = if value.is_string() {
-        "a string"
-    } else if value.is_int() {
-        "an integer"
-    } else if value.is_float() {
-        "a number"
-    } else if value.is_bool() {
-        "a bool"
-    } else if value.is_unit() {
-        "()"
-    } else if value.is_array() {
-        "an array"
-    } else if value.is_map() {
-        "a map"
-    } else {
-        return format!("a {}", value.type_name());
-    };
-    t.to_string()
+    match type_words(value) {
+        _ if value.is_unit() => "()".into(),
+        (a, "") => format!("{a} {}", value.type_name()),
+        (a, noun) => format!("{a} {noun}"),
+    }
 }
 
 /// A value described for an error message; secrets are never shown.
@@ -560,28 +566,14 @@ pub fn describe_value(value: &Dynamic) -> String {
     if value.is::<Secret>() {
         return "a Secret".into();
     }
+    // Scalars are shown with their value; anything else by its type.
     if value.is_string() {
-        return format!("the string \"{}\"", excerpt(&value.to_string()));
+        format!("the string \"{}\"", excerpt(&value.to_string()))
+    } else if value.is_int() || value.is_float() || value.is_bool() {
+        format!("the {} {value}", type_words(value).1)
+    } else {
+        describe_type(value)
     }
-    if value.is_int() {
-        return format!("the integer {value}");
-    }
-    if value.is_float() {
-        return format!("the number {value}");
-    }
-    if value.is_bool() {
-        return format!("the bool {value}");
-    }
-    if value.is_unit() {
-        return "()".into();
-    }
-    if value.is_array() {
-        return "an array".into();
-    }
-    if value.is_map() {
-        return "a map".into();
-    }
-    format!("a {}", value.type_name())
 }
 
 /// CSV cells are strings; say how to turn one into the type wanted.

@@ -7,31 +7,9 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use crate::common::{Sim, onboard, output};
-use crate::reliability::{journal_outcomes, sim_people, undo};
+use crate::reliability::{journal_outcomes, many_people_script, sim_people, undo};
 
 const PEOPLE: usize = 4;
-
-fn script() -> String {
-    format!(
-        r#"
-for i in 0..{PEOPLE} {{
-    let name = `p${{i}}`;
-    let email = `${{name}}@example.com`;
-    for v in ["cyberark", "pam360", "appmanager"] {{
-        try {{
-            switch v {{
-                "cyberark" => cyberark::create_user(#{{ username: name, initial_password: random_password(20), email: email }}),
-                "pam360" => pam360::create_user(#{{ username: name, first_name: "P", last_name: name, email: email }}),
-                _ => appmanager::create_user(#{{ username: name, role: "USER", password: random_password(16), email: email }}),
-            }};
-        }} catch (e) {{
-            print(`failed ${{v}} ${{name}} ${{e.kind}}: ${{e.message}}`);
-        }}
-    }}
-}}
-"#
-    )
-}
 
 /// What the journal says exists (created, or maybe: in flight) after the runs so far.
 fn journal_says(sim: &Sim) -> BTreeSet<(String, String)> {
@@ -60,7 +38,7 @@ fn journal_says(sim: &Sim) -> BTreeSet<(String, String)> {
 fn every_bad_answer_to_a_change_that_was_made_is_settled_and_undone() {
     for kind in ["truncated", "empty", "html", "500", "echo"] {
         let sim = Sim::with(&["--botch-every", "2", "--botch", kind]);
-        let out = sim.run(&script(), &[]);
+        let out = sim.run(&many_people_script(PEOPLE), &[]);
         assert_eq!(out.code, 0, "{kind}: {}", out.all());
         assert!(
             sim.log().iter().filter(|e| e["fault"] == "botch").count() >= PEOPLE,
@@ -109,12 +87,7 @@ fn every_bad_answer_to_a_change_that_was_made_is_settled_and_undone() {
 #[test]
 fn a_bulk_run_with_bad_answers_reports_what_the_vendor_has() {
     let sim = Sim::with(&["--botch-every", "3", "--botch", "truncated"]);
-    let csv = sim.dir.path().join("people.csv");
-    let mut rows = String::from("username,email\n");
-    for i in 0..9 {
-        rows.push_str(&format!("p{i},p{i}@example.com\n"));
-    }
-    std::fs::write(&csv, rows).unwrap();
+    let csv = sim.people("p", 9);
     let report = sim.dir.path().join("report.jsonl");
     let out = sim.run(
         r#"
@@ -156,15 +129,7 @@ cyberark::create_user(#{ username: row.username, initial_password: random_passwo
 pam360::create_user(#{ username: row.username, first_name: "R", last_name: "B", email: row.email });
 throw "this row fails after its creates";
 "#;
-    let rows = |sim: &Sim| {
-        let csv = sim.dir.path().join("people.csv");
-        let mut text = String::from("username,email\n");
-        for i in 0..10 {
-            text.push_str(&format!("p{i},p{i}@example.com\n"));
-        }
-        std::fs::write(&csv, text).unwrap();
-        csv
-    };
+    let rows = |sim: &Sim| sim.people("p", 10);
     // Server errors on lookups and deletes are retried: every account is rolled back.
     let sim = Sim::with(&["--fail-every", "4"]);
     let csv = rows(&sim);

@@ -311,6 +311,17 @@ impl Sim {
         self.raw(&req)
     }
 
+    /// A CSV of `n` people, `username,email`, named `{prefix}1` to `{prefix}{n}`.
+    pub fn people(&self, prefix: &str, n: usize) -> PathBuf {
+        let path = self.dir.path().join(format!("people-{}.csv", unique()));
+        let mut text = String::from("username,email\n");
+        for i in 1..=n {
+            text.push_str(&format!("{prefix}{i},{prefix}{i}@example.com\n"));
+        }
+        std::fs::write(&path, text).expect("write people");
+        path
+    }
+
     /// Log on to the simulated PVWA and return the token.
     pub fn cyberark_token(&self) -> String {
         let (status, body) = self.send(

@@ -6,22 +6,12 @@ use std::process::{Command as StdCommand, Stdio};
 
 use crate::common::{Sim, onboard, output};
 
-fn people(sim: &Sim, n: usize) -> std::path::PathBuf {
-    let path = sim.dir.path().join("people.csv");
-    let mut text = String::from("username,email\n");
-    for i in 1..=n {
-        text.push_str(&format!("e{i},e{i}@example.com\n"));
-    }
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 const ROW: &str = r#"appmanager::create_user(#{ username: row.username, role: "USER", password: random_password(16), email: row.email });"#;
 
 #[test]
 fn rows_past_the_end_and_zero_jobs_are_refused() {
     let sim = Sim::start();
-    let csv = people(&sim, 3);
+    let csv = sim.people("e", 3);
     let out = sim.run(ROW, &["--each", csv.to_str().unwrap(), "--rows", "99"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(

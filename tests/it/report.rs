@@ -12,16 +12,6 @@ if row.username in var_or("fail", "").split(",") { throw "not yet"; }
 appmanager::create_user(#{ username: row.username, role: "USER", password: random_password(16), email: row.email });
 "#;
 
-fn people(sim: &Sim, n: usize) -> PathBuf {
-    let path = sim.dir.path().join("people.csv");
-    let mut text = String::from("username,email\n");
-    for i in 1..=n {
-        text.push_str(&format!("r{i},r{i}@example.com\n"));
-    }
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn rows_done(report: &PathBuf) -> Vec<u64> {
     let text = std::fs::read_to_string(report).unwrap();
     let mut done: Vec<u64> = text
@@ -38,7 +28,7 @@ fn rows_done(report: &PathBuf) -> Vec<u64> {
 #[test]
 fn a_report_over_an_input_is_refused_and_the_input_is_unchanged() {
     let sim = Sim::start();
-    let csv = people(&sim, 3);
+    let csv = sim.people("r", 3);
     let before = std::fs::read(&csv).unwrap();
     let script = sim.script(SCRIPT);
     for extra in [&["--dry-run"][..], &[]] {
@@ -121,7 +111,7 @@ fn a_report_over_an_input_is_refused_and_the_input_is_unchanged() {
 #[test]
 fn a_three_step_resume_chain_sends_no_finished_row_twice() {
     let sim = Sim::start();
-    let csv = people(&sim, 6);
+    let csv = sim.people("r", 6);
     let r1 = sim.dir.path().join("r1.jsonl");
     let r2 = sim.dir.path().join("r2.jsonl");
     let r3 = sim.dir.path().join("r3.jsonl");
@@ -188,7 +178,7 @@ fn a_three_step_resume_chain_sends_no_finished_row_twice() {
 #[test]
 fn a_run_killed_midway_leaves_the_old_report_whole() {
     let sim = Sim::with(&["--latency-ms", "300"]);
-    let csv = people(&sim, 8);
+    let csv = sim.people("r", 8);
     let report = sim.dir.path().join("report.jsonl");
     std::fs::write(&report, "an earlier, good report\n").unwrap();
     let script = sim.script(SCRIPT);
