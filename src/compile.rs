@@ -1,6 +1,7 @@
 //! Compiling scripts and checking every vendor call before anything runs; `onboard check`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rhai::{AST, Dynamic, Engine, OptimizationLevel, Scope};
 
@@ -120,72 +121,82 @@ pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> u8 {
     let session = Session::offline();
     let mut worst = EXIT_OK;
     for script in &args.scripts {
-        let file = script.display().to_string();
-        let source = match std::fs::read_to_string(script) {
-            Ok(s) => s,
-            Err(e) => {
-                error(format!("cannot read {file}: {e}"));
-                worst = EXIT_INPUT;
-                continue;
-            }
-        };
         let options = engine::Options {
             script_dir: script_dir(script),
             vars: vars.clone(),
             module_path: module_path.clone(),
             ..engine::Options::default()
         };
-        let mut engine = engine::build(&session, &options);
-        let mut scope = Scope::new();
-        for (k, v) in &vars {
-            scope.push_dynamic(k.clone(), v.clone());
-        }
-        if args.each.is_some() {
-            scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));
-        }
-        let mut sources = Sources::default();
-        sources.add(&file, &source);
-        let checked = compile_checked(&mut engine, &source, &file, &scope, None).and_then(|c| {
-            let Some(each) = &args.each else {
-                return Ok((c, None));
-            };
-            let rows = crate::rows::Rows::open(each).map_err(|e| {
-                vec![Diagnostic::new(
-                    format!("--each: {e}"),
-                    &file,
-                    rhai::Position::NONE,
-                )]
-            })?;
-            let missing = crate::bulk::missing_columns(&rows, &c.analysis, &file, each);
-            if missing.is_empty() {
-                Ok((c, Some((rows, each))))
-            } else {
-                Err(missing)
-            }
-        });
-        match checked {
-            Ok((_, None)) => crate::outln!("{file}: ok"),
-            Ok((c, Some((rows, each)))) => {
-                let ok = check_rows(&c, &rows, each, &options, &scope, &file);
-                if ok {
-                    crate::outln!(
-                        "{file}: ok ({} rows of {} checked)",
-                        rows.total,
-                        each.display()
-                    );
-                } else {
-                    worst = EXIT_INPUT;
-                }
-            }
-            Err(diags) => {
-                for d in diags {
-                    eprint(&d.render(&mut sources));
-                }
-                worst = EXIT_INPUT;
-            }
+        if !check_one(&session, &options, script, args.each.as_deref()) {
+            worst = EXIT_INPUT;
         }
     }
     worst
+}
+
+/// One script checked (with every row of `each`, as a run would): whether it passed.
+fn check_one(
+    session: &Arc<Session>,
+    options: &engine::Options,
+    script: &Path,
+    each: Option<&Path>,
+) -> bool {
+    let file = script.display().to_string();
+    let source = match std::fs::read_to_string(script) {
+        Ok(s) => s,
+        Err(e) => {
+            error(format!("cannot read {file}: {e}"));
+            return false;
+        }
+    };
+    let mut engine = engine::build(session, options);
+    let mut scope = Scope::new();
+    for (k, v) in &options.vars {
+        scope.push_dynamic(k.clone(), v.clone());
+    }
+    if each.is_some() {
+        scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));
+    }
+    let mut sources = Sources::default();
+    sources.add(&file, &source);
+    let checked = compile_checked(&mut engine, &source, &file, &scope, None).and_then(|c| {
+        let Some(each) = each else {
+            return Ok((c, None));
+        };
+        let rows = crate::rows::Rows::open(each).map_err(|e| {
+            vec![Diagnostic::new(
+                format!("--each: {e}"),
+                &file,
+                rhai::Position::NONE,
+            )]
+        })?;
+        let missing = crate::bulk::missing_columns(&rows, &c.analysis, &file, each);
+        if missing.is_empty() {
+            Ok((c, Some((rows, each))))
+        } else {
+            Err(missing)
+        }
+    });
+    match checked {
+        Ok((_, None)) => crate::outln!("{file}: ok"),
+        Ok((c, Some((rows, each)))) => {
+            if !check_rows(&c, &rows, each, options, &scope, &file) {
+                return false;
+            }
+            crate::outln!(
+                "{file}: ok ({} rows of {} checked)",
+                rows.total,
+                each.display()
+            );
+        }
+        Err(diags) => {
+            for d in diags {
+                eprint(&d.render(&mut sources));
+            }
+            return false;
+        }
+    }
+    true
 }
 
 /// How many refused rows `check --each` lists before it only counts them.

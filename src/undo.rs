@@ -41,10 +41,15 @@ pub struct Check {
     /// The highest id of the vendor known to exist before the create was sent: a user at or
     /// below it was there before (vendors hand out ids in increasing order).
     pub older_than: Option<i64>,
+    /// The vendor answered the create with `id`: no other run's word can make it not this one's.
+    pub answered: bool,
+    /// Where the create was announced in the journal.
+    pub at: u64,
 }
 
-/// Which run, if any, the journal says made (or found) the account with an id.
-pub type Claimant<'a> = &'a (dyn Fn(&str, i64) -> Option<String> + Sync);
+/// Which run, if any, the journal says made the account with an id (or found it there before
+/// the create at a place in the journal).
+pub type Claimant<'a> = &'a (dyn Fn(&str, i64, u64) -> Option<String> + Sync);
 
 /// What removing one account came to.
 #[derive(Clone, Debug, Serialize)]
@@ -123,7 +128,10 @@ fn judge(t: &Target, found: Option<Found>, claimant: Option<Claimant<'_>>) -> Ve
             found.id
         ));
     }
-    if let Some(run) = claimant.and_then(|who| who(t.vendor, found.id)) {
+    if let Some(run) = claimant
+        .filter(|_| !c.answered)
+        .and_then(|who| who(t.vendor, found.id, c.at))
+    {
         return Verdict::NotOurs(format!(
             "id {} is the account {run} made or found; it was left alone",
             found.id
@@ -325,6 +333,7 @@ pub fn rollback(session: &Session) -> Vec<Step> {
             check: Check {
                 id: Some(a.id),
                 name_only: a.proof == Proof::Name,
+                answered: a.proof == Proof::Answer,
                 ..Check::default()
             },
         })
@@ -386,6 +395,8 @@ fn targets(session: &Session, history: &History, run: &RunSummary) -> Vec<Target
                     name_only: a.proof == Some(Proof::Name),
                     sent: a.sent.clone(),
                     older_than: claims.highest_before(&a.vendor, a.at),
+                    answered: a.state == State::Exists && a.proof == Some(Proof::Answer),
+                    at: a.at,
                 },
             }
         })
@@ -436,9 +447,9 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         }
     };
     let claims = history.claims();
-    let claimant = |vendor: &str, id: i64| {
+    let claimant = |vendor: &str, id: i64, before: u64| {
         claims
-            .claimant(&history, vendor, id, &run.run)
+            .claimant(&history, vendor, id, &run.run, before)
             .map(|r| format!("run {}", r.run))
     };
     let steps = remove(

@@ -370,12 +370,20 @@ impl History {
 
     /// Which runs know which accounts, for telling whose an account is.
     pub fn claims(&self) -> Claims {
-        let mut by_id: HashMap<(String, i64), Vec<usize>> = HashMap::new();
-        let mut known: HashMap<String, Vec<(u64, i64)>> = HashMap::new();
+        let mut by_id: Map<(String, i64), Vec<Claim>> = Map::default();
+        let mut known: Map<String, Vec<(u64, i64)>> = Map::default();
         for (ri, run) in self.runs.iter().enumerate() {
-            for a in run.accounts.iter().chain(&run.found) {
+            let created = run.accounts.iter().map(|a| (a, true));
+            for (a, made) in created.chain(run.found.iter().map(|a| (a, false))) {
                 if let (Some(id), Some(k)) = (a.id, a.known_at) {
-                    by_id.entry((a.vendor.clone(), id)).or_default().push(ri);
+                    by_id
+                        .entry((a.vendor.clone(), id))
+                        .or_default()
+                        .push(Claim {
+                            run: ri,
+                            made,
+                            at: k,
+                        });
                     known.entry(a.vendor.clone()).or_default().push((k, id));
                 }
             }
@@ -393,26 +401,36 @@ impl History {
     }
 }
 
+/// A run that knows an account: it made it, or found it already there, at a place in the journal.
+struct Claim {
+    run: usize,
+    made: bool,
+    at: u64,
+}
+
 /// Which runs know which accounts (by vendor id), and which ids existed by when.
 pub struct Claims {
-    by_id: HashMap<(String, i64), Vec<usize>>,
+    by_id: Map<(String, i64), Vec<Claim>>,
     /// vendor -> (where an id became known, the highest id known by then), in journal order.
-    known: HashMap<String, Vec<(u64, i64)>>,
+    known: Map<String, Vec<(u64, i64)>>,
 }
 
 impl Claims {
-    /// Another run that created (or found) the account with this id, other than `not_run`.
+    /// Another run than `not_run` that made the account with this id, or found it already
+    /// there before byte `before` (a run finding it later does not make it that run's).
     pub fn claimant<'h>(
         &self,
         history: &'h History,
         vendor: &str,
         id: i64,
         not_run: &str,
+        before: u64,
     ) -> Option<&'h RunSummary> {
         self.by_id
             .get(&(vendor.to_string(), id))?
             .iter()
-            .map(|&ri| &history.runs[ri])
+            .filter(|c| c.made || c.at < before)
+            .map(|c| &history.runs[c.run])
             .find(|r| r.run != not_run)
     }
 

@@ -515,11 +515,15 @@ mod tests {
         let claims = h.claims();
         assert_eq!(
             claims
-                .claimant(&h, "cyberark", 103, "run-0000")
+                .claimant(&h, "cyberark", 103, "run-0000", u64::MAX)
                 .map(|r| r.run.as_str()),
             Some("run-0001")
         );
-        assert!(claims.claimant(&h, "cyberark", 103, "run-0001").is_none());
+        assert!(
+            claims
+                .claimant(&h, "cyberark", 103, "run-0001", u64::MAX)
+                .is_none()
+        );
         let second_run_starts = h.runs[1].accounts[0].at;
         assert_eq!(
             claims.highest_before("cyberark", second_run_starts),

@@ -173,3 +173,22 @@ fn a_journal_whose_records_were_glued_onto_a_torn_line_still_reads() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
 }
+
+#[test]
+fn a_later_run_finding_the_account_does_not_take_it_from_the_run_that_made_it() {
+    let sim = Sim::start();
+    let made = sim.run(
+        r#"appmanager::create_user(#{ username: "kept", role: "USER", password: random_password(16), email: "k@example.com" });"#,
+        &[],
+    );
+    assert_eq!(made.code, 0, "{}", made.all());
+    let found = sim.run(
+        r#"let u = appmanager::ensure_user(#{ username: "kept", role: "USER", password: random_password(16), email: "k@example.com" }); print(u.created);"#,
+        &[],
+    );
+    assert_eq!(found.stdout, "false\n", "{}", found.all());
+    let runs = run_ids(&sim);
+    let out = undo(&sim, &runs[0], &[]);
+    assert!(out.stdout.contains("1 deleted"), "{}", out.all());
+    assert!(!sim.has_user("appmanager", "kept"));
+}
