@@ -185,6 +185,12 @@ fn account_line(a: &Account) -> String {
         }
         State::Exists => "exists".to_string(),
         State::Removed { by } => format!("removed by {by}"),
+        State::InFlight if a.answered => format!(
+            "unknown: {}; it may exist (undo checks it against what was sent)",
+            a.note
+                .as_deref()
+                .unwrap_or("the vendor's answer went astray")
+        ),
         State::InFlight => {
             "in flight when the run stopped: it may exist (undo checks it against what was sent)"
                 .to_string()

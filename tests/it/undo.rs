@@ -75,7 +75,9 @@ fn an_account_created_while_the_run_was_interrupted_is_matched_and_deleted_by_un
             .args(["journal", &run]),
     );
     assert!(
-        shown.stdout.contains("in flight when the run stopped"),
+        shown
+            .stdout
+            .contains("unknown: interrupted while waiting for the vendor's answer; it may exist"),
         "{}",
         shown.stdout
     );
@@ -191,4 +193,51 @@ fn a_later_run_finding_the_account_does_not_take_it_from_the_run_that_made_it() 
     let out = undo(&sim, &runs[0], &[]);
     assert!(out.stdout.contains("1 deleted"), "{}", out.all());
     assert!(!sim.has_user("appmanager", "kept"));
+}
+
+#[test]
+fn a_run_killed_at_any_moment_is_undone_exactly() {
+    use crate::reliability::sim_people;
+    for after_ms in [500, 1100] {
+        let sim = Sim::with(&["--latency-ms", "100"]);
+        let csv = sim.people("p", 20);
+        let script = sim.script(
+            r#"
+cyberark::create_user(#{ username: row.username, initial_password: random_password(20), email: row.email });
+appmanager::create_user(#{ username: row.username, role: "USER", password: random_password(16), email: row.email });
+"#,
+        );
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onboard"))
+            .env("ONBOARD_JOURNAL", sim.journal())
+            .arg("--config")
+            .arg(sim.config())
+            .arg("run")
+            .arg(&script)
+            .args(["--each", csv.to_str().unwrap(), "--jobs", "4", "--quiet"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(after_ms));
+        child.kill().unwrap(); // SIGKILL: no chance to write anything more
+        child.wait().unwrap();
+        // Answers the killed run never read are still on their way: let them land.
+        std::thread::sleep(Duration::from_millis(300));
+        let made = sim_people(&sim);
+        assert!(
+            !made.is_empty(),
+            "killed before anything was made ({after_ms} ms)"
+        );
+        let out = undo(&sim, "last", &[]);
+        assert_eq!(out.code, 0, "{after_ms} ms: {}", out.all());
+        assert!(
+            out.stdout.contains(" 0 not ours, 0 not provably ours"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            sim_people(&sim).is_empty(),
+            "{after_ms} ms: left {:?}\n{}",
+            sim_people(&sim),
+            out.stdout
+        );
+    }
 }
