@@ -156,6 +156,34 @@ impl ReportWriter {
     }
 }
 
+/// Whether two paths name the same existing file (also through links or another spelling).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// A report must not be written over anything the run reads (`inputs`: each with what it is).
+pub fn refuse_over_inputs(report: &Path, inputs: &[(Option<&Path>, &str)]) -> Result<(), String> {
+    for (input, what) in inputs {
+        if let Some(input) = input
+            && same_file(report, input)
+        {
+            let hint = if *what == "the --resume report" {
+                "; write the new report to another file: it carries every row this one has as done"
+            } else {
+                ""
+            };
+            return Err(format!(
+                "--report {} is {what}, which the run reads; it would be overwritten{hint}",
+                report.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Where a report is written until its run ends.
 pub fn partial_path(report: &Path) -> PathBuf {
     let mut name = report.file_name().unwrap_or_default().to_os_string();

@@ -251,14 +251,6 @@ pub fn module_path(
     }
 }
 
-/// Whether two paths name the same existing file (also through links or another spelling).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 /// `--report` must not overwrite anything the run reads: refused before anything runs.
 fn check_report(
     config_path: Option<&Path>,
@@ -269,29 +261,16 @@ fn check_report(
         return Ok(());
     };
     let journal = journal::choose_path(journal_path).ok();
-    let inputs = [
-        (Some(args.script.as_path()), "the script"),
-        (args.each.as_deref(), "the --each file"),
-        (args.resume.as_deref(), "the --resume report"),
-        (config_path, "the config"),
-        (journal.as_deref(), "the journal"),
-    ];
-    for (input, what) in inputs {
-        if let Some(input) = input
-            && same_file(report, input)
-        {
-            let hint = if what == "the --resume report" {
-                "; write the new report to another file: it carries every row this one has as done"
-            } else {
-                ""
-            };
-            return Err(format!(
-                "--report {} is {what}, which the run reads; it would be overwritten{hint}",
-                report.display()
-            ));
-        }
-    }
-    Ok(())
+    crate::report::refuse_over_inputs(
+        report,
+        &[
+            (Some(args.script.as_path()), "the script"),
+            (args.each.as_deref(), "the --each file"),
+            (args.resume.as_deref(), "the --resume report"),
+            (config_path, "the config"),
+            (journal.as_deref(), "the journal"),
+        ],
+    )
 }
 
 /// `onboard run SCRIPT`, once or (with `--each`) once per row.

@@ -6,6 +6,7 @@ pub mod error;
 pub mod http;
 pub mod record;
 pub mod schema;
+pub mod shown;
 pub mod validate;
 
 use std::future::Future;
