@@ -150,6 +150,9 @@ fn log_line(level: &str, message: &Dynamic) {
     let _ = writeln!(std::io::stderr().lock(), "[{level}] {text}");
 }
 
+/// The largest file `read_csv` and `read_json` read.
+const MAX_READ: u64 = 128 << 20;
+
 /// `path` resolved against the script's folder, refused if it leads outside both that folder
 /// and the working directory (a shared script must not read `~/.ssh` through a helper).
 pub fn allowed_path(script_dir: &Path, path: &str) -> Result<PathBuf, String> {
@@ -167,14 +170,23 @@ pub fn allowed_path(script_dir: &Path, path: &str) -> Result<PathBuf, String> {
         .flatten()
         .filter_map(|r| r.canonicalize().ok())
         .collect();
-    if roots.iter().any(|r| canon.starts_with(r)) {
-        Ok(canon)
-    } else {
-        Err(format!(
+    if !roots.iter().any(|r| canon.starts_with(r)) {
+        return Err(format!(
             "\"{path}\" is outside the script's folder and the working directory; \
              helpers read files only there"
-        ))
+        ));
     }
+    // Read whole into a script's values: a file too big for them is refused before it is read.
+    let size = canon.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > MAX_READ {
+        return Err(format!(
+            "{} is {} MiB; helpers read files of up to {} MiB",
+            canon.display(),
+            size >> 20,
+            MAX_READ >> 20
+        ));
+    }
+    Ok(canon)
 }
 
 /// A CSV file with a header row as maps of strings. Quoted fields, embedded commas and UTF-8
