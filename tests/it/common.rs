@@ -174,6 +174,18 @@ impl Sim {
         out
     }
 
+    /// `onboard run SCRIPT` against this simulator and its journal, as a plain command (for
+    /// running in the background, killing, or racing another).
+    pub fn run_command(&self, script: &Path) -> StdCommand {
+        let mut cmd = onboard_std();
+        cmd.env("ONBOARD_JOURNAL", self.journal())
+            .arg("--config")
+            .arg(self.config())
+            .arg("run")
+            .arg(script);
+        cmd
+    }
+
     /// Every secret this simulator knows: its own credentials, and every password and token it
     /// received or handed out.
     pub fn secrets(&self) -> Vec<String> {

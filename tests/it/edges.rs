@@ -88,14 +88,8 @@ fn ensure_user_racing_another_run_finds_the_user_the_other_made() {
         r#"let u = pam360::ensure_user(#{ username: "racer", first_name: "R", last_name: "C", email: "r@example.com" });
            print(`created ${u.created}`);"#,
     );
-    let config = sim.config();
     let spawn = || {
-        StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
-            .env("ONBOARD_JOURNAL", sim.journal())
-            .arg("--config")
-            .arg(&config)
-            .arg("run")
-            .arg(&script)
+        sim.run_command(&script)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

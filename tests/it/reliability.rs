@@ -495,14 +495,8 @@ fn offline_dry_run_sends_nothing_at_all_and_needs_no_config() {
 
 /// `onboard run` of `script` against `sim`, in the background.
 pub fn spawn_run(sim: &Sim, script: &str) -> std::process::Child {
-    let config = sim.config();
     let path = sim.script(script);
-    StdCommand::new(assert_cmd::cargo::cargo_bin("onboard"))
-        .env("ONBOARD_JOURNAL", sim.journal())
-        .arg("--config")
-        .arg(&config)
-        .arg("run")
-        .arg(&path)
+    sim.run_command(&path)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -182,12 +182,8 @@ fn a_run_killed_midway_leaves_the_old_report_whole() {
     let report = sim.dir.path().join("report.jsonl");
     std::fs::write(&report, "an earlier, good report\n").unwrap();
     let script = sim.script(SCRIPT);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onboard"))
-        .env("ONBOARD_JOURNAL", sim.journal())
-        .arg("--config")
-        .arg(sim.config())
-        .arg("run")
-        .arg(&script)
+    let mut child = sim
+        .run_command(&script)
         .args([
             "--each",
             csv.to_str().unwrap(),

@@ -207,12 +207,8 @@ cyberark::create_user(#{ username: row.username, initial_password: random_passwo
 appmanager::create_user(#{ username: row.username, role: "USER", password: random_password(16), email: row.email });
 "#,
         );
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("onboard"))
-            .env("ONBOARD_JOURNAL", sim.journal())
-            .arg("--config")
-            .arg(sim.config())
-            .arg("run")
-            .arg(&script)
+        let mut child = sim
+            .run_command(&script)
             .args(["--each", csv.to_str().unwrap(), "--jobs", "4", "--quiet"])
             .spawn()
             .unwrap();
