@@ -1,7 +1,7 @@
 /// Counts what script threads allocate, for the limits on values that keep growing.
 #[global_allocator]
-static ALLOC: onboard::budget::Counting = onboard::budget::Counting;
+static ALLOC: onboard::util::budget::Counting = onboard::util::budget::Counting;
 
 fn main() -> std::process::ExitCode {
-    onboard::app::main()
+    onboard::cli::main()
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 mod parse;
 
-use crate::retry::RetryPolicy;
-use crate::secret::Secret;
-use crate::suggest;
+use crate::util::secret::Secret;
+use crate::util::suggest;
+use crate::vendors::retry::RetryPolicy;
 
 /// The file name looked for in the working directory and the user's config directory.
 pub const FILE_NAME: &str = "onboard.toml";

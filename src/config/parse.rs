@@ -12,10 +12,10 @@ use super::{
     COMMON_SETTINGS, Config, ConfigError, Loc, Profile, Raw, SecretSource, SettingKind,
     SettingSpec, VendorSection, resolve_path,
 };
-use crate::retry::RetryPolicy;
-use crate::secret::Secret;
-use crate::suggest;
+use crate::util::secret::Secret;
+use crate::util::suggest;
 use crate::vendors;
+use crate::vendors::retry::RetryPolicy;
 
 pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let file: Arc<str> = path.display().to_string().into();

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::dates;
+use crate::util::dates;
 use crate::vendors::error::VendorError;
 
 mod history;
@@ -197,7 +197,7 @@ impl Event {
         outcome: Outcome,
     ) -> Self {
         Event {
-            row: crate::session::current_row(),
+            row: crate::runtime::session::current_row(),
             vendor,
             operation,
             username: username.to_string(),
@@ -265,7 +265,7 @@ pub fn choose_path(explicit: Option<&Path>) -> Result<PathBuf, String> {
 pub fn new_run_id() -> String {
     let now = dates::format_rfc3339(dates::now());
     let compact: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
-    let suffix = crate::secret::random_hex(2).to_lowercase();
+    let suffix = crate::util::secret::random_hex(2).to_lowercase();
     format!("{}-{}-{suffix}", &compact[..8], &compact[8..14])
 }
 
@@ -414,7 +414,7 @@ impl Journal {
             run: Cow::Borrowed(&self.run),
             seq,
             time: now().into(),
-            row: crate::session::current_row(),
+            row: crate::runtime::session::current_row(),
             vendor: vendor.into(),
             operation: operation.into(),
             username: username.into(),
@@ -440,8 +440,8 @@ impl Journal {
             status: event.status,
             duration_ms: event.duration_ms,
             error_kind: event.error_kind.map(Cow::Borrowed),
-            note: event.note.as_deref().map(crate::secret::scrub),
-            message: event.message.as_deref().map(crate::secret::scrub),
+            note: event.note.as_deref().map(crate::util::secret::scrub),
+            message: event.message.as_deref().map(crate::util::secret::scrub),
         });
         if let Err(e) = self.write(&record) {
             eprintln!("error: {e}");

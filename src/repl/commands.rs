@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use rhai::{AST, Scope};
 
-use crate::cli::DocsFormat;
-use crate::docs;
-use crate::run::{account_lines, error, plan_text};
-use crate::suggest;
-use crate::values;
+use crate::cli::args::DocsFormat;
+use crate::run::once::{account_lines, error, plan_text};
+use crate::script::docs;
+use crate::util::suggest;
+use crate::vendors::values;
 
 use super::complete::COMMANDS;
 use super::{Done, Shell, Target, WIDTH};

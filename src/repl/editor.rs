@@ -27,7 +27,7 @@ impl ReplHelper {
     pub fn new(names: Arc<RwLock<Names>>) -> Self {
         ReplHelper {
             names,
-            syntax: crate::engine::parser(),
+            syntax: crate::script::engine::parser(),
             files: FilenameCompleter::new(),
             brackets: MatchingBracketHighlighter::new(),
             hints: HistoryHinter::new(),

@@ -158,7 +158,7 @@ pub fn holds_secret(line: &str) -> bool {
         let (Token::Name(name) | Token::Quoted(name)) = t else {
             return false;
         };
-        if !crate::secret::looks_secret(name) {
+        if !crate::util::secret::looks_secret(name) {
             return false;
         }
         // `name: …`, `name = …`, `m["name"] = …`, `name(…)`; a quoted name has its literal
@@ -190,7 +190,7 @@ fn reaches(value: &[Token<'_>], carriers: &[&str]) -> bool {
             Token::Name(n) if carriers.contains(&n) => return true,
             Token::Name(n)
                 if value.get(i + 1) == Some(&Token::Open(b'('))
-                    && !crate::secret::looks_secret(n) =>
+                    && !crate::util::secret::looks_secret(n) =>
             {
                 // Skip the call's arguments.
                 let mut depth = 0usize;

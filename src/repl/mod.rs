@@ -11,17 +11,19 @@ use std::sync::{Arc, RwLock};
 
 use rhai::{AST, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
 
-use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::{ReplArgs, SimArgs};
-use crate::compile::compile_checked;
+use crate::cli::args::{ReplArgs, SimArgs};
+use crate::cli::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{self, Config};
-use crate::diagnostics::{self, Failure, Sources};
-use crate::engine::{self, Limits, PrintTo};
-use crate::io::Io;
 use crate::journal::{self, Event, Journal, RunInfo};
-use crate::run::{ProfileChoice, SCRIPT_STACK, choose_profile, eprint, error};
-use crate::session::{Mode, Planned, Session};
-use crate::{docs, sim, values};
+use crate::run::once::{ProfileChoice, SCRIPT_STACK, choose_profile, eprint, error};
+use crate::runtime::io::Io;
+use crate::runtime::session::{Mode, Planned, Session};
+use crate::script::compile::compile_checked;
+use crate::script::diagnostics::{self, Failure, Sources};
+use crate::script::docs;
+use crate::script::engine::{self, Limits, PrintTo};
+use crate::sim;
+use crate::vendors::values;
 
 use complete::Names;
 
@@ -66,7 +68,7 @@ pub struct Shell {
     past_plan: Vec<Planned>,
     names: Arc<RwLock<Names>>,
     /// The library folders imports look in (for `:help` of library functions).
-    module_path: Vec<crate::modules::SearchDir>,
+    module_path: Vec<crate::script::modules::SearchDir>,
     /// `import "…" as name;` of earlier inputs: they stay in force, as a script's imports do.
     imports: Vec<(String, Shared<Module>)>,
     /// How the current engine was built, to build it again without its imports (`:clear`).
@@ -126,7 +128,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplA
         };
         eprint(&format!(
             "\nonboard: what this session changed\n{}{hint}",
-            crate::run::account_lines(&shell.past_events)
+            crate::run::once::account_lines(&shell.past_events)
         ));
     }
     code
@@ -186,7 +188,7 @@ impl Shell {
             print_to: PrintTo::Stdout,
             script_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             vars: Vec::new(),
-            module_path: crate::run::module_path(self.config_path.as_deref(), target.sim)?,
+            module_path: crate::run::once::module_path(self.config_path.as_deref(), target.sim)?,
         };
         let mut engine = engine::build(&session, &options);
         for (alias, module) in &self.imports {
@@ -376,7 +378,7 @@ impl Shell {
 
     /// Statements from a pipe: each result printed, the exit code says whether any failed.
     fn piped(&mut self) -> u8 {
-        let syntax = crate::engine::parser();
+        let syntax = crate::script::engine::parser();
         let mut failed = false;
         let mut buffer = String::new();
         let mut start_line = 0;
@@ -458,7 +460,9 @@ impl Shell {
             std::thread::Builder::new()
                 .name("script".into())
                 .stack_size(SCRIPT_STACK)
-                .spawn_scoped(s, || crate::engine::eval(engine, limits, scope, &ast))
+                .spawn_scoped(s, || {
+                    crate::script::engine::eval(engine, limits, scope, &ast)
+                })
                 .map(|h| h.join())
         });
         ast.clear_statements();

@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
-use crate::cli::SimArgs;
+use crate::cli::args::SimArgs;
 
 pub static SIM: SimSpec = SimSpec {
     name: "appmanager",

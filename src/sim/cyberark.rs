@@ -11,9 +11,9 @@ use serde_json::{Value as Json, json};
 
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
-use crate::cli::SimArgs;
-use crate::lenient::field as get_ci;
-use crate::secret::random_hex;
+use crate::cli::args::SimArgs;
+use crate::util::lenient::field as get_ci;
+use crate::util::secret::random_hex;
 
 mod users;
 
@@ -415,7 +415,7 @@ impl SimVendor for CyberArkSim {
             }
             (Route::LoginsInfo, _) => SimResponse::json(
                 200,
-                &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::dates::now() }),
+                &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::util::dates::now() }),
             ),
             (Route::Users, "GET") => self.list(req),
             (Route::Users, _) => match self.create(&body.unwrap_or(Json::Null)) {

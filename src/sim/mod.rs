@@ -24,8 +24,8 @@ use tokio::sync::oneshot;
 
 pub use http::{SimRequest, SimResponse};
 
-use crate::app::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::{Botch, Garbage, SimArgs};
+use crate::cli::args::{Botch, Garbage, SimArgs};
+use crate::cli::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{Config, ConfigError, Profile};
 
 /// One vendor's simulated server.
@@ -215,7 +215,7 @@ pub async fn start(args: &SimArgs) -> Result<Simulator, String> {
 
 /// `onboard sim`: serve until Ctrl-C, after printing where and a profile to paste.
 pub fn serve_forever(args: &SimArgs) -> u8 {
-    let runtime = match crate::io::runtime() {
+    let runtime = match crate::runtime::io::runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

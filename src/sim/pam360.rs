@@ -8,8 +8,8 @@ use serde_json::{Map as JsonMap, Value as Json, json};
 
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
-use crate::cli::{Pam360Status, SimArgs};
-use crate::secret::random_hex;
+use crate::cli::args::{Pam360Status, SimArgs};
+use crate::util::secret::random_hex;
 
 pub static SIM: SimSpec = SimSpec {
     name: "pam360",

@@ -87,7 +87,10 @@ fn write_ca(path: &Path, pem: &str) -> std::io::Result<()> {
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", crate::secret::random_hex(8)));
+    let tmp = path.with_file_name(format!(
+        ".{name}.{}.tmp",
+        crate::util::secret::random_hex(8)
+    ));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -105,8 +108,10 @@ fn write_ca(path: &Path, pem: &str) -> std::io::Result<()> {
 /// for its CA when `--ca-out` does not say where.
 pub fn private_dir() -> Result<std::path::PathBuf, String> {
     for _ in 0..8 {
-        let dir =
-            std::env::temp_dir().join(format!("onboard-sim-{}", crate::secret::random_hex(8)));
+        let dir = std::env::temp_dir().join(format!(
+            "onboard-sim-{}",
+            crate::util::secret::random_hex(8)
+        ));
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);

@@ -5,17 +5,20 @@ use rhai::{Array, Dynamic, Map};
 
 use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
-use super::record::{self, Common, UserRecord};
+use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, Request, RequestSpec, Value, optional, required};
-use super::{UserApi, VendorSpec, bridge};
+use super::{UserApi, VendorSpec};
 use crate::config::{SettingKind, SettingSpec, VendorSettings};
-use crate::secret::Secret;
+use crate::util::secret::Secret;
 
 mod answer;
 
 use answer::{Answer, parse_json, parse_xml};
 
 const NAME: &str = "appmanager";
+
+/// The client the registry binds (`with_vendors!`).
+pub type Client = AppManager;
 
 pub static SPEC: VendorSpec = VendorSpec {
     name: NAME,
@@ -28,11 +31,6 @@ pub static SPEC: VendorSpec = VendorSpec {
     identity: &[(&["email"], "email"), (&["role"], "role")],
     user_type: AppManagerUser::TYPE_NAME,
     user_properties: AppManagerUser::PROPERTIES,
-    install: bridge::install::<AppManager>,
-    connect: super::connect::<AppManager>,
-    record_map: record::map_of::<AppManagerUser>,
-    record_common: record::common_of::<AppManagerUser>,
-    record_summary: |v| v.read_lock::<AppManagerUser>().map(|u| u.summary()),
 };
 
 const SETTINGS: &[SettingSpec] = &[

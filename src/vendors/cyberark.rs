@@ -7,12 +7,12 @@ use tokio::sync::Mutex;
 
 use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply};
-use super::record::{self, UserRecord};
+use super::record::UserRecord;
 use super::schema::Request;
-use super::{UserApi, VendorSpec, bridge};
+use super::{UserApi, VendorSpec};
 use crate::config::{SettingKind, SettingSpec, VendorSettings};
-use crate::lenient::{field, int as lenient_int};
-use crate::secret::Secret;
+use crate::util::lenient::{field, int as lenient_int};
+use crate::util::secret::Secret;
 
 mod user;
 
@@ -20,6 +20,9 @@ pub use user::{AUTH_TYPES, AUTHORIZATIONS, CyberArkUser, INTERFACES};
 use user::CREATE;
 
 const NAME: &str = "cyberark";
+
+/// The client the registry binds (`with_vendors!`).
+pub type Client = CyberArk;
 
 pub static SPEC: VendorSpec = VendorSpec {
     name: NAME,
@@ -37,11 +40,6 @@ pub static SPEC: VendorSpec = VendorSpec {
     ],
     user_type: CyberArkUser::TYPE_NAME,
     user_properties: CyberArkUser::PROPERTIES,
-    install: bridge::install::<CyberArk>,
-    connect: super::connect::<CyberArk>,
-    record_map: record::map_of::<CyberArkUser>,
-    record_common: record::common_of::<CyberArkUser>,
-    record_summary: |v| v.read_lock::<CyberArkUser>().map(|u| u.summary()),
 };
 
 pub const AUTH_METHODS: &[&str] = &["CyberArk", "LDAP", "RADIUS", "Windows"];

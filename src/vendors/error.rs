@@ -95,7 +95,7 @@ impl VendorError {
     /// quote requests back, passwords and keys included).
     pub fn new(vendor: &'static str, kind: ErrorKind, message: impl Into<String>) -> Self {
         let message: String = message.into();
-        let message = match crate::secret::scrub(&message) {
+        let message = match crate::util::secret::scrub(&message) {
             std::borrow::Cow::Borrowed(_) => message,
             std::borrow::Cow::Owned(clean) => clean,
         };

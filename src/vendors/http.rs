@@ -183,8 +183,8 @@ impl Http {
     /// secret the process knows scrubbed, before it is cut to length.
     pub fn excerpt(&self, body: &str) -> String {
         let flat: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-        let masked = crate::secret::mask_fields(&flat);
-        let clean = crate::secret::scrub(&masked);
+        let masked = crate::util::secret::mask_fields(&flat);
+        let clean = crate::util::secret::scrub(&masked);
         let mut short: String = clean.chars().take(200).collect();
         if clean.chars().count() > 200 {
             short.push('…');

@@ -1,22 +1,21 @@
 //! The vendors: their registry, what each declares, and the contract each client fulfils.
 
-pub mod bridge;
-pub mod call;
 pub mod error;
 pub mod http;
 pub mod record;
+pub mod retry;
 pub mod schema;
 pub mod shown;
 pub mod validate;
+pub mod values;
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 
 use crate::config::{SettingSpec, VendorSettings};
-use crate::session::Session;
 use error::VendorError;
 use record::UserRecord;
 use schema::{Field, Kind, Request, RequestSpec};
@@ -38,13 +37,27 @@ pub struct VendorSpec {
     pub identity: &'static [(&'static [&'static str], &'static str)],
     pub user_type: &'static str,
     pub user_properties: &'static [(&'static str, &'static str)],
-    /// Register the user type and the vendor's static module.
-    pub install: fn(&mut Engine, &Arc<Session>),
-    /// A client for rollback and undo, outside any script.
-    pub connect: fn(&VendorSettings) -> Result<Arc<dyn Ops>, VendorError>,
-    pub record_map: fn(&Dynamic) -> Option<Map>,
-    pub record_common: fn(&Dynamic) -> Option<record::Common>,
-    pub record_summary: fn(&Dynamic) -> Option<String>,
+}
+
+/// What the registry derives from a vendor's client type, so that no vendor spells it out.
+struct Registered {
+    spec: fn() -> &'static VendorSpec,
+    connect: fn(&VendorSettings) -> Result<Arc<dyn Ops>, VendorError>,
+    record_map: fn(&Dynamic) -> Option<Map>,
+    record_common: fn(&Dynamic) -> Option<record::Common>,
+    record_summary: fn(&Dynamic) -> Option<String>,
+}
+
+impl Registered {
+    const fn of<A: UserApi>() -> Registered {
+        Registered {
+            spec: A::spec,
+            connect: connect::<A>,
+            record_map: record::map_of::<A::User>,
+            record_common: record::common_of::<A::User>,
+            record_summary: record::summary_of::<A::User>,
+        }
+    }
 }
 
 /// What a vendor client does. The bridge turns these into the script functions of FIELDS.md.
@@ -143,8 +156,8 @@ pub fn ops_of<A: UserApi>(client: Arc<A>) -> Arc<dyn Ops> {
     Arc::new(OpsOf(client))
 }
 
-/// Build a vendor's client as `Ops` (the `connect` of every `VendorSpec`).
-pub fn connect<A: UserApi>(settings: &VendorSettings) -> Result<Arc<dyn Ops>, VendorError> {
+/// Build a vendor's client as `Ops`.
+fn connect<A: UserApi>(settings: &VendorSettings) -> Result<Arc<dyn Ops>, VendorError> {
     Ok(ops_of(Arc::new(A::connect(settings)?)))
 }
 
@@ -153,6 +166,7 @@ macro_rules! declare_vendors {
         $(pub mod $name;)*
         /// Every vendor, in the order they are documented.
         pub static ALL: &[&VendorSpec] = &[$(&$name::SPEC),*];
+        static REGISTERED: &[Registered] = &[$(Registered::of::<$name::Client>()),*];
     };
 }
 crate::with_vendors!(declare_vendors);
@@ -163,15 +177,24 @@ pub fn find(name: &str) -> Option<&'static VendorSpec> {
 
 /// A vendor record's map, whatever the vendor.
 pub fn record_map(value: &Dynamic) -> Option<Map> {
-    ALL.iter().find_map(|v| (v.record_map)(value))
+    REGISTERED.iter().find_map(|v| (v.record_map)(value))
 }
 
 pub fn record_common(value: &Dynamic) -> Option<record::Common> {
-    ALL.iter().find_map(|v| (v.record_common)(value))
+    REGISTERED.iter().find_map(|v| (v.record_common)(value))
 }
 
 pub fn record_summary(value: &Dynamic) -> Option<String> {
-    ALL.iter().find_map(|v| (v.record_summary)(value))
+    REGISTERED.iter().find_map(|v| (v.record_summary)(value))
+}
+
+/// A client of the vendor `name` as `Ops`, for rollback and undo outside any script.
+pub fn connect_ops(
+    name: &str,
+    settings: &VendorSettings,
+) -> Option<Result<Arc<dyn Ops>, VendorError>> {
+    let vendor = REGISTERED.iter().find(|v| (v.spec)().name == name)?;
+    Some((vendor.connect)(settings))
 }
 
 /// The vendor functions that take a request map (the vendor's `create` request).

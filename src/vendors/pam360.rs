@@ -7,13 +7,16 @@ use serde_json::{Value as Json, json};
 
 use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
-use super::record::{self, Common, UserRecord};
+use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, optional, required, Request, RequestSpec, Value};
-use super::{UserApi, VendorSpec, bridge};
+use super::{UserApi, VendorSpec};
 use crate::config::{SettingKind, SettingSpec, VendorSettings};
-use crate::secret::Secret;
+use crate::util::secret::Secret;
 
 const NAME: &str = "pam360";
+
+/// The client the registry binds (`with_vendors!`).
+pub type Client = Pam360;
 
 pub static SPEC: VendorSpec = VendorSpec {
     name: NAME,
@@ -27,11 +30,6 @@ pub static SPEC: VendorSpec = VendorSpec {
     identity: &[],
     user_type: Pam360User::TYPE_NAME,
     user_properties: Pam360User::PROPERTIES,
-    install: bridge::install::<Pam360>,
-    connect: super::connect::<Pam360>,
-    record_map: record::map_of::<Pam360User>,
-    record_common: record::common_of::<Pam360User>,
-    record_summary: |v| v.read_lock::<Pam360User>().map(|u| u.summary()),
 };
 
 const SETTINGS: &[SettingSpec] = &[

@@ -1,8 +1,8 @@
 //! Typed results of vendor calls: common getters, masked printing, `to_map` and `to_json`, for every vendor's user type.
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::{Dynamic, Map};
 
-use crate::values;
+use crate::vendors::values;
 
 /// What every user record has, whatever the vendor.
 #[derive(Clone, Debug, Default)]
@@ -96,23 +96,9 @@ pub trait UserRecord: Clone + Send + Sync + 'static {
     }
 }
 
-/// Register `T` with the engine: its name, read-only getters, printing and conversions.
-pub fn register<T: UserRecord>(engine: &mut Engine) {
-    engine.register_type_with_name::<T>(T::TYPE_NAME);
-    engine.register_get("vendor", |r: &mut T| r.common().vendor.to_string());
-    engine.register_get("id", |r: &mut T| r.common().id);
-    engine.register_get("username", |r: &mut T| r.common().username.clone());
-    engine.register_get("created", |r: &mut T| r.common().created);
-    engine.register_get("dry_run", |r: &mut T| r.common().dry_run);
-    for (name, _) in T::PROPERTIES {
-        engine.register_get(*name, move |r: &mut T| r.property(name));
-    }
-    engine.register_fn("to_map", |r: &mut T| r.to_map());
-    engine.register_fn("to_json", |r: &mut T| {
-        values::to_json_string(&Dynamic::from_map(r.to_map()), false)
-    });
-    engine.register_fn("to_string", |r: &mut T| r.summary());
-    engine.register_fn("to_debug", |r: &mut T| r.summary());
+/// The one-line summary of a record held in a `Dynamic`, if it is a `T`.
+pub fn summary_of<T: UserRecord>(value: &Dynamic) -> Option<String> {
+    value.read_lock::<T>().map(|r| r.summary())
 }
 
 /// The map of a record held in a `Dynamic`, if it is a `T`.

@@ -2,7 +2,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::secret::{MASK, Secret};
+use crate::util::secret::{MASK, Secret};
 
 /// One key of a request map.
 pub struct Field {

@@ -3,7 +3,7 @@
 
 use rhai::Dynamic;
 
-use crate::secret::Secret;
+use crate::util::secret::Secret;
 
 /// Characters that show as nothing, or change how the text around them is shown: bidirectional
 /// overrides and isolates, zero-width spaces and joiners, word joiners, the byte-order mark and

@@ -7,9 +7,9 @@ use rhai::{Dynamic, Map};
 
 use super::schema::{CallName, Entry, Field, Kind, Problem, Request, RequestSpec, Unknown, Value};
 pub use super::shown::{describe_type, describe_value, excerpt, invisible, show_invisible};
-use crate::dates;
-use crate::secret::Secret;
-use crate::suggest;
+use crate::util::dates;
+use crate::util::secret::Secret;
+use crate::util::suggest;
 
 /// Check a script's map against `spec`: every problem found, or the request to send.
 pub fn validate(spec: &'static RequestSpec, map: &Map) -> Result<Request, Vec<Problem>> {

@@ -4,7 +4,7 @@
 use serde_json::{Map as JsonMap, Value as Json, json};
 
 use super::NEVER;
-use crate::lenient::{bool as lenient_bool, field as get_ci, int as lenient_int};
+use crate::util::lenient::{bool as lenient_bool, field as get_ci, int as lenient_int};
 
 const AUTH_TYPES: &[&str] = &["AuthTypePass", "AuthTypeLDAP", "AuthTypeRADIUS"];
 const INTERFACES: &[&str] = &[
@@ -219,7 +219,7 @@ pub(super) fn summary(u: &Json) -> Json {
 /// The Gen1 (`PIMServices.svc`) view of a user.
 pub(super) fn gen1_view(u: &Json) -> Json {
     let expiry = u["expiryDate"].as_i64().filter(|e| *e > 0).map(|e| {
-        let ymd = crate::dates::format_ymd(e.div_euclid(86_400));
+        let ymd = crate::util::dates::format_ymd(e.div_euclid(86_400));
         // Gen1 dates are MM/DD/YYYY.
         format!("{}/{}/{}", &ymd[5..7], &ymd[8..10], &ymd[0..4])
     });
@@ -268,7 +268,7 @@ pub(super) fn from_gen1(body: &Json, base: Option<&Json>) -> Json {
         // MM/DD/YYYY
         let parts: Vec<&str> = v.split('/').collect();
         if let [m, d, y] = parts[..]
-            && let Some(day) = crate::dates::parse_ymd(&format!("{y:0>4}-{m:0>2}-{d:0>2}"))
+            && let Some(day) = crate::util::dates::parse_ymd(&format!("{y:0>4}-{m:0>2}-{d:0>2}"))
         {
             out["expiryDate"] = json!(day * 86_400);
         }

@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::{AppManagerUser, NAME, SUCCESS};
-use crate::lenient::{field as json_field, text as json_text};
+use crate::util::lenient::{field as json_field, text as json_text};
 use crate::vendors::record::Common;
 
 /// The parts of an answer that matter, whichever format it came in.

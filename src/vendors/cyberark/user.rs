@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::NAME;
-use crate::lenient::{bool as lenient_bool, field, int as lenient_int};
+use crate::util::lenient::{bool as lenient_bool, field, int as lenient_int};
 use crate::vendors::error::{ErrorKind, VendorError};
 use crate::vendors::http::{Http, Reply};
 use crate::vendors::record::{Common, UserRecord, json_to_dynamic};

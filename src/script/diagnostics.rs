@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
 
-use crate::engine::Limits;
+use crate::script::engine::Limits;
 use crate::vendors::error::VendorError;
 
 /// One error or warning, with where it happened when that is known.
@@ -41,7 +41,7 @@ impl Sources {
 
     fn line(&mut self, file: &str, line: usize) -> Option<String> {
         if !self.texts.contains_key(file) {
-            let text = match crate::stdlib::find(file) {
+            let text = match crate::script::stdlib::find(file) {
                 Some((_, text)) => text.to_string(),
                 None => std::fs::read_to_string(file).ok()?,
             };
@@ -92,7 +92,7 @@ impl Diagnostic {
             // A literal given to a secret field stays out of the quoted line; the caret goes
             // under the same place in the masked line.
             let shown = |t: &str| {
-                let masked = crate::secret::mask_fields(t);
+                let masked = crate::util::secret::mask_fields(t);
                 crate::vendors::validate::show_invisible(&masked).into_owned()
             };
             let before: String = text.chars().take(col - 1).collect();
@@ -110,7 +110,7 @@ impl Diagnostic {
         for note in &self.notes {
             let _ = writeln!(out, "  = note: {note}");
         }
-        crate::secret::scrubbed(out)
+        crate::util::secret::scrubbed(out)
     }
 }
 
@@ -238,12 +238,16 @@ fn place(file: &str, pos: Position) -> String {
 fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
     use EvalAltResult as E;
     let msg = match err {
-        E::ErrorTerminated(token, _) if token.to_string() == crate::engine::STOP_MEMORY => format!(
-            "the script's values grew past its limit of {} MiB; is a string, array or map \
+        E::ErrorTerminated(token, _) if token.to_string() == crate::script::engine::STOP_MEMORY => {
+            format!(
+                "the script's values grew past its limit of {} MiB; is a string, array or map \
              growing in a loop? (if the data is real, raise it with [limits] max_memory_mb)",
-            limits.max_memory >> 20
-        ),
-        E::ErrorTerminated(token, _) if token.to_string() == crate::engine::STOP_COPYING => {
+                limits.max_memory >> 20
+            )
+        }
+        E::ErrorTerminated(token, _)
+            if token.to_string() == crate::script::engine::STOP_COPYING =>
+        {
             format!(
                 "the script copied more than {} MB of values without finishing; is a map or array \
              nesting deeper, or growing by copies, on every pass? (this limit moves with \
@@ -251,15 +255,17 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
                 limits.max_copying() / 1_000_000
             )
         }
-        E::ErrorTerminated(token, _) if token.to_string() == crate::engine::STOP_TIME => format!(
-            "the script computed for more than {} s without finishing (waiting for vendors aside); \
+        E::ErrorTerminated(token, _) if token.to_string() == crate::script::engine::STOP_TIME => {
+            format!(
+                "the script computed for more than {} s without finishing (waiting for vendors aside); \
              is a value nesting deeper on every pass of a loop? (if the work is real, raise it with \
              [limits] max_seconds)",
-            limits.max_compute.as_secs()
-        ),
+                limits.max_compute.as_secs()
+            )
+        }
         E::ErrorTerminated(..) => return ("interrupted".into(), Failure::Interrupted),
-        E::ErrorRuntime(value, _) if value.is::<crate::modules::Problem>() => value
-            .read_lock::<crate::modules::Problem>()
+        E::ErrorRuntime(value, _) if value.is::<crate::script::modules::Problem>() => value
+            .read_lock::<crate::script::modules::Problem>()
             .map(|p| p.0.clone())
             .unwrap_or_default(),
         E::ErrorModuleNotFound(what, _) => format!("cannot find module {what}"),
@@ -269,7 +275,10 @@ fn describe(err: &EvalAltResult, limits: &Limits) -> (String, Failure) {
                 if value.is_string() {
                     format!("the script threw: {value}")
                 } else {
-                    format!("the script threw: {}", crate::values::display_inline(value))
+                    format!(
+                        "the script threw: {}",
+                        crate::vendors::values::display_inline(value)
+                    )
                 }
             }),
         E::ErrorTooManyOperations(_) => format!(
@@ -300,7 +309,7 @@ fn wrong_vendor_argument(sig: &str) -> Option<String> {
     let (name, types) = sig.split_once(" (")?;
     let (vendor, function) = name.split_once("::")?;
     crate::vendors::find(vendor)?;
-    let takes = crate::vendors::bridge::takes(function)?;
+    let takes = crate::script::bridge::takes(function)?;
     let types: Vec<&str> = types
         .trim_end_matches(')')
         .split(',')

@@ -4,8 +4,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
-use crate::{compile, docs, library, repl, run, show, sim, undo};
+pub mod args;
+pub mod journal;
+pub mod undo;
+
+use crate::cli::args::{Cli, Command};
+use crate::repl;
+use crate::run::once as run;
+use crate::script::{compile, docs, library};
+use crate::sim;
 
 /// Exit codes (DESIGN.md): 0 ok, 1 failed at run time, 2 bad input before anything ran, 130 interrupted.
 pub const EXIT_OK: u8 = 0;
@@ -23,7 +30,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => compile::check(cli.config.as_deref(), args),
         Command::Sim(args) => sim::serve_forever(args),
         Command::Docs(args) => docs::print(cli.config.as_deref(), args),
-        Command::Journal(args) => show::show(cli.journal.as_deref(), args),
+        Command::Journal(args) => journal::show(cli.journal.as_deref(), args),
         Command::Undo(args) => undo::undo(cli.config.as_deref(), cli.journal.as_deref(), args),
         Command::Repl(args) => repl::run(cli.config.as_deref(), cli.journal.as_deref(), args),
         Command::Lib(args) => library::command(cli.config.as_deref(), args),

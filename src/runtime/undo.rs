@@ -5,16 +5,11 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rhai::{Array, Dynamic, Engine, FuncRegistration, Map};
 use serde::Serialize;
 
 use crate::journal::{Event, Outcome, Proof, Sent};
-use crate::session::{CallError, Session};
+use crate::runtime::session::{CallError, Session};
 use crate::vendors::{Found, Ops};
-
-mod command;
-
-pub use command::undo;
 
 /// Lookups at once during undo and rollback (each vendor's `max_concurrent` still applies).
 const LOOKUPS_AT_ONCE: usize = 8;
@@ -86,22 +81,6 @@ impl Step {
         let id = self.id.map(|i| format!(" (id {i})")).unwrap_or_default();
         let why = self.message.as_deref().unwrap_or(self.result);
         format!("{} {}{id}: {why}", self.vendor, self.username)
-    }
-
-    fn to_map(&self) -> Map {
-        let mut m = Map::new();
-        m.insert("vendor".into(), self.vendor.into());
-        m.insert("username".into(), self.username.clone().into());
-        m.insert(
-            "id".into(),
-            self.id.map_or(Dynamic::UNIT, Dynamic::from_int),
-        );
-        m.insert("result".into(), self.result.into());
-        m.insert(
-            "message".into(),
-            self.message.clone().map_or(Dynamic::UNIT, Dynamic::from),
-        );
-        m
     }
 }
 
@@ -309,7 +288,7 @@ fn look_up(
         .map_err(call_message)
 }
 
-fn call_message(e: CallError) -> String {
+pub fn call_message(e: CallError) -> String {
     match e {
         CallError::Vendor(v) => v.to_string(),
         CallError::Interrupted => "interrupted".into(),
@@ -347,26 +326,4 @@ pub fn report(title: &str, steps: &[Step]) {
         out.push('\n');
     }
     let _ = write!(std::io::stderr().lock(), "{out}");
-}
-
-/// `rollback()`, for a script's `catch`.
-pub fn register(engine: &mut Engine, session: &Arc<Session>) {
-    let session = session.clone();
-    FuncRegistration::new("rollback")
-        .with_volatility(true)
-        .with_params_info(["Array"])
-        .with_comments([
-            "/// Delete every account this run has created so far, newest first, and return what\n\
-             /// happened to each: an array of #{ vendor, username, id, result, message }, where\n\
-             /// result is deleted, already_gone, not_ours, not_provably_ours, would_delete (dry\n\
-             /// run) or failed.",
-        ])
-        .register_into_engine(engine, move || -> Array {
-            let steps = rollback(&session);
-            report("onboard: rollback", &steps);
-            steps
-                .iter()
-                .map(|s| Dynamic::from_map(s.to_map()))
-                .collect()
-        });
 }

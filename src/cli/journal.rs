@@ -5,12 +5,12 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::app::{EXIT_INPUT, EXIT_OK};
-use crate::cli::JournalArgs;
+use crate::cli::args::JournalArgs;
+use crate::cli::{EXIT_INPUT, EXIT_OK};
 use crate::journal::{self, Account, Proof, RunSummary, State};
 
 fn eprint_error(message: impl std::fmt::Display) {
-    crate::run::error(message);
+    crate::run::once::error(message);
 }
 
 /// Lines of the journal that could not be read, said once on stderr.

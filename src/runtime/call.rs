@@ -4,13 +4,13 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use super::error::{ErrorKind, VendorError};
-use super::record::UserRecord;
-use super::schema::Request;
-use super::{UserApi, ops_of};
 use crate::journal::{Event, Outcome, Proof};
-use crate::session::{CallError, CreatedAccount, Planned, Session};
+use crate::runtime::session::{CallError, CreatedAccount, Planned, Session};
 use crate::vendors;
+use crate::vendors::error::{ErrorKind, VendorError};
+use crate::vendors::record::UserRecord;
+use crate::vendors::schema::Request;
+use crate::vendors::{UserApi, ops_of};
 
 /// The calls of one vendor in one session; its client is built on first use.
 pub struct Caller<A: UserApi> {
@@ -216,7 +216,7 @@ impl<A: UserApi> Caller<A> {
         let id = self.session.placeholder_id();
         let user = A::planned(&request, id);
         self.session.plan(Planned {
-            row: crate::session::current_row(),
+            row: crate::runtime::session::current_row(),
             vendor: Self::vendor(),
             action: "create",
             username: request.username().to_string(),
@@ -277,7 +277,7 @@ impl<A: UserApi> Caller<A> {
         self.session.journal.outcome(Some(end.seq), event);
         if let Some(client) = self.client.get() {
             self.session.remember_created(CreatedAccount {
-                row: crate::session::current_row(),
+                row: crate::runtime::session::current_row(),
                 vendor: Self::vendor(),
                 username: c.username.clone(),
                 id: c.id,
@@ -328,7 +328,7 @@ impl<A: UserApi> Caller<A> {
     ) -> Result<(), CallError> {
         if self.session.mode.dry_run {
             self.session.plan(Planned {
-                row: crate::session::current_row(),
+                row: crate::runtime::session::current_row(),
                 vendor: Self::vendor(),
                 action: "delete",
                 username: username.to_string(),

@@ -7,13 +7,13 @@ use std::path::Path;
 use rhai::Engine;
 use serde_json::{Value as Json, json};
 
-use crate::app::{EXIT_INPUT, EXIT_OK};
-use crate::cli::{DocsArgs, DocsFormat};
-use crate::engine;
-use crate::modules::SearchDir;
-use crate::session::Session;
-use crate::stdlib;
-use crate::suggest;
+use crate::cli::args::{DocsArgs, DocsFormat};
+use crate::cli::{EXIT_INPUT, EXIT_OK};
+use crate::runtime::session::Session;
+use crate::script::engine;
+use crate::script::modules::SearchDir;
+use crate::script::stdlib;
+use crate::util::suggest;
 use crate::vendors::error::ErrorKind;
 use crate::vendors::record::COMMON_PROPERTIES;
 use crate::vendors::schema::{Field, Kind};
@@ -169,11 +169,11 @@ pub fn script_modules(module_path: &[SearchDir]) -> Vec<(String, String)> {
         .collect();
     for d in module_path {
         for lib in subfolders(&d.dir) {
-            if !lib.join(crate::library::MANIFEST).is_file() {
+            if !lib.join(crate::script::library::MANIFEST).is_file() {
                 continue;
             }
             let folder = lib.file_name().map(|n| n.to_string_lossy().into_owned());
-            for f in crate::library::rhai_files(&lib) {
+            for f in crate::script::library::rhai_files(&lib) {
                 let (Some(folder), Some(stem)) = (&folder, f.file_stem()) else {
                     continue;
                 };
@@ -239,7 +239,7 @@ pub fn script_functions(modules: &[(String, String)]) -> Vec<FnDoc> {
 /// `onboard docs [--format …] [NAME]`.
 pub fn print(config_path: Option<&Path>, args: &DocsArgs) -> u8 {
     let session = Session::offline();
-    let module_path = match crate::run::module_path(config_path, false) {
+    let module_path = match crate::run::once::module_path(config_path, false) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");
@@ -408,8 +408,8 @@ fn render(fns: &[&FnDoc], vendor_specs: &[&VendorSpec], wanted: Option<&str>, md
 
 /// `onboard definitions DIR`: definition files for the Rhai language server, so editors know
 /// every vendor, helper, standard library and library function.
-pub fn definitions(config_path: Option<&Path>, args: &crate::cli::DefinitionsArgs) -> u8 {
-    let module_path = match crate::run::module_path(config_path, false) {
+pub fn definitions(config_path: Option<&Path>, args: &crate::cli::args::DefinitionsArgs) -> u8 {
+    let module_path = match crate::run::once::module_path(config_path, false) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("error: {e}");
@@ -421,7 +421,7 @@ pub fn definitions(config_path: Option<&Path>, args: &crate::cli::DefinitionsArg
     let dir = &args.dir;
     if let Err(e) = engine.definitions().with_headers(true).write_to_dir(dir) {
         eprintln!("error: cannot write definitions to {}: {e}", dir.display());
-        return crate::app::EXIT_RUNTIME;
+        return crate::cli::EXIT_RUNTIME;
     }
     // Rhai leaves the return type of some standard conversions empty (`-> ;`), which the
     // language server cannot parse: say "unknown" instead.
@@ -439,7 +439,7 @@ pub fn definitions(config_path: Option<&Path>, args: &crate::cli::DefinitionsArg
         let file = dir.join(format!("{}.d.rhai", module.replace('/', "_")));
         if let Err(e) = std::fs::write(&file, module_definitions(&module, &text)) {
             eprintln!("error: cannot write {}: {e}", file.display());
-            return crate::app::EXIT_RUNTIME;
+            return crate::cli::EXIT_RUNTIME;
         }
         written += 1;
     }

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use rhai::{Dynamic, Engine, EvalAltResult, FuncRegistration, Map, NativeCallContext, Position};
 
-use crate::dates;
-use crate::secret::{self, Secret};
-use crate::values;
+use crate::util::dates;
+use crate::util::secret::{self, Secret};
 use crate::vendors::error::located;
+use crate::vendors::values;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 

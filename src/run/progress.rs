@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::engine::PrintTo;
-use crate::session::current_row;
+use crate::runtime::session::current_row;
+use crate::script::engine::PrintTo;
 
 /// The bar being drawn, if any, for `emit` to step around.
 static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);

@@ -4,8 +4,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::Runtime;
 
-use crate::app::EXIT_INTERRUPTED;
-use crate::session::Cancel;
+use crate::cli::EXIT_INTERRUPTED;
+use crate::runtime::session::Cancel;
 
 /// A tokio runtime on two threads: enough for hundreds of requests in flight, and small.
 pub fn runtime() -> Result<Runtime, String> {

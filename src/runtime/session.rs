@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::config::{Profile, VendorSettings};
-use crate::handoff;
-use crate::io::Io;
 use crate::journal::{Event, Journal, Outcome};
-use crate::retry::RetryPolicy;
+use crate::runtime::handoff;
+use crate::runtime::io::Io;
 use crate::vendors::error::{ErrorKind, VendorError};
+use crate::vendors::retry::RetryPolicy;
 use crate::vendors::schema::Request;
 use crate::vendors::{self, Ops};
 
@@ -40,20 +40,20 @@ impl Default for Cancel {
 /// engine reads between every two operations (see `budget::stop_asked`).
 #[inline]
 pub fn interrupted() -> bool {
-    crate::budget::interrupted()
+    crate::util::budget::interrupted()
 }
 
 impl Cancel {
     pub fn cancel(&self) {
         self.flag.store(true, Ordering::Relaxed);
-        crate::budget::set_interrupted(true);
+        crate::util::budget::set_interrupted(true);
         self.tx.send_replace(true);
     }
 
     /// Ready for the next statement: the REPL goes on after an interrupt, where a run ends.
     pub fn reset(&self) {
         self.flag.store(false, Ordering::Relaxed);
-        crate::budget::set_interrupted(false);
+        crate::util::budget::set_interrupted(false);
         self.tx.send_replace(false);
     }
 
@@ -243,10 +243,9 @@ impl Session {
         {
             return Ok(ops);
         }
-        let spec = vendors::find(vendor)
-            .ok_or_else(|| CallError::Setup(format!("unknown vendor {vendor}")))?;
         let settings = self.settings(vendor).map_err(CallError::Setup)?;
-        let ops = (spec.connect)(&settings)?;
+        let ops = vendors::connect_ops(vendor, &settings)
+            .ok_or_else(|| CallError::Setup(format!("unknown vendor {vendor}")))??;
         self.on_close(vendor, ops.clone());
         Ok(ops)
     }
@@ -286,7 +285,7 @@ impl Session {
         });
         let started = Instant::now();
         let answered = waiting.wait();
-        crate::budget::waited(started.elapsed());
+        crate::util::budget::waited(started.elapsed());
         match answered {
             Some(Some(out)) => Ok(out),
             Some(None) => Err(CallError::Interrupted),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rhai::{Dynamic, Map};
 
-use crate::values;
+use crate::vendors::values;
 
 /// One row: its number among the data rows (from 1), where it starts in the file, and its
 /// values, or why it cannot be read.
@@ -44,9 +44,9 @@ impl Rows {
         };
         match format {
             Format::Csv => {
-                crate::helpers::csv_quotes_closed(path)?;
+                crate::script::helpers::csv_quotes_closed(path)?;
                 let mut reader = csv_reader(path)?;
-                rows.headers = crate::helpers::csv_headers(&mut reader)
+                rows.headers = crate::script::helpers::csv_headers(&mut reader)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 let mut record = csv::ByteRecord::new();
                 while reader.read_byte_record(&mut record).unwrap_or(false) {
@@ -358,8 +358,10 @@ mod tests {
     use super::*;
 
     fn lines_of(text: &str) -> Vec<(u64, u64)> {
-        let dir =
-            std::env::temp_dir().join(format!("onboard-rows-{}", crate::secret::random_hex(4)));
+        let dir = std::env::temp_dir().join(format!(
+            "onboard-rows-{}",
+            crate::util::secret::random_hex(4)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("p.csv");
         std::fs::write(&path, text).unwrap();

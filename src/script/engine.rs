@@ -5,11 +5,10 @@ use std::sync::Arc;
 
 use rhai::{Engine, FuncRegistration, OptimizationLevel};
 
-use crate::helpers;
-use crate::secret::{MASK, Secret};
-use crate::session::Session;
-use crate::values;
-use crate::vendors;
+use crate::runtime::session::Session;
+use crate::script::{bridge, helpers};
+use crate::util::secret::{MASK, Secret};
+use crate::vendors::values;
 
 /// The engine's limits. The same in debug and release builds: Rhai's defaults differ between them.
 #[derive(Clone, Debug)]
@@ -81,9 +80,9 @@ pub fn eval(
     scope: &mut rhai::Scope,
     ast: &rhai::AST,
 ) -> Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
-    crate::budget::start(limits.max_memory, limits.max_copying(), limits.max_compute);
+    crate::util::budget::start(limits.max_memory, limits.max_copying(), limits.max_compute);
     let result = engine.eval_ast_with_scope::<rhai::Dynamic>(scope, ast);
-    crate::budget::stop();
+    crate::util::budget::stop();
     result
 }
 
@@ -105,7 +104,7 @@ pub struct Options {
     /// `--var` values, for `var_or(name, default)`.
     pub vars: Vec<(String, rhai::Dynamic)>,
     /// The library folders imports are looked up in, after the script's own folder.
-    pub module_path: Vec<crate::modules::SearchDir>,
+    pub module_path: Vec<crate::script::modules::SearchDir>,
 }
 
 impl Default for Options {
@@ -145,20 +144,20 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     // the strings are new each row, so the cache only costs.
     engine.set_max_strings_interned(0);
     engine.disable_symbol("eval");
-    engine.set_module_resolver(crate::modules::Resolver::new(
+    engine.set_module_resolver(crate::script::modules::Resolver::new(
         options.script_dir.clone(),
         options.module_path.clone(),
     ));
 
     let print_to = options.print_to;
-    engine.on_print(move |text| crate::progress::emit(print_to, text));
+    engine.on_print(move |text| crate::run::progress::emit(print_to, text));
     engine.on_debug(|text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(src), Some(line)) => format!("{src}:{line}: "),
             (None, Some(line)) => format!("line {line}: "),
             _ => String::new(),
         };
-        crate::progress::emit(PrintTo::Stderr, &format!("[debug] {place}{text}"));
+        crate::run::progress::emit(PrintTo::Stderr, &format!("[debug] {place}{text}"));
     });
 
     // Ctrl-C stops the script between operations; a terminate cannot be caught by `try`.
@@ -166,9 +165,9 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     // usual path is a load and a test.
     engine.on_progress(|ops| {
         if ops & 0xff == 0 {
-            crate::budget::check_time();
+            crate::util::budget::check_time();
         }
-        if crate::budget::stop_asked() {
+        if crate::util::budget::stop_asked() {
             stop()
         } else {
             None
@@ -176,12 +175,10 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     });
 
     register_secret(&mut engine);
-    crate::undo::register(&mut engine, session);
+    bridge::install_rollback(&mut engine, session);
     register_json(&mut engine);
     helpers::register(&mut engine, &options.script_dir, &options.vars);
-    for vendor in vendors::ALL {
-        (vendor.install)(&mut engine, session);
-    }
+    bridge::install_all(&mut engine, session);
     engine
 }
 
@@ -204,11 +201,11 @@ pub const STOP_TIME: &str = "limit: time";
 #[cold]
 #[inline(never)]
 fn stop() -> Option<rhai::Dynamic> {
-    Some(match crate::budget::tripped() {
-        _ if crate::session::interrupted() => "interrupted".into(),
-        Some(crate::budget::Over::Memory) => STOP_MEMORY.into(),
-        Some(crate::budget::Over::Copying) => STOP_COPYING.into(),
-        Some(crate::budget::Over::Time) => STOP_TIME.into(),
+    Some(match crate::util::budget::tripped() {
+        _ if crate::runtime::session::interrupted() => "interrupted".into(),
+        Some(crate::util::budget::Over::Memory) => STOP_MEMORY.into(),
+        Some(crate::util::budget::Over::Copying) => STOP_COPYING.into(),
+        Some(crate::util::budget::Over::Time) => STOP_TIME.into(),
         // Another thread's evaluation passed its limit: this one goes on.
         None => return None,
     })

@@ -5,16 +5,16 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Check, Step, Target, call_message, remove};
-use crate::app::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::UndoArgs;
+use crate::cli::args::UndoArgs;
+use crate::cli::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{self, Config};
 use crate::journal::{self, History, Journal, Proof, RunInfo, RunSummary, State};
-use crate::session::{Mode, Session};
+use crate::runtime::session::{Mode, Session};
+use crate::runtime::undo::{Check, Step, Target, call_message, remove};
 use crate::vendors;
 
 fn eprint_error(message: impl std::fmt::Display) {
-    crate::run::error(message);
+    crate::run::once::error(message);
 }
 
 /// The accounts a run left, newest first, as targets checked against the whole journal.
@@ -131,7 +131,7 @@ fn undo_session(
                 EXIT_INPUT,
             )
         })?;
-    let io = crate::io::Io::new();
+    let io = crate::runtime::io::Io::new();
     io.runtime().map_err(|e| (e, EXIT_RUNTIME))?;
     let journal = if args.dry_run {
         Journal::memory()

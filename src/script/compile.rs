@@ -5,19 +5,19 @@ use std::sync::Arc;
 
 use rhai::{AST, Dynamic, Engine, OptimizationLevel, Scope};
 
-use crate::analyze::{self, Analysis};
-use crate::app::{EXIT_INPUT, EXIT_OK};
-use crate::cli::CheckArgs;
-use crate::diagnostics::{self, Diagnostic, Sources};
-use crate::engine;
-use crate::session::Session;
+use crate::cli::args::CheckArgs;
+use crate::cli::{EXIT_INPUT, EXIT_OK};
+use crate::runtime::session::Session;
+use crate::script::analyze::{self, Analysis};
+use crate::script::diagnostics::{self, Diagnostic, Sources};
+use crate::script::engine;
 
 fn eprint(text: &str) {
-    crate::run::eprint(text);
+    crate::run::once::eprint(text);
 }
 
 fn error(message: impl std::fmt::Display) {
-    crate::run::error(message);
+    crate::run::once::error(message);
 }
 
 /// A compiled script that passed every check, and what the checks learned.
@@ -50,7 +50,7 @@ pub fn compile_checked(
     ast = engine.optimize_ast(scope, ast, OptimizationLevel::Simple);
     ast.set_source(file);
     // Every module it imports must load and pass the same checks before anything runs.
-    crate::modules::preflight(engine, &ast, Some(file))
+    crate::script::modules::preflight(engine, &ast, Some(file))
         .map_err(|e| vec![diagnostics::from_eval_error(&e, file, &engine::Limits::default()).0])?;
     Ok(Checked { ast, analysis })
 }
@@ -104,7 +104,7 @@ fn typed_value(v: &str) -> Dynamic {
 
 /// `onboard check`: compile and check every script; exit 2 if any has a problem.
 pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> u8 {
-    let module_path = match crate::library::search_dirs(config_path) {
+    let module_path = match crate::script::library::search_dirs(config_path) {
         Ok(d) => d,
         Err(e) => {
             error(e);
@@ -163,14 +163,14 @@ fn check_one(
         let Some(each) = each else {
             return Ok((c, None));
         };
-        let rows = crate::rows::Rows::open(each).map_err(|e| {
+        let rows = crate::run::rows::Rows::open(each).map_err(|e| {
             vec![Diagnostic::new(
                 format!("--each: {e}"),
                 &file,
                 rhai::Position::NONE,
             )]
         })?;
-        let missing = crate::bulk::missing_columns(&rows, &c.analysis, &file, each);
+        let missing = crate::run::each::missing_columns(&rows, &c.analysis, &file, each);
         if missing.is_empty() {
             Ok((c, Some((rows, each))))
         } else {
@@ -206,7 +206,7 @@ const ROWS_SHOWN: usize = 50;
 /// printed with its line. Whether all passed.
 fn check_rows(
     c: &Checked,
-    rows: &crate::rows::Rows,
+    rows: &crate::run::rows::Rows,
     each: &Path,
     options: &engine::Options,
     scope: &Scope<'static>,
@@ -220,7 +220,7 @@ fn check_rows(
         .collect();
     let limits = engine::Limits::default();
     let check =
-        crate::row_check::RowCheck::new(options, None, &c.ast, scope, file, &limits, required);
+        crate::run::row_check::RowCheck::new(options, None, &c.ast, scope, file, &limits, required);
     let iter = match rows.iter() {
         Ok(i) => i,
         Err(e) => {

@@ -3,7 +3,7 @@
 use rhai::Dynamic;
 use serde_json::Value as Json;
 
-use crate::secret::{MASK, Secret};
+use crate::util::secret::{MASK, Secret};
 use crate::vendors;
 
 /// A script value as JSON. Secrets become `********`; vendor records become their maps.

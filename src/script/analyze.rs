@@ -5,8 +5,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use rhai::{AST, ASTNode, Dynamic, Engine, Expr, FnCallExpr, Map, Position, Stmt};
 
-use crate::suggest;
-use crate::vendors::{self, REQUEST_FNS, USERNAME_ARG, bridge, schema, validate};
+use crate::script::bridge;
+use crate::util::suggest;
+use crate::vendors::{self, REQUEST_FNS, USERNAME_ARG, schema, validate};
 
 /// A problem found without running the script.
 #[derive(Debug, Clone)]

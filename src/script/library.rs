@@ -5,14 +5,14 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::app::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::{LibArgs, LibCommand};
-use crate::diagnostics::{self, Sources};
-use crate::engine::{self, Limits};
-use crate::modules::{self, SearchDir};
-use crate::run::{eprint, error};
-use crate::session::Session;
-use crate::stdlib;
+use crate::cli::args::{LibArgs, LibCommand};
+use crate::cli::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
+use crate::run::once::{eprint, error};
+use crate::runtime::session::Session;
+use crate::script::diagnostics::{self, Sources};
+use crate::script::engine::{self, Limits};
+use crate::script::modules::{self, SearchDir};
+use crate::script::stdlib;
 
 pub const MANIFEST: &str = "onboard-lib.toml";
 

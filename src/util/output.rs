@@ -17,10 +17,10 @@ pub fn print(text: &str) {
 #[macro_export]
 macro_rules! outln {
     () => {
-        $crate::output::print("\n")
+        $crate::util::output::print("\n")
     };
     ($($arg:tt)*) => {
-        $crate::output::print(&format!("{}\n", format_args!($($arg)*)))
+        $crate::util::output::print(&format!("{}\n", format_args!($($arg)*)))
     };
 }
 
@@ -28,6 +28,6 @@ macro_rules! outln {
 #[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => {
-        $crate::output::print(&format!($($arg)*))
+        $crate::util::output::print(&format!($($arg)*))
     };
 }

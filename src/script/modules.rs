@@ -11,9 +11,9 @@ use rhai::{AST, ASTNode, Engine, EvalAltResult, Expr, Module, Position, Scope, S
 
 type SharedModule = Shared<Module>;
 
-use crate::analyze;
-use crate::library::Manifest;
-use crate::stdlib;
+use crate::script::analyze;
+use crate::script::library::Manifest;
+use crate::script::stdlib;
 
 /// A folder imports are looked up in, and why it is searched.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -179,7 +179,7 @@ impl Resolver {
             Found::Std(_, text) => (*text).to_string(),
         };
         // The checks read the unoptimised tree, where map keys keep their places.
-        if let Ok(raw) = crate::engine::parser().compile(&text) {
+        if let Ok(raw) = crate::script::engine::parser().compile(&text) {
             let analysis = analyze::analyze(
                 &raw,
                 Some(&analyze::Callables {
@@ -192,7 +192,7 @@ impl Resolver {
             }
         }
         let mut ast = engine.compile(&text).map_err(|e| {
-            let d = crate::diagnostics::from_parse_error(&e, &name);
+            let d = crate::script::diagnostics::from_parse_error(&e, &name);
             in_module(problem(d.message, e.1))
         })?;
         ast.set_source(name.as_str());
@@ -314,7 +314,7 @@ fn has_function(
     let mut names: Vec<&str> = exported.iter().map(|(n, _)| n.as_str()).collect();
     names.sort_unstable();
     names.dedup();
-    let hint = match crate::suggest::closest(name, names.iter().copied()) {
+    let hint = match crate::util::suggest::closest(name, names.iter().copied()) {
         Some(near) => format!("did you mean `{alias}::{near}`?"),
         None if names.is_empty() => "it has no public functions".to_string(),
         None => format!("its functions: {}", names.join(", ")),

@@ -3,17 +3,19 @@
 use std::sync::Arc;
 
 use rhai::{
-    Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map, Module,
+    Array, Dynamic, Engine, EvalAltResult, FuncRegistration, ImmutableString, Map, Module,
     NativeCallContext, Position,
 };
 
-use super::call::Caller;
-use super::error::{ErrorKind, VendorError, located};
-use super::record::{self, UserRecord};
-use super::schema::{Problem, Request};
-use super::validate;
-use super::{USERNAME_ARG, UserApi};
-use crate::session::{CallError, Session};
+use crate::runtime::call::Caller;
+use crate::runtime::session::{CallError, Session};
+use crate::runtime::undo::{self, Step};
+use crate::vendors::error::{ErrorKind, VendorError, located};
+use crate::vendors::record::UserRecord;
+use crate::vendors::schema::{Problem, Request};
+use crate::vendors::validate;
+use crate::vendors::values;
+use crate::vendors::{USERNAME_ARG, UserApi};
 
 /// The functions of every vendor module, with the line of help each gets.
 pub const FUNCTIONS: &[(&str, &str)] = &[
@@ -126,7 +128,7 @@ fn check_name<A: UserApi>(operation: &'static str, username: &str) -> RhaiResult
 
 /// Register `A`'s user type and its static module (`cyberark::create_user` and friends).
 pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
-    record::register::<A::User>(engine);
+    register_record::<A::User>(engine);
     let spec = A::spec();
     let user_type = A::User::TYPE_NAME;
     let doc = |name: &str, extra: &[&str]| -> Vec<String> {
@@ -261,4 +263,71 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
         );
 
     engine.register_static_module(spec.name, module.into());
+}
+
+/// Register `T` with the engine: its name, read-only getters, printing and conversions.
+fn register_record<T: UserRecord>(engine: &mut Engine) {
+    engine.register_type_with_name::<T>(T::TYPE_NAME);
+    engine.register_get("vendor", |r: &mut T| r.common().vendor.to_string());
+    engine.register_get("id", |r: &mut T| r.common().id);
+    engine.register_get("username", |r: &mut T| r.common().username.clone());
+    engine.register_get("created", |r: &mut T| r.common().created);
+    engine.register_get("dry_run", |r: &mut T| r.common().dry_run);
+    for (name, _) in T::PROPERTIES {
+        engine.register_get(*name, move |r: &mut T| r.property(name));
+    }
+    engine.register_fn("to_map", |r: &mut T| r.to_map());
+    engine.register_fn("to_json", |r: &mut T| {
+        values::to_json_string(&Dynamic::from_map(r.to_map()), false)
+    });
+    engine.register_fn("to_string", |r: &mut T| r.summary());
+    engine.register_fn("to_debug", |r: &mut T| r.summary());
+}
+
+macro_rules! install_vendors {
+    ($($name:ident),*) => {
+        /// Every registered vendor's user type and module.
+        pub fn install_all(engine: &mut Engine, session: &Arc<Session>) {
+            $(install::<crate::vendors::$name::Client>(engine, session);)*
+        }
+    };
+}
+crate::with_vendors!(install_vendors);
+
+/// `rollback()`, for a script's `catch`.
+pub fn install_rollback(engine: &mut Engine, session: &Arc<Session>) {
+    let session = session.clone();
+    FuncRegistration::new("rollback")
+        .with_volatility(true)
+        .with_params_info(["Array"])
+        .with_comments([
+            "/// Delete every account this run has created so far, newest first, and return what\n\
+             /// happened to each: an array of #{ vendor, username, id, result, message }, where\n\
+             /// result is deleted, already_gone, not_ours, not_provably_ours, would_delete (dry\n\
+             /// run) or failed.",
+        ])
+        .register_into_engine(engine, move || -> Array {
+            let steps = undo::rollback(&session);
+            undo::report("onboard: rollback", &steps);
+            steps
+                .iter()
+                .map(|s| Dynamic::from_map(step_map(s)))
+                .collect()
+        });
+}
+
+fn step_map(step: &Step) -> Map {
+    let mut m = Map::new();
+    m.insert("vendor".into(), step.vendor.into());
+    m.insert("username".into(), step.username.clone().into());
+    m.insert(
+        "id".into(),
+        step.id.map_or(Dynamic::UNIT, Dynamic::from_int),
+    );
+    m.insert("result".into(), step.result.into());
+    m.insert(
+        "message".into(),
+        step.message.clone().map_or(Dynamic::UNIT, Dynamic::from),
+    );
+    m
 }

@@ -2,10 +2,13 @@
 
 /// Every module, by import path.
 pub const MODULES: &[(&str, &str)] = &[
-    ("std/checks", include_str!("../stdlib/checks.rhai")),
-    ("std/naming", include_str!("../stdlib/naming.rhai")),
-    ("std/onboarding", include_str!("../stdlib/onboarding.rhai")),
-    ("std/people", include_str!("../stdlib/people.rhai")),
+    ("std/checks", include_str!("../../stdlib/checks.rhai")),
+    ("std/naming", include_str!("../../stdlib/naming.rhai")),
+    (
+        "std/onboarding",
+        include_str!("../../stdlib/onboarding.rhai"),
+    ),
+    ("std/people", include_str!("../../stdlib/people.rhai")),
 ];
 
 /// The module imported as `name` (`std/naming`), with its text.
@@ -27,7 +30,7 @@ pub fn summary(text: &str) -> String {
 mod tests {
     #[test]
     fn every_module_parses_with_a_bare_engine() {
-        let e = crate::engine::parser();
+        let e = crate::script::engine::parser();
         for (name, text) in super::MODULES {
             if let Err(err) = e.compile(text) {
                 panic!("{name}: {err}");

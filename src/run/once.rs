@@ -7,31 +7,31 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 use serde_json::{Value as Json, json};
 
-use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::{RunArgs, SimArgs};
-use crate::compile::{Checked, compile_checked, parse_vars, script_dir};
+use crate::cli::args::{RunArgs, SimArgs};
+use crate::cli::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{self, Config, ConfigError, Profile};
-use crate::diagnostics::{self, Diagnostic, Failure, Sources};
-use crate::engine::{self, Limits, PrintTo};
-use crate::io::Io;
 use crate::journal::{self, Event, Journal, Outcome, RunInfo};
-use crate::session::{Mode, Planned, Session};
+use crate::runtime::io::Io;
+use crate::runtime::session::{Mode, Planned, Session};
+use crate::runtime::undo;
+use crate::script::compile::{Checked, compile_checked, parse_vars, script_dir};
+use crate::script::diagnostics::{self, Diagnostic, Failure, Sources};
+use crate::script::engine::{self, Limits, PrintTo};
 use crate::sim;
-use crate::undo;
-use crate::values;
 use crate::vendors::error::VendorError;
+use crate::vendors::values;
 
 /// Scripts run on their own thread with a large stack: deep (but bounded) recursion in a debug
 /// build must hit the call-depth limit, not overflow the stack.
 pub const SCRIPT_STACK: usize = 16 * 1024 * 1024;
 
 pub fn eprint(text: &str) {
-    let text = crate::secret::scrub(text);
+    let text = crate::util::secret::scrub(text);
     let _ = write!(std::io::stderr().lock(), "{text}");
 }
 
 pub fn error(message: impl std::fmt::Display) {
-    let text = crate::secret::scrubbed(message.to_string());
+    let text = crate::util::secret::scrubbed(message.to_string());
     let _ = writeln!(std::io::stderr().lock(), "error: {text}");
 }
 
@@ -243,10 +243,10 @@ pub fn prepare(
 pub fn module_path(
     config_path: Option<&Path>,
     sim: bool,
-) -> Result<Vec<crate::modules::SearchDir>, String> {
-    match crate::library::search_dirs(config_path) {
+) -> Result<Vec<crate::script::modules::SearchDir>, String> {
+    match crate::script::library::search_dirs(config_path) {
         Ok(d) => Ok(d),
-        Err(_) if sim => Ok(crate::modules::search_dirs(&[], None)),
+        Err(_) if sim => Ok(crate::script::modules::search_dirs(&[], None)),
         Err(e) => Err(e),
     }
 }
@@ -261,7 +261,7 @@ fn check_report(
         return Ok(());
     };
     let journal = journal::choose_path(journal_path).ok();
-    crate::report::refuse_over_inputs(
+    crate::run::report::refuse_over_inputs(
         report,
         &[
             (Some(args.script.as_path()), "the script"),
@@ -280,7 +280,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
         return EXIT_INPUT;
     }
     let rows = match &args.each {
-        Some(path) => match crate::rows::Rows::open(path) {
+        Some(path) => match crate::run::rows::Rows::open(path) {
             Ok(r) => Some(r),
             Err(e) => {
                 error(format!("--each: {e}"));
@@ -295,7 +295,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
         Err(Early::Report(report, session, code)) => return report.finish(args, &session, code),
     };
     match rows {
-        Some(rows) => crate::bulk::run_each(prepared, args, rows),
+        Some(rows) => crate::run::each::run_each(prepared, args, rows),
         None => run_once(prepared, args),
     }
 }
@@ -451,8 +451,9 @@ impl Report {
                 "rollback": self.rollback,
                 "error": self.error,
             });
-            let text =
-                crate::secret::scrubbed(serde_json::to_string_pretty(&doc).unwrap_or_default());
+            let text = crate::util::secret::scrubbed(
+                serde_json::to_string_pretty(&doc).unwrap_or_default(),
+            );
             let _ = writeln!(std::io::stdout().lock(), "{text}");
         } else if !args.quiet {
             let mut out = String::new();

@@ -4,12 +4,12 @@
 
 use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Scope};
 
-use crate::diagnostics;
-use crate::engine::{self, Limits};
 use crate::journal::Journal;
-use crate::report::RowError;
-use crate::rows::Row;
-use crate::session::{Mode, Session};
+use crate::run::report::RowError;
+use crate::run::rows::Row;
+use crate::runtime::session::{Mode, Session};
+use crate::script::diagnostics;
+use crate::script::engine::{self, Limits};
 
 /// What checking a row needs: the script, and an engine that sends nothing.
 pub struct RowCheck<'a> {

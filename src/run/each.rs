@@ -8,19 +8,19 @@ use std::time::Instant;
 
 use rhai::{AST, Engine};
 
-use crate::analyze::Analysis;
-use crate::app::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
-use crate::cli::RunArgs;
-use crate::diagnostics::{self, Diagnostic};
-use crate::engine::Limits;
-use crate::progress::Progress;
-use crate::report::{Header, ReportWriter, RowError, RowReport, Summary, read_for_resume};
-use crate::row_check::RowCheck;
-use crate::rows::{Format, Row, Rows, Selection};
-use crate::run::{Prepared, SCRIPT_STACK, eprint, error};
-use crate::session::{Session, set_current_row};
-use crate::suggest;
-use crate::undo;
+use crate::cli::args::RunArgs;
+use crate::cli::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
+use crate::run::once::{Prepared, SCRIPT_STACK, eprint, error};
+use crate::run::progress::Progress;
+use crate::run::report::{Header, ReportWriter, RowError, RowReport, Summary, read_for_resume};
+use crate::run::row_check::RowCheck;
+use crate::run::rows::{Format, Row, Rows, Selection};
+use crate::runtime::session::{Session, set_current_row};
+use crate::runtime::undo;
+use crate::script::analyze::Analysis;
+use crate::script::diagnostics::{self, Diagnostic};
+use crate::script::engine::Limits;
+use crate::util::suggest;
 
 /// Rows at once when neither `--jobs` nor the profile says.
 pub const DEFAULT_JOBS: usize = 8;
@@ -189,7 +189,7 @@ pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         let mut doc = summary.json(took, writer.path(), p.session.journal.run_id());
         doc["exit_code"] = code.into();
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        crate::outln!("{}", crate::secret::scrub(&text));
+        crate::outln!("{}", crate::util::secret::scrub(&text));
     } else if !args.quiet {
         let mut text = summary.text(took, writer.path(), interrupted || summary.rows < chosen);
         if summary.rows > 0 && !args.sim && p.session.journal.path().is_some() {
@@ -304,7 +304,7 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         rollback: Vec::new(),
     };
     if let Ok(values) = &row.values {
-        report.key = crate::rows::key(values, shared.headers);
+        report.key = crate::run::rows::key(values, shared.headers);
     }
     let number = row.number;
     let mut scope = match shared.check.check(row) {
@@ -316,7 +316,7 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         }
     };
 
-    let result = crate::engine::eval(shared.engine, shared.limits, &mut scope, shared.ast);
+    let result = crate::script::engine::eval(shared.engine, shared.limits, &mut scope, shared.ast);
     report.ok = result.is_ok();
     if let Err(err) = &result {
         let (diag, _) = diagnostics::from_eval_error(err, shared.file, shared.limits);
@@ -346,9 +346,9 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
             } else {
                 continue;
             };
-            crate::progress::emit(
-                crate::engine::PrintTo::Stderr,
-                &crate::secret::scrubbed(line),
+            crate::run::progress::emit(
+                crate::script::engine::PrintTo::Stderr,
+                &crate::util::secret::scrubbed(line),
             );
         }
     } else {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::journal::{Event, Outcome};
-use crate::undo::Step;
+use crate::runtime::undo::Step;
 
 /// The report's first line.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -148,7 +148,7 @@ impl ReportWriter {
             return Ok(());
         };
         let mut line =
-            crate::secret::scrubbed(serde_json::to_string(row).map_err(|e| e.to_string())?);
+            crate::util::secret::scrubbed(serde_json::to_string(row).map_err(|e| e.to_string())?);
         line.push('\n');
         // One write per row: a row's line is whole in the report or not there.
         file.write_all(line.as_bytes())
@@ -260,7 +260,7 @@ impl Summary {
                     .error
                     .as_ref()
                     .map_or("failed".to_string(), |e| e.message.clone());
-                self.failures.push(crate::secret::scrubbed(format!(
+                self.failures.push(crate::util::secret::scrubbed(format!(
                     "row {} (line {}): {why}",
                     r.row, r.line
                 )));

@@ -1,0 +1,13 @@
+//! Everything Rhai: the engine and its limits, the global helpers, vendor functions bound to the
+//! engine, modules and libraries, the standard library, analysis, compiling, diagnostics, docs.
+
+pub mod analyze;
+pub mod bridge;
+pub mod compile;
+pub mod diagnostics;
+pub mod docs;
+pub mod engine;
+pub mod helpers;
+pub mod library;
+pub mod modules;
+pub mod stdlib;

@@ -1,0 +1,8 @@
+//! The bottom layer: what every other layer uses and that knows nothing of onboard's features.
+
+pub mod budget;
+pub mod dates;
+pub mod lenient;
+pub mod output;
+pub mod secret;
+pub mod suggest;
