@@ -81,32 +81,37 @@ pub struct DefinitionsArgs {
     pub dir: PathBuf,
 }
 
-#[derive(Args, Debug)]
-pub struct ReplArgs {
+/// The flags of both commands that run scripts against a profile (`run` and `repl`).
+#[derive(Args, Debug, Clone)]
+pub struct SessionArgs {
     /// The profile of onboard.toml to use (default: $ONBOARD_PROFILE, then default_profile).
     #[arg(long, short)]
     pub profile: Option<String>,
     /// Use the built-in simulator for every vendor: no config and no vendor system needed.
     #[arg(long)]
     pub sim: bool,
-    /// Check every call, send nothing that changes anything (`:dry-run off` to leave).
+    /// Check every call as a real run would, send nothing that changes anything, print the
+    /// plan (in the REPL, `:dry-run off` leaves it).
     #[arg(long)]
     pub dry_run: bool,
-    /// Stop a statement after this many operations (default 10 million; 0: no limit).
+    /// Stop the script (in the REPL, a statement) after this many operations (default 10
+    /// million; 0: no limit).
     #[arg(long, value_name = "N")]
     pub max_operations: Option<u64>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The script to run.
     pub script: PathBuf,
-    /// The profile of onboard.toml to use (default: $ONBOARD_PROFILE, then default_profile).
-    #[arg(long, short)]
-    pub profile: Option<String>,
-    /// Use the built-in simulator for every vendor: no config and no vendor system needed.
-    #[arg(long)]
-    pub sim: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
     /// A variable in scope for the script; numbers and true/false are typed (repeatable).
     #[arg(long = "var", value_name = "KEY=VALUE")]
     pub vars: Vec<String>,
@@ -116,18 +121,12 @@ pub struct RunArgs {
     /// Print only what the script prints: no summary of accounts.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Check every call as a real run would, send nothing that changes anything, print the plan.
-    #[arg(long)]
-    pub dry_run: bool,
     /// With --dry-run: send nothing at all, not even lookups (no profile needed).
     #[arg(long, requires = "dry_run")]
     pub offline: bool,
     /// When the script ends in an uncaught error, delete what this run created, newest first.
     #[arg(long)]
     pub rollback_on_error: bool,
-    /// Stop the script after this many operations (default 10 million; 0: no limit).
-    #[arg(long, value_name = "N")]
-    pub max_operations: Option<u64>,
     /// Run the script once per row of this CSV (with a header row) or JSON-lines file, with the
     /// row in scope as `row`.
     #[arg(long, value_name = "FILE")]
@@ -206,124 +205,11 @@ pub struct CheckArgs {
     pub each: Option<PathBuf>,
 }
 
+/// `onboard sim`: the simulator's own options.
 #[derive(Args, Debug, Clone)]
 pub struct SimArgs {
-    /// The port to listen on (0: any free port).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Serve HTTPS with a certificate made at start; its CA is written to --ca-out.
-    #[arg(long)]
-    pub tls: bool,
-    /// Where to write the CA certificate with --tls (default: a new private folder in the temp
-    /// folder). A file or link already there is replaced, never written through.
-    #[arg(long, value_name = "PATH")]
-    pub ca_out: Option<PathBuf>,
-    /// Answer every Nth vendor request with a 500 error (and change nothing).
-    #[arg(long, value_name = "N")]
-    pub fail_every: Option<u64>,
-    /// Wait this long before answering each vendor request.
-    #[arg(long, value_name = "MS")]
-    pub latency_ms: Option<u64>,
-    /// Answer 429 with Retry-After beyond N vendor requests per second.
-    #[arg(long, value_name = "N")]
-    pub rate_limit: Option<u32>,
-    /// Carry out every Nth vendor request, then cut the connection in the middle of the answer.
-    #[arg(long, value_name = "N")]
-    pub drop_every: Option<u64>,
-    /// Carry out every Nth vendor request, then wait --stall-ms before answering.
-    #[arg(long, value_name = "N")]
-    pub stall_every: Option<u64>,
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
-    pub stall_ms: u64,
-    /// Answer every Nth vendor request with garbage (see --garbage) instead of carrying it out.
-    #[arg(long, value_name = "N")]
-    pub garbage_every: Option<u64>,
-    #[arg(long, value_enum, default_value_t = Garbage::Html)]
-    pub garbage: Garbage,
-    /// Carry out every Nth request that changes something (a create, a delete), then answer it
-    /// badly (see --botch): the change is made, the answer says otherwise or nothing.
-    #[arg(long, value_name = "N")]
-    pub botch_every: Option<u64>,
-    #[arg(long, value_enum, default_value_t = Botch::Truncated)]
-    pub botch: Botch,
-    /// How PAM360 spells success: "Success" (deployed servers) or "true" (the API document).
-    #[arg(long, value_enum, default_value_t = Pam360Status::Success)]
-    pub pam360_status: Pam360Status,
-    /// PAM360 failures with HTTP 400/401/404/409 instead of 200.
-    #[arg(long)]
-    pub pam360_http_errors: bool,
-    /// PAM360 organizations that exist (the orgName header is checked only when given).
-    #[arg(long, value_delimiter = ',', value_name = "ORG,...")]
-    pub pam360_orgs: Vec<String>,
-    /// End a CyberArk session after it has served N requests, as an inactivity timeout would
-    /// (deterministic re-logon tests).
-    #[arg(long, value_name = "N", hide = true)]
-    pub cyberark_session_requests: Option<u32>,
-}
-
-impl Default for SimArgs {
-    fn default() -> Self {
-        SimArgs {
-            port: 0,
-            tls: false,
-            ca_out: None,
-            fail_every: None,
-            latency_ms: None,
-            rate_limit: None,
-            drop_every: None,
-            stall_every: None,
-            stall_ms: 5000,
-            garbage_every: None,
-            garbage: Garbage::Html,
-            botch_every: None,
-            botch: Botch::Truncated,
-            pam360_status: Pam360Status::Success,
-            pam360_http_errors: false,
-            pam360_orgs: Vec::new(),
-            cyberark_session_requests: None,
-        }
-    }
-}
-
-/// Kinds of garbage answers.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Garbage {
-    /// A proxy's HTML error page, with status 200.
-    Html,
-    /// JSON or XML cut off in the middle.
-    Truncated,
-    /// Bytes that are not UTF-8.
-    Binary,
-    /// An answer larger than any client should read (9 MiB).
-    Huge,
-    /// An empty body.
-    Empty,
-    /// HTTP 500 with the request's body quoted in the error text.
-    Echo,
-}
-
-/// Bad answers to a change that was carried out.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Botch {
-    /// The real answer cut in half.
-    Truncated,
-    /// An empty body, with status 200.
-    Empty,
-    /// A proxy's HTML error page, with status 200.
-    Html,
-    /// The vendor's own internal-error answer (HTTP 500).
-    #[value(name = "500")]
-    Error500,
-    /// HTTP 500 with the request's body quoted in the error text, as some servers and proxies do.
-    Echo,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Pam360Status {
-    #[value(name = "Success", alias = "success")]
-    Success,
-    #[value(name = "true")]
-    True,
+    #[command(flatten)]
+    pub options: crate::sim::Options,
 }
 
 #[derive(Args, Debug)]
@@ -340,4 +226,16 @@ pub enum DocsFormat {
     Text,
     Markdown,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every flag is declared once and the definition holds together (clap's own checks, which
+    /// otherwise run only when a subcommand is used).
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

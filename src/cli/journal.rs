@@ -1,81 +1,57 @@
 //! `onboard journal`: the runs in the journal, or what one run created and what became of it.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::json;
 
 use crate::cli::args::JournalArgs;
-use crate::cli::{EXIT_INPUT, EXIT_OK};
 use crate::journal::{self, Account, Proof, RunSummary, State};
-
-fn eprint_error(message: impl std::fmt::Display) {
-    crate::run::once::error(message);
-}
+use crate::util::error::{self, Error};
 
 /// Lines of the journal that could not be read, said once on stderr.
 fn note_torn(torn: usize, path: &Path) {
     if torn > 0 {
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "note: {torn} line(s) of the journal {} could not be read (cut short when a run was killed) and were skipped",
+        error::note(format!(
+            "{torn} line(s) of the journal {} could not be read (cut short when a run was killed) and were skipped",
             path.display()
-        );
+        ));
     }
 }
 
 /// `onboard journal [RUN_ID]`.
-pub fn show(journal_path: Option<&Path>, args: &JournalArgs) -> u8 {
-    let path = match journal::choose_path(journal_path) {
-        Ok(p) => p,
-        Err(e) => {
-            eprint_error(e);
-            return EXIT_INPUT;
-        }
-    };
+pub fn show(journal_path: Option<&Path>, args: &JournalArgs) -> Result<(), Error> {
+    let path = journal::choose_path(journal_path)?;
     let Some(wanted) = &args.run else {
-        return match journal::runs(&path) {
-            Ok((runs, torn)) => {
-                note_torn(torn, &path);
-                list(&runs, &path, args)
-            }
-            Err(e) => {
-                eprint_error(e);
-                EXIT_INPUT
-            }
-        };
+        let (runs, torn) = journal::runs(&path)?;
+        note_torn(torn, &path);
+        list(&runs, &path, args);
+        return Ok(());
     };
-    match journal::run(&path, wanted) {
-        Ok((run, torn)) => {
-            note_torn(torn, &path);
-            if args.json {
-                crate::outln!(
-                    "{}",
-                    serde_json::to_string_pretty(&json!(run)).unwrap_or_default()
-                );
-            } else {
-                crate::out!("{}", one_run(&run));
-            }
-            EXIT_OK
-        }
-        Err(e) => {
-            eprint_error(format!("{e} (journal: {})", path.display()));
-            EXIT_INPUT
-        }
+    let (run, torn) = journal::run(&path, wanted)
+        .map_err(|e| Error::from(e).context_after(format!("(journal: {})", path.display())))?;
+    note_torn(torn, &path);
+    if args.json {
+        crate::outln!(
+            "{}",
+            serde_json::to_string_pretty(&json!(run)).unwrap_or_default()
+        );
+    } else {
+        crate::out!("{}", one_run(&run));
     }
+    Ok(())
 }
 
-fn list(runs: &[RunSummary], path: &Path, args: &JournalArgs) -> u8 {
+fn list(runs: &[RunSummary], path: &Path, args: &JournalArgs) {
     if args.json {
         crate::outln!(
             "{}",
             serde_json::to_string_pretty(&runs).unwrap_or_default()
         );
-        return EXIT_OK;
+        return;
     }
     if runs.is_empty() {
         crate::outln!("the journal {} has no runs yet", path.display());
-        return EXIT_OK;
+        return;
     }
     let shown = if args.all {
         runs.len()
@@ -124,7 +100,6 @@ fn list(runs: &[RunSummary], path: &Path, args: &JournalArgs) -> u8 {
         ));
     }
     crate::out!("{out}");
-    EXIT_OK
 }
 
 fn one_run(run: &RunSummary) -> String {

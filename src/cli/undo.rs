@@ -1,21 +1,16 @@
 //! `onboard undo RUN`: the accounts a run left, each checked against the whole journal, removed
 //! in the session of the profile the run used.
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::args::UndoArgs;
-use crate::cli::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{self, Config};
 use crate::journal::{self, History, Journal, Proof, RunInfo, RunSummary, State};
 use crate::runtime::session::{Mode, Session};
 use crate::runtime::undo::{Check, Step, Target, call_message, remove};
+use crate::util::error::{Error, Exit, Problem};
 use crate::vendors;
-
-fn eprint_error(message: impl std::fmt::Display) {
-    crate::run::once::error(message);
-}
 
 /// The accounts a run left, newest first, as targets checked against the whole journal.
 fn targets(session: &Session, history: &History, run: &RunSummary) -> Vec<Target> {
@@ -44,48 +39,34 @@ fn targets(session: &Session, history: &History, run: &RunSummary) -> Vec<Target
 }
 
 /// `onboard undo RUN_ID`.
-pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &UndoArgs) -> u8 {
-    let loaded = journal::choose_path(journal_path)
-        .and_then(|path| journal::load(&path).map(|l| (path, l.history)));
-    let (path, history) = match loaded {
-        Ok(l) => l,
-        Err(e) => {
-            eprint_error(e);
-            return EXIT_INPUT;
-        }
-    };
-    let run = match journal::find_run(&history.runs, &args.run) {
-        Ok(r) => r.clone(),
-        Err(e) => {
-            eprint_error(format!("{e} (journal: {})", path.display()));
-            return EXIT_INPUT;
-        }
-    };
+pub fn undo(
+    config_path: Option<&Path>,
+    journal_path: Option<&Path>,
+    args: &UndoArgs,
+) -> Result<(), Error> {
+    let path = journal::choose_path(journal_path)?;
+    let history = journal::load(&path)?.history;
+    let run = journal::find_run(&history.runs, &args.run)
+        .map_err(|e| Error::from(e).context_after(format!("(journal: {})", path.display())))?
+        .clone();
     if run.command != "run" {
-        eprint_error(format!(
+        return Err(Error::input(format!(
             "{} is an undo, not a run; give the run it undid",
             run.run
-        ));
-        return EXIT_INPUT;
+        )));
     }
     if run.simulated {
         crate::outln!(
             "run {} was made against the built-in simulator (--sim), which kept nothing after it ended: nothing to undo",
             run.run
         );
-        return EXIT_OK;
+        return Ok(());
     }
     if run.left().next().is_none() {
         crate::outln!("nothing to undo: run {} left no account behind", run.run);
-        return EXIT_OK;
+        return Ok(());
     }
-    let session = match undo_session(config_path, &path, &run, args) {
-        Ok(s) => s,
-        Err((message, code)) => {
-            eprint_error(message);
-            return code;
-        }
-    };
+    let session = undo_session(config_path, &path, &run, args)?;
     let claims = history.claims();
     let claimant = |vendor: &str, id: i64, before: u64| {
         claims
@@ -100,9 +81,8 @@ pub fn undo(config_path: Option<&Path>, journal_path: Option<&Path>, args: &Undo
         args.force,
     );
     session.close();
-    let code = print_undo(&session, &run, &steps, args);
-    session.journal.end(code);
-    code
+    let result = print_undo(&session, &run, &steps, args);
+    session.finish(result)
 }
 
 /// The session an undo runs in: the profile the run used (or `--profile`), and the journal.
@@ -111,7 +91,7 @@ fn undo_session(
     path: &Path,
     run: &RunSummary,
     args: &UndoArgs,
-) -> Result<Arc<Session>, (String, u8)> {
+) -> Result<Arc<Session>, Error> {
     let profile_name = args.profile.clone().or(run.profile.clone());
     let profile = config::locate(config_path)
         .and_then(|p| {
@@ -125,14 +105,9 @@ fn undo_session(
         })
         .and_then(|p| Config::load(&p))
         .and_then(|c| c.select(profile_name.as_deref()).cloned())
-        .map_err(|e| {
-            (
-                format!("undo needs the profile run {} used: {e}", run.run),
-                EXIT_INPUT,
-            )
-        })?;
+        .map_err(|e| Error::input(format!("undo needs the profile run {} used: {e}", run.run)))?;
     let io = crate::runtime::io::Io::new();
-    io.runtime().map_err(|e| (e, EXIT_RUNTIME))?;
+    io.runtime().map_err(Error::runtime)?;
     let journal = if args.dry_run {
         Journal::memory()
     } else {
@@ -145,8 +120,7 @@ fn undo_session(
                 simulated: false,
                 undo_of: Some(run.run.clone()),
             },
-        )
-        .map_err(|e| (e, EXIT_INPUT))?
+        )?
     };
     let mode = Mode {
         dry_run: args.dry_run,
@@ -155,7 +129,12 @@ fn undo_session(
     Ok(Session::new(Some(io), Some(profile), journal, mode))
 }
 
-fn print_undo(session: &Session, run: &RunSummary, steps: &[Step], args: &UndoArgs) -> u8 {
+fn print_undo(
+    session: &Session,
+    run: &RunSummary,
+    steps: &[Step],
+    args: &UndoArgs,
+) -> Result<(), Error> {
     let mut out = format!(
         "{} run {} ({}, profile {}):\n",
         if args.dry_run {
@@ -189,9 +168,14 @@ fn print_undo(session: &Session, run: &RunSummary, steps: &[Step], args: &UndoAr
         ));
     }
     crate::out!("{out}");
-    let mut err = std::io::stderr().lock();
-    for s in steps.iter().filter(|s| s.failed()) {
-        let _ = writeln!(err, "error: undo could not delete {}", s.describe());
+    let problems: Vec<Problem> = steps
+        .iter()
+        .filter(|s| s.failed())
+        .map(|s| Problem::new(format!("undo could not delete {}", s.describe())))
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::many(Exit::Runtime, problems))
     }
-    if failed > 0 { EXIT_RUNTIME } else { EXIT_OK }
 }

@@ -16,7 +16,7 @@ use crate::vendors::retry::RetryPolicy;
 pub const FILE_NAME: &str = "onboard.toml";
 
 /// A bad config: where (file, line, column) and what.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub struct ConfigError {
     pub at: Option<Loc>,
     pub message: String,
@@ -31,7 +31,11 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl From<ConfigError> for crate::util::error::Error {
+    fn from(e: ConfigError) -> Self {
+        crate::util::error::Error::input(e.to_string())
+    }
+}
 
 impl ConfigError {
     fn at(at: &Loc, message: impl Into<String>) -> Self {

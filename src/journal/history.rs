@@ -1,6 +1,7 @@
 //! The journal read back: every run, and what became of each account it created, built one
 //! record at a time in time linear in the journal's length.
 
+use crate::journal::JournalError;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -468,27 +469,27 @@ fn older_proof(note: Option<&str>) -> Proof {
 }
 
 /// A run by id, a unique prefix of one, or `last`.
-pub fn find_run<'a>(runs: &'a [RunSummary], wanted: &str) -> Result<&'a RunSummary, String> {
+pub fn find_run<'a>(runs: &'a [RunSummary], wanted: &str) -> Result<&'a RunSummary, JournalError> {
     if wanted == "last" {
         return runs
             .iter()
             .rev()
             .find(|r| r.command == "run")
-            .ok_or_else(|| "the journal has no runs yet".to_string());
+            .ok_or_else(|| JournalError::NoSuchRun("the journal has no runs yet".into()));
     }
     let matches: Vec<&RunSummary> = runs.iter().filter(|r| r.run.starts_with(wanted)).collect();
     match matches.as_slice() {
         [one] => Ok(one),
-        [] => Err(format!(
+        [] => Err(JournalError::NoSuchRun(format!(
             "no run `{wanted}` in the journal (`onboard journal` lists them)"
-        )),
-        many => Err(format!(
+        ))),
+        many => Err(JournalError::NoSuchRun(format!(
             "`{wanted}` matches {} runs ({}); give more of the id",
             many.len(),
             many.iter()
                 .map(|r| r.run.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        )),
+        ))),
     }
 }

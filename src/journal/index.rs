@@ -4,6 +4,7 @@
 //! The index is a cache: the journal stays the only record, and an index that does not match it
 //! (another file, a journal cut or rewritten) is thrown away and built again.
 
+use crate::journal::JournalError;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -81,8 +82,8 @@ struct Fast {
     end: u64,
 }
 
-fn fast(path: &Path) -> Result<Option<Fast>, String> {
-    let cannot = |e: std::io::Error| format!("cannot read the journal {}: {e}", path.display());
+fn fast(path: &Path) -> Result<Option<Fast>, JournalError> {
+    let cannot = |e: std::io::Error| JournalError::read(path, e);
     let mut journal = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -112,7 +113,7 @@ fn fast(path: &Path) -> Result<Option<Fast>, String> {
 }
 
 /// The runs of a journal without their accounts (counts only), for listing them.
-pub fn runs(path: &Path) -> Result<(Vec<RunSummary>, usize), String> {
+pub fn runs(path: &Path) -> Result<(Vec<RunSummary>, usize), JournalError> {
     if let Some(f) = fast(path)? {
         let torn = f.summary.torn + f.tail.torn;
         let mut runs: Vec<RunSummary> = f.summary.runs.into_iter().map(|h| h.run).collect();
@@ -137,7 +138,7 @@ fn without_accounts(run: RunSummary) -> RunSummary {
 }
 
 /// One run with its accounts: from the index when it can, reading just that run.
-pub fn run(path: &Path, wanted: &str) -> Result<(RunSummary, usize), String> {
+pub fn run(path: &Path, wanted: &str) -> Result<(RunSummary, usize), JournalError> {
     if let Some(mut f) = fast(path)? {
         let torn = f.summary.torn + f.tail.torn;
         let mut heads: Vec<RunSummary> = f.summary.runs.iter().map(|h| h.run.clone()).collect();
@@ -161,7 +162,7 @@ pub fn run(path: &Path, wanted: &str) -> Result<(RunSummary, usize), String> {
 
 /// The whole history: the index, then what the journal gained since. The index is rewritten
 /// when it had to catch up, or when building it was a lot of reading.
-pub fn load(path: &Path) -> Result<Loaded, String> {
+pub fn load(path: &Path) -> Result<Loaded, JournalError> {
     let mut journal = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -170,14 +171,13 @@ pub fn load(path: &Path) -> Result<Loaded, String> {
                 from_index: false,
             });
         }
-        Err(e) => return Err(format!("cannot read the journal {}: {e}", path.display())),
+        Err(e) => return Err(JournalError::read(path, e)),
     };
     let (mut history, from) = match read_index(path, &mut journal) {
         Some((history, len)) => (history, len),
         None => (History::default(), 0),
     };
-    let end = fold(&mut journal, from, &mut history)
-        .map_err(|e| format!("cannot read the journal {}: {e}", path.display()))?;
+    let end = fold(&mut journal, from, &mut history).map_err(|e| JournalError::read(path, e))?;
     history.compact();
     if (from > 0 && end > from) || end - from >= WORTH_INDEXING {
         // A cache: when it cannot be written, the next read just does this again.
@@ -257,8 +257,8 @@ fn valid_summary(path: &Path, journal: &mut File) -> Option<(Summary, File, u64)
     (head == summary.head && tail == summary.tail).then_some((summary, index, at))
 }
 
-fn read_body(index: &mut File, at: u64) -> Result<Body, String> {
-    let broken = |e: String| format!("the journal's index is damaged ({e}); delete it to rebuild");
+fn read_body(index: &mut File, at: u64) -> Result<Body, JournalError> {
+    let broken = JournalError::Index;
     index
         .seek(SeekFrom::Start(at))
         .map_err(|e| broken(e.to_string()))?;

@@ -5,6 +5,7 @@
 //! call whose result nobody saw. The journal never holds a secret.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -197,7 +198,7 @@ impl Event {
         outcome: Outcome,
     ) -> Self {
         Event {
-            row: crate::runtime::session::current_row(),
+            row: current_row(),
             vendor,
             operation,
             username: username.to_string(),
@@ -249,16 +250,14 @@ pub fn default_path() -> Option<PathBuf> {
 }
 
 /// `--journal`, else `$ONBOARD_JOURNAL`, else the default.
-pub fn choose_path(explicit: Option<&Path>) -> Result<PathBuf, String> {
+pub fn choose_path(explicit: Option<&Path>) -> Result<PathBuf, JournalError> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
     if let Some(p) = std::env::var_os("ONBOARD_JOURNAL").filter(|p| !p.is_empty()) {
         return Ok(PathBuf::from(p));
     }
-    default_path().ok_or_else(|| {
-        "there is no state folder for the journal on this system; choose a file with --journal PATH".into()
-    })
+    default_path().ok_or(JournalError::NoPlace)
 }
 
 /// A new run's id: when it started, and a random part (`20261123-101500-3f9a`).
@@ -267,6 +266,57 @@ pub fn new_run_id() -> String {
     let compact: String = now.chars().filter(|c| c.is_ascii_digit()).collect();
     let suffix = crate::util::secret::random_hex(2).to_lowercase();
     format!("{}-{}-{suffix}", &compact[..8], &compact[8..14])
+}
+
+thread_local! {
+    /// The row of `--each` this thread is running, if any.
+    static ROW: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Mark the row this thread runs (for journal records, rollback and printing).
+pub fn set_current_row(row: Option<u64>) {
+    ROW.with(|r| r.set(row));
+}
+
+/// The row this thread runs, if any.
+pub fn current_row() -> Option<u64> {
+    ROW.with(Cell::get)
+}
+
+/// What can go wrong with the journal.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum JournalError {
+    #[error(
+        "there is no state folder for the journal on this system; choose a file with --journal PATH"
+    )]
+    NoPlace,
+    #[error("cannot create the journal folder {0}: {1}")]
+    Folder(String, String),
+    #[error("cannot open the journal {0}: {1}")]
+    Open(String, String),
+    #[error("cannot read the journal {0}: {1}")]
+    Read(String, String),
+    #[error("cannot write the journal {0}: {1}")]
+    Write(String, String),
+    #[error("cannot encode a journal record: {0}")]
+    Encode(String),
+    #[error("the journal's index is damaged ({0}); delete it to rebuild")]
+    Index(String),
+    /// A run asked for by id that is not there, or not only one.
+    #[error("{0}")]
+    NoSuchRun(String),
+}
+
+impl JournalError {
+    pub(crate) fn read(path: &Path, e: impl std::fmt::Display) -> JournalError {
+        JournalError::Read(path.display().to_string(), e.to_string())
+    }
+}
+
+impl From<JournalError> for crate::util::error::Error {
+    fn from(e: JournalError) -> Self {
+        crate::util::error::Error::input(e.to_string())
+    }
 }
 
 /// What one run writes.
@@ -280,7 +330,10 @@ pub struct Journal {
     /// written before the first thing the run records: a run that changes nothing leaves
     /// nothing in the journal.
     header: Option<Vec<u8>>,
-    header_written: OnceLock<Result<(), String>>,
+    header_written: OnceLock<Result<(), JournalError>>,
+    /// The first record that could not be written: every change after it is refused, and the
+    /// run ends by saying so.
+    broken: OnceLock<JournalError>,
     seq: AtomicU64,
     events: Mutex<Vec<Event>>,
 }
@@ -303,6 +356,7 @@ impl Journal {
             file: None,
             header: None,
             header_written: OnceLock::new(),
+            broken: OnceLock::new(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         }
@@ -310,10 +364,10 @@ impl Journal {
 
     /// Open (or create) the journal file now, so a journal that cannot be written stops the run
     /// before anything is sent.
-    pub fn open(path: &Path, info: RunInfo) -> Result<Journal, String> {
+    pub fn open(path: &Path, info: RunInfo) -> Result<Journal, JournalError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create the journal folder {}: {e}", dir.display()))?;
+                .map_err(|e| JournalError::Folder(dir.display().to_string(), e.to_string()))?;
         }
         let mut options = OpenOptions::new();
         options.create(true).append(true).read(true);
@@ -321,7 +375,7 @@ impl Journal {
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options
             .open(path)
-            .map_err(|e| format!("cannot open the journal {}: {e}", path.display()))?;
+            .map_err(|e| JournalError::Open(path.display().to_string(), e.to_string()))?;
         let run = new_run_id();
         let header = Record::Run {
             run: run.clone().into(),
@@ -340,6 +394,7 @@ impl Journal {
             file: Some(file),
             header: Some(header),
             header_written: OnceLock::new(),
+            broken: OnceLock::new(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         })
@@ -353,9 +408,12 @@ impl Journal {
         self.path.as_deref()
     }
 
-    fn write(&self, record: &Record<'_>) -> Result<(), String> {
+    fn write(&self, record: &Record<'_>) -> Result<(), JournalError> {
         if self.file.is_none() {
             return Ok(());
+        }
+        if let Some(e) = self.broken.get() {
+            return Err(e.clone());
         }
         let line = line(record)?;
         // Every other thread waits here until the header is out, so nothing comes before it.
@@ -365,12 +423,19 @@ impl Journal {
                 None => Ok(()),
             })
             .clone()?;
-        self.append(&line)
+        self.append(&line).inspect_err(|e| {
+            let _ = self.broken.set(e.clone());
+        })
+    }
+
+    /// The first write that failed, if one did: the run must end by saying so.
+    pub fn broken(&self) -> Option<&JournalError> {
+        self.broken.get()
     }
 
     /// The run's first record. A run killed in the middle of a write leaves its last line
     /// unfinished: the header starts on a line of its own rather than glued onto that one.
-    fn append_header(&self, header: &[u8]) -> Result<(), String> {
+    fn append_header(&self, header: &[u8]) -> Result<(), JournalError> {
         let torn = match self.file.as_ref() {
             Some(f) => ends_unterminated(f).unwrap_or(false),
             None => false,
@@ -386,7 +451,7 @@ impl Journal {
 
     /// One record as one `write` on the append-mode file: it lands whole, after everything
     /// already there, whatever else is writing. (Only a full disk cuts a write short.)
-    fn append(&self, line: &[u8]) -> Result<(), String> {
+    fn append(&self, line: &[u8]) -> Result<(), JournalError> {
         let Some(mut file) = self.file.as_ref() else {
             return Ok(());
         };
@@ -396,7 +461,7 @@ impl Journal {
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            format!("cannot write the journal {where_}: {e}")
+            JournalError::Write(where_, e.to_string())
         })
     }
 
@@ -408,13 +473,13 @@ impl Journal {
         operation: &str,
         username: &str,
         sent: Option<Sent>,
-    ) -> Result<u64, String> {
+    ) -> Result<u64, JournalError> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.write(&Record::Intent(IntentRecord {
             run: Cow::Borrowed(&self.run),
             seq,
             time: now().into(),
-            row: crate::runtime::session::current_row(),
+            row: current_row(),
             vendor: vendor.into(),
             operation: operation.into(),
             username: username.into(),
@@ -443,9 +508,8 @@ impl Journal {
             note: event.note.as_deref().map(crate::util::secret::scrub),
             message: event.message.as_deref().map(crate::util::secret::scrub),
         });
-        if let Err(e) = self.write(&record) {
-            eprintln!("error: {e}");
-        }
+        // A failure is kept in `broken`: later changes are refused and the run says so.
+        let _ = self.write(&record);
         if let Ok(mut events) = self.events.lock() {
             events.push(event);
         }
@@ -474,9 +538,8 @@ impl Journal {
             status: err.status,
             wait_ms: wait.as_millis() as u64,
         };
-        if let Err(e) = self.write(&record) {
-            eprintln!("error: {e}");
-        }
+        // A failure is kept in `broken`: later changes are refused and the run says so.
+        let _ = self.write(&record);
     }
 
     /// The run's last record, if it recorded anything at all.
@@ -489,9 +552,8 @@ impl Journal {
             time: now().into(),
             exit_code,
         };
-        if let Err(e) = self.write(&record) {
-            eprintln!("error: {e}");
-        }
+        // A failure is kept in `broken`: later changes are refused and the run says so.
+        let _ = self.write(&record);
     }
 
     /// The outcomes of one row, taken off the run's list (so a long `--each` run stays small).
@@ -525,9 +587,9 @@ fn ends_unterminated(mut file: &File) -> std::io::Result<bool> {
 }
 
 /// A record as a JSON line.
-fn line(record: &Record<'_>) -> Result<Vec<u8>, String> {
+fn line(record: &Record<'_>) -> Result<Vec<u8>, JournalError> {
     let mut line = Vec::with_capacity(256);
-    serde_json::to_writer(&mut line, record).map_err(|e| e.to_string())?;
+    serde_json::to_writer(&mut line, record).map_err(|e| JournalError::Encode(e.to_string()))?;
     line.push(b'\n');
     Ok(line)
 }

@@ -5,14 +5,15 @@ use std::fmt::Write as _;
 
 use rhai::{AST, Scope};
 
-use crate::cli::args::DocsFormat;
-use crate::run::once::{account_lines, error, plan_text};
+use crate::run::once::{account_lines, plan_text};
 use crate::script::docs;
+use crate::script::docs::Format;
+use crate::util::error::Error;
 use crate::util::suggest;
 use crate::vendors::values;
 
 use super::complete::COMMANDS;
-use super::{Done, Shell, Target, WIDTH};
+use super::{Done, Shell, Target, WIDTH, say};
 
 impl Shell {
     pub(super) fn command(&mut self, line: &str) -> Done {
@@ -62,7 +63,7 @@ impl Shell {
                 Done::Ok
             }
             Err(e) => {
-                error(e);
+                say(Error::input(e));
                 Done::Failed
             }
         }
@@ -73,12 +74,7 @@ impl Shell {
             if let Some((c, what)) = COMMANDS.iter().find(|(c, _)| *c == name) {
                 return Ok(format!("{c}  {what}"));
             }
-            return docs::describe(
-                &self.engine,
-                &self.module_path,
-                Some(name),
-                DocsFormat::Text,
-            );
+            return docs::describe(&self.engine, &self.module_path, Some(name), Format::Text);
         }
         let mut out = String::from("Commands:\n");
         for (c, what) in COMMANDS {
@@ -175,13 +171,15 @@ impl Shell {
 
     fn load(&mut self, path: &str) -> Done {
         if path.is_empty() {
-            error(":load needs a file: `:load scripts/new_hire.rhai`");
+            say(Error::input(
+                ":load needs a file: `:load scripts/new_hire.rhai`",
+            ));
             return Done::Failed;
         }
         match std::fs::read_to_string(path) {
             Ok(text) => self.eval(&text, path),
             Err(e) => {
-                error(format!("cannot read {path}: {e}"));
+                say(Error::input(format!("cannot read {path}: {e}")));
                 Done::Failed
             }
         }

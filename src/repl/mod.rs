@@ -11,18 +11,18 @@ use std::sync::{Arc, RwLock};
 
 use rhai::{AST, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
 
-use crate::cli::args::{ReplArgs, SimArgs};
-use crate::cli::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{self, Config};
 use crate::journal::{self, Event, Journal, RunInfo};
-use crate::run::once::{ProfileChoice, SCRIPT_STACK, choose_profile, eprint, error};
+use crate::run::once::{ProfileChoice, SCRIPT_STACK, choose_profile};
 use crate::runtime::io::Io;
 use crate::runtime::session::{Mode, Planned, Session};
 use crate::script::compile::compile_checked;
 use crate::script::diagnostics::{self, Failure, Sources};
 use crate::script::docs;
-use crate::script::engine::{self, Limits, PrintTo};
+use crate::script::engine::{self, Limits};
+use crate::script::print::PrintTo;
 use crate::sim;
+use crate::util::error::{self, Error, Exit, eprint};
 use crate::vendors::values;
 
 use complete::Names;
@@ -75,14 +75,29 @@ pub struct Shell {
     options: engine::Options,
 }
 
+/// What `onboard repl` was asked for, whatever parsed it.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub profile: Option<String>,
+    pub sim: bool,
+    pub dry_run: bool,
+    pub max_operations: Option<u64>,
+}
+
+/// A statement's error, said at the prompt (the REPL's loop is its own entry point).
+fn say(err: Error) {
+    error::print(&err);
+}
+
 /// `onboard repl`.
-pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplArgs) -> u8 {
+pub fn run(
+    config_path: Option<&Path>,
+    journal_path: Option<&Path>,
+    args: &Options,
+) -> Result<(), Error> {
     let io = Io::interactive();
     // The REPL is for calling vendors: start the runtime, and with it the Ctrl-C watch, now.
-    if let Err(e) = io.runtime() {
-        error(e);
-        return EXIT_RUNTIME;
-    }
+    io.runtime().map_err(Error::runtime)?;
     let limits = Limits::from_settings(Default::default(), args.max_operations);
     let target = Target {
         profile: args.profile.clone(),
@@ -110,11 +125,8 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplA
         imports: Vec::new(),
         options: engine::Options::default(),
     };
-    if let Err(e) = shell.connect(target) {
-        error(e);
-        return EXIT_INPUT;
-    }
-    let code = if std::io::stdin().is_terminal() {
+    shell.connect(target).map_err(Error::input)?;
+    let exit = if std::io::stdin().is_terminal() {
         shell.interactive()
     } else {
         shell.piped()
@@ -131,7 +143,10 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &ReplA
             crate::run::once::account_lines(&shell.past_events)
         ));
     }
-    code
+    match exit {
+        Exit::Ok => Ok(()),
+        _ => Err(Error::silent(exit)),
+    }
 }
 
 impl Shell {
@@ -142,7 +157,7 @@ impl Shell {
             if self.simulator.is_none() {
                 let rt = self.io.runtime()?;
                 let s = rt
-                    .block_on(sim::start(&SimArgs::default()))
+                    .block_on(sim::start(&sim::Options::default()))
                     .map_err(|e| format!("cannot start the simulator: {e}"))?;
                 self.simulator = Some(s);
             }
@@ -158,7 +173,7 @@ impl Shell {
                 ProfileChoice::Ready(p) => Some(p),
                 ProfileChoice::NoConfig => None,
                 ProfileChoice::Unchosen(e) => {
-                    eprintln!("note: {e}; choose one with :profile NAME");
+                    error::note(format!("{e}; choose one with :profile NAME"));
                     None
                 }
             }
@@ -166,7 +181,8 @@ impl Shell {
         let journal = if target.dry_run {
             Journal::memory()
         } else {
-            let path = journal::choose_path(self.journal_path.as_deref())?;
+            let path =
+                journal::choose_path(self.journal_path.as_deref()).map_err(|e| e.to_string())?;
             Journal::open(
                 &path,
                 RunInfo {
@@ -176,7 +192,8 @@ impl Shell {
                     simulated: target.sim,
                     undo_of: None,
                 },
-            )?
+            )
+            .map_err(|e| e.to_string())?
         };
         let mode = Mode {
             dry_run: target.dry_run,
@@ -188,7 +205,8 @@ impl Shell {
             print_to: PrintTo::Stdout,
             script_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             vars: Vec::new(),
-            module_path: crate::run::once::module_path(self.config_path.as_deref(), target.sim)?,
+            module_path: crate::run::once::module_path(self.config_path.as_deref(), target.sim)
+                .map_err(|e| e.to_string())?,
         };
         let mut engine = engine::build(&session, &options);
         for (alias, module) in &self.imports {
@@ -240,7 +258,7 @@ impl Shell {
     fn end_session(&mut self, old: &Session) {
         old.close();
         let events = old.journal.events();
-        old.journal.end(EXIT_OK);
+        old.journal.end(Exit::Ok.code());
         self.past_events.extend(events);
         self.past_plan.extend(old.planned());
     }
@@ -314,7 +332,7 @@ impl Shell {
     }
 
     /// The terminal: a line editor with completion, hints and history.
-    fn interactive(&mut self) -> u8 {
+    fn interactive(&mut self) -> Exit {
         use rustyline::error::ReadlineError;
         use rustyline::history::FileHistory;
         use rustyline::{Config as EditorConfig, Editor};
@@ -329,8 +347,8 @@ impl Shell {
         {
             Ok(e) => e,
             Err(e) => {
-                error(format!("cannot start the line editor: {e}"));
-                return EXIT_RUNTIME;
+                say(Error::runtime(format!("cannot start the line editor: {e}")));
+                return Exit::Runtime;
             }
         };
         editor.set_helper(Some(editor::ReplHelper::new(self.names.clone())));
@@ -347,7 +365,7 @@ impl Shell {
             "onboard {} on {where_to}. Tab completes; :help lists commands and functions; Ctrl-D quits.",
             env!("CARGO_PKG_VERSION")
         );
-        let mut code = EXIT_OK;
+        let mut exit = Exit::Ok;
         loop {
             let line = match editor.readline(&self.prompt()) {
                 Ok(line) => line,
@@ -355,8 +373,8 @@ impl Shell {
                 Err(ReadlineError::Interrupted) => continue,
                 Err(ReadlineError::Eof) => break,
                 Err(e) => {
-                    error(format!("cannot read the terminal: {e}"));
-                    code = EXIT_RUNTIME;
+                    say(Error::runtime(format!("cannot read the terminal: {e}")));
+                    exit = Exit::Runtime;
                     break;
                 }
             };
@@ -373,11 +391,11 @@ impl Shell {
                 break;
             }
         }
-        code
+        exit
     }
 
     /// Statements from a pipe: each result printed, the exit code says whether any failed.
-    fn piped(&mut self) -> u8 {
+    fn piped(&mut self) -> Exit {
         let syntax = crate::script::engine::parser();
         let mut failed = false;
         let mut buffer = String::new();
@@ -386,8 +404,8 @@ impl Shell {
             let line = match line {
                 Ok(l) => l,
                 Err(e) => {
-                    error(format!("cannot read standard input: {e}"));
-                    return EXIT_INPUT;
+                    say(Error::input(format!("cannot read standard input: {e}")));
+                    return Exit::Input;
                 }
             };
             if buffer.is_empty() {
@@ -406,17 +424,17 @@ impl Shell {
             match self.input(&text) {
                 Done::Ok => {}
                 Done::Failed => failed = true,
-                Done::Interrupted => return EXIT_INTERRUPTED,
+                Done::Interrupted => return Exit::Interrupted,
                 Done::Quit => break,
             }
         }
         if !buffer.is_empty() {
-            error(format!(
+            say(Error::input(format!(
                 "standard input ended inside the statement that starts on line {start_line}"
-            ));
+            )));
             failed = true;
         }
-        if failed { EXIT_RUNTIME } else { EXIT_OK }
+        if failed { Exit::Runtime } else { Exit::Ok }
     }
 
     /// One input: a `:command` or statements.
@@ -438,16 +456,15 @@ impl Shell {
             match compile_checked(&mut self.engine, text, name, &self.scope, Some(&self.fns)) {
                 Ok(c) => c,
                 Err(diags) => {
-                    for d in &diags {
-                        eprint(&d.render(&mut self.sources));
-                    }
+                    let problems = diags.iter().map(|d| d.problem(&mut self.sources)).collect();
+                    say(Error::many(Exit::Input, problems));
                     return Done::Failed;
                 }
             };
         for vendor in &checked.analysis.vendors {
             if let Err(why) = self.session.settings(vendor) {
-                error(format!(
-                    "{why}\n  (`:sim on` uses the built-in simulator; `:profile NAME` picks a profile)"
+                say(Error::input(why).hint(
+                    "`:sim on` uses the built-in simulator; `:profile NAME` picks a profile",
                 ));
                 return Done::Failed;
             }
@@ -481,11 +498,15 @@ impl Shell {
             }
             Ok(Ok(Err(err))) => self.report(&err, name),
             Ok(Err(_)) => {
-                error("the script thread crashed; this is a bug in onboard");
+                say(Error::runtime(
+                    "the script thread crashed; this is a bug in onboard",
+                ));
                 Done::Failed
             }
             Err(e) => {
-                error(format!("cannot start the script thread: {e}"));
+                say(Error::runtime(format!(
+                    "cannot start the script thread: {e}"
+                )));
                 Done::Failed
             }
         };
@@ -496,7 +517,10 @@ impl Shell {
 
     fn report(&mut self, err: &EvalAltResult, name: &str) -> Done {
         let (diag, failure) = diagnostics::from_eval_error(err, name, &self.limits);
-        eprint(&diag.render(&mut self.sources));
+        say(Error::many(
+            Exit::Runtime,
+            vec![diag.problem(&mut self.sources)],
+        ));
         match failure {
             Failure::Interrupted => Done::Interrupted,
             Failure::Runtime => Done::Failed,

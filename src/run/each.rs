@@ -8,18 +8,19 @@ use std::time::Instant;
 
 use rhai::{AST, Engine};
 
-use crate::cli::args::RunArgs;
-use crate::cli::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
-use crate::run::once::{Prepared, SCRIPT_STACK, eprint, error};
+use crate::journal::set_current_row;
+use crate::run::Options;
+use crate::run::once::{Prepared, SCRIPT_STACK};
 use crate::run::progress::Progress;
 use crate::run::report::{Header, ReportWriter, RowError, RowReport, Summary, read_for_resume};
 use crate::run::row_check::RowCheck;
 use crate::run::rows::{Format, Row, Rows, Selection};
-use crate::runtime::session::{Session, set_current_row};
+use crate::runtime::session::Session;
 use crate::runtime::undo;
 use crate::script::analyze::Analysis;
 use crate::script::diagnostics::{self, Diagnostic};
 use crate::script::engine::Limits;
+use crate::util::error::{Error, Exit, Problem, eprint};
 use crate::util::suggest;
 
 /// Rows at once when neither `--jobs` nor the profile says.
@@ -72,27 +73,19 @@ struct Shared<'a> {
     stop: &'a AtomicBool,
 }
 
-pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
+pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error> {
     let each = args.each.as_deref().unwrap_or(Path::new("-"));
     let mut sources = std::mem::take(&mut p.sources);
     let missing = missing_columns(&rows, &p.checked.analysis, &p.file, each);
     if !missing.is_empty() {
-        for d in &missing {
-            eprint(&d.render(&mut sources));
-        }
-        return EXIT_INPUT;
+        let problems = missing.iter().map(|d| d.problem(&mut sources)).collect();
+        return Err(Error::many(Exit::Input, problems));
     }
-    let (selection, carried) = match select(args, &rows, each) {
-        Ok(s) => s,
-        Err(e) => {
-            error(e);
-            return EXIT_INPUT;
-        }
-    };
+    let (selection, carried) = select(args, &rows, each)?;
     let chosen = selection.count(rows.total);
     if chosen == 0 {
         crate::outln!("nothing to do: every row of {} is done", each.display());
-        return EXIT_OK;
+        return Ok(());
     }
     let header = Header {
         report: "onboard --each".into(),
@@ -101,36 +94,64 @@ pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         file: each.display().to_string(),
         rows: rows.total,
     };
-    let writer = match ReportWriter::create(args.report.as_deref(), &header, &carried) {
-        Ok(w) => w,
-        Err(e) => {
-            error(e);
-            return EXIT_INPUT;
-        }
-    };
-    let source = match rows.iter() {
-        Ok(i) => Mutex::new(i),
-        Err(e) => {
-            error(e);
-            return EXIT_INPUT;
-        }
-    };
+    let writer =
+        ReportWriter::create(args.report.as_deref(), &header, &carried).map_err(Error::input)?;
+    let source = Mutex::new(rows.iter()?);
     let jobs = args
         .jobs
         .or(p.jobs)
         .unwrap_or(DEFAULT_JOBS)
         .clamp(1, 256)
         .min(chosen as usize);
-
     // Every row calls vendors: start now, so that Ctrl-C winds the run down from the first row.
-    if let Err(e) = p.io.runtime() {
-        error(e);
-        return EXIT_RUNTIME;
+    p.io.runtime().map_err(Error::runtime)?;
+    let tally = Tally {
+        writer,
+        summary: Summary::default(),
+        progress: Progress::new(chosen, args.quiet || args.json),
+        write_error: None,
+    };
+    let started = Instant::now();
+    let (mut tally, spawn_error) = run_rows(&p, args, &rows, &source, &selection, tally, jobs);
+    let took = started.elapsed();
+    tally.progress.finish();
+    p.session.close();
+    if let Err(e) = tally.writer.finish() {
+        tally.write_error.get_or_insert(e);
     }
+    let interrupted = p.session.cancel.is_cancelled();
+    let mut problems: Vec<Problem> = spawn_error.into_iter().map(Problem::new).collect();
+    problems.extend(tally.write_error.take().map(Problem::new));
+    let exit = if interrupted {
+        Exit::Interrupted
+    } else if tally.summary.failed > 0 || tally.summary.rows < chosen || !problems.is_empty() {
+        Exit::Runtime
+    } else {
+        Exit::Ok
+    };
+    let result = match exit {
+        Exit::Ok => Ok(()),
+        _ => Err(Error::many(exit, problems)),
+    };
+    let result = p.session.finish(result);
+    summarise(&p, args, &tally, took, chosen, interrupted, &result);
+    result
+}
+
+/// Run the chosen rows on `jobs` workers; what they tallied, and why a worker could not start.
+fn run_rows(
+    p: &Prepared,
+    args: &Options,
+    rows: &Rows,
+    source: &Mutex<Box<dyn Iterator<Item = Row> + Send>>,
+    selection: &Selection,
+    tally: Tally,
+    jobs: usize,
+) -> (Tally, Option<String>) {
     let stop = AtomicBool::new(false);
     let shared = Shared {
         engine: &p.engine,
-        check: row_check(&p),
+        check: row_check(p),
         session: &p.session,
         ast: &p.checked.ast,
         file: &p.file,
@@ -140,58 +161,49 @@ pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         fail_fast: args.fail_fast,
         stop: &stop,
     };
-    let tally = Mutex::new(Tally {
-        writer,
-        summary: Summary::default(),
-        progress: Progress::new(chosen, args.quiet || args.json),
-        write_error: None,
-    });
-    let started = Instant::now();
+    let tally = Mutex::new(tally);
+    let mut spawn_error = None;
     std::thread::scope(|s| {
         for n in 0..jobs {
-            let (shared, source, selection, tally) = (&shared, &source, &selection, &tally);
+            let (shared, tally) = (&shared, &tally);
             let spawned = std::thread::Builder::new()
                 .name(format!("row-{n}"))
                 .stack_size(SCRIPT_STACK)
                 .spawn_scoped(s, move || worker(shared, source, selection, tally));
             if let Err(e) = spawned {
-                error(format!("cannot start a worker thread: {e}"));
+                spawn_error.get_or_insert(format!("cannot start a worker thread: {e}"));
             }
         }
     });
-    let took = started.elapsed();
-    let Tally {
-        mut writer,
-        summary,
-        progress,
-        mut write_error,
-    } = match tally.into_inner() {
+    let tally = match tally.into_inner() {
         Ok(t) => t,
         Err(poisoned) => poisoned.into_inner(),
     };
-    progress.finish();
-    p.session.close();
-    let interrupted = p.session.cancel.is_cancelled();
-    if let Err(e) = writer.finish() {
-        write_error.get_or_insert(e);
-    }
-    if let Some(e) = write_error {
-        error(e);
-    }
-    let code = if interrupted {
-        EXIT_INTERRUPTED
-    } else if summary.failed > 0 || summary.rows < chosen {
-        EXIT_RUNTIME
-    } else {
-        EXIT_OK
-    };
+    (tally, spawn_error)
+}
+
+/// The end of a bulk run: the summary for people, or the JSON document with `--json`.
+fn summarise(
+    p: &Prepared,
+    args: &Options,
+    tally: &Tally,
+    took: std::time::Duration,
+    chosen: u64,
+    interrupted: bool,
+    result: &Result<(), Error>,
+) {
+    let summary = &tally.summary;
     if args.json {
-        let mut doc = summary.json(took, writer.path(), p.session.journal.run_id());
-        doc["exit_code"] = code.into();
+        let mut doc = summary.json(took, tally.writer.path(), p.session.journal.run_id());
+        doc["exit_code"] = result.as_ref().err().map_or(0, |e| e.exit.code()).into();
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
         crate::outln!("{}", crate::util::secret::scrub(&text));
     } else if !args.quiet {
-        let mut text = summary.text(took, writer.path(), interrupted || summary.rows < chosen);
+        let mut text = summary.text(
+            took,
+            tally.writer.path(),
+            interrupted || summary.rows < chosen,
+        );
         if summary.rows > 0 && !args.sim && p.session.journal.path().is_some() {
             let run = p.session.journal.run_id();
             text.push_str(&format!(
@@ -200,8 +212,6 @@ pub fn run_each(mut p: Prepared, args: &RunArgs, rows: Rows) -> u8 {
         }
         eprint(&text);
     }
-    p.session.journal.end(code);
-    code
 }
 
 /// Where finished rows go. The workers add their own rows, so that no thread is woken per row
@@ -225,33 +235,33 @@ impl Tally {
 
 /// The rows to run: `--rows`, the rest of a `--resume` report, or all; and the report lines of
 /// rows an earlier report has as done, for the new report to carry.
-fn select(args: &RunArgs, rows: &Rows, each: &Path) -> Result<(Selection, Vec<String>), String> {
+fn select(args: &Options, rows: &Rows, each: &Path) -> Result<(Selection, Vec<String>), Error> {
     if let Some(spec) = &args.rows {
         let selection = Selection::parse(spec)?;
         if let Some(row) = selection.past_end(rows.total) {
-            return Err(format!(
+            return Err(Error::input(format!(
                 "--rows {spec}: {} has {} rows, so there is no row {row}",
                 each.display(),
                 rows.total
-            ));
+            )));
         }
         return Ok((selection, Vec::new()));
     }
     let Some(report) = &args.resume else {
         return Ok((Selection::all(), Vec::new()));
     };
-    let done = read_for_resume(report)?;
+    let done = read_for_resume(report).map_err(Error::input)?;
     let header = &done.header;
     let same_file = Path::new(&header.file).file_name() == each.file_name();
     if !same_file || header.rows != rows.total {
-        return Err(format!(
+        return Err(Error::input(format!(
             "--resume: {} is the report of {} ({} rows), not of {} ({} rows)",
             report.display(),
             header.file,
             header.rows,
             each.display(),
             rows.total
-        ));
+        )));
     }
     let rest = (1..=rows.total)
         .filter(|n| !done.rows.contains(n))
@@ -346,8 +356,8 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
             } else {
                 continue;
             };
-            crate::run::progress::emit(
-                crate::script::engine::PrintTo::Stderr,
+            crate::script::print::emit(
+                crate::script::print::PrintTo::Stderr,
                 &crate::util::secret::scrubbed(line),
             );
         }

@@ -6,3 +6,27 @@ pub mod progress;
 pub mod report;
 pub mod row_check;
 pub mod rows;
+
+use std::path::PathBuf;
+
+/// What `onboard run` was asked to do, whatever parsed it.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub script: PathBuf,
+    pub profile: Option<String>,
+    pub sim: bool,
+    /// `--var KEY=VALUE`, as given.
+    pub vars: Vec<String>,
+    pub json: bool,
+    pub quiet: bool,
+    pub dry_run: bool,
+    pub offline: bool,
+    pub rollback_on_error: bool,
+    pub max_operations: Option<u64>,
+    pub each: Option<PathBuf>,
+    pub jobs: Option<usize>,
+    pub report: Option<PathBuf>,
+    pub fail_fast: bool,
+    pub rows: Option<String>,
+    pub resume: Option<PathBuf>,
+}

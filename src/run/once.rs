@@ -7,33 +7,24 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 use serde_json::{Value as Json, json};
 
-use crate::cli::args::{RunArgs, SimArgs};
-use crate::cli::{EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{self, Config, ConfigError, Profile};
 use crate::journal::{self, Event, Journal, Outcome, RunInfo};
+use crate::run::Options;
 use crate::runtime::io::Io;
 use crate::runtime::session::{Mode, Planned, Session};
 use crate::runtime::undo;
 use crate::script::compile::{Checked, compile_checked, parse_vars, script_dir};
 use crate::script::diagnostics::{self, Diagnostic, Failure, Sources};
-use crate::script::engine::{self, Limits, PrintTo};
+use crate::script::engine::{self, Limits};
+use crate::script::print::PrintTo;
 use crate::sim;
+use crate::util::error::{Error, Exit, eprint};
 use crate::vendors::error::VendorError;
 use crate::vendors::values;
 
 /// Scripts run on their own thread with a large stack: deep (but bounded) recursion in a debug
 /// build must hit the call-depth limit, not overflow the stack.
 pub const SCRIPT_STACK: usize = 16 * 1024 * 1024;
-
-pub fn eprint(text: &str) {
-    let text = crate::util::secret::scrub(text);
-    let _ = write!(std::io::stderr().lock(), "{text}");
-}
-
-pub fn error(message: impl std::fmt::Display) {
-    let text = crate::util::secret::scrubbed(message.to_string());
-    let _ = writeln!(std::io::stderr().lock(), "error: {text}");
-}
 
 /// Which profile the run uses, or why it has none.
 pub enum ProfileChoice {
@@ -93,10 +84,15 @@ pub struct Prepared {
 
 /// How preparing a run ended early.
 pub enum Early {
-    /// Nothing to report beyond what was printed.
-    Exit(u8),
-    /// A report to finish (for `--json`) with this code.
-    Report(Report, Arc<Session>, u8),
+    Failed(Error),
+    /// A report to finish (for `--json`) with this error.
+    Report(Report, Arc<Session>, Error),
+}
+
+impl From<Error> for Early {
+    fn from(e: Error) -> Early {
+        Early::Failed(e)
+    }
 }
 
 /// Config and profile, journal, session, engine; compile and check the script; make sure every
@@ -104,16 +100,12 @@ pub enum Early {
 pub fn prepare(
     config_path: Option<&Path>,
     journal_path: Option<&Path>,
-    args: &RunArgs,
+    args: &Options,
 ) -> Result<Prepared, Early> {
-    let fail = |message: String, code: u8| {
-        error(message);
-        Early::Exit(code)
-    };
     let file = args.script.display().to_string();
     let source = std::fs::read_to_string(&args.script)
-        .map_err(|e| fail(format!("cannot read {file}: {e}"), EXIT_INPUT))?;
-    let vars = parse_vars(&args.vars, true).map_err(|e| fail(e, EXIT_INPUT))?;
+        .map_err(|e| Error::input(format!("cannot read {file}: {e}")))?;
+    let vars = parse_vars(&args.vars, true).map_err(Error::input)?;
     let io = Io::new();
 
     let mut simulator = None;
@@ -121,15 +113,15 @@ pub fn prepare(
     let choice = if args.sim {
         let s = io
             .runtime()
-            .map_err(|e| fail(e, EXIT_RUNTIME))?
-            .block_on(sim::start(&SimArgs::default()))
-            .map_err(|e| fail(format!("cannot start the simulator: {e}"), EXIT_RUNTIME))?;
-        let profile = s.profile().map_err(|e| fail(e.to_string(), EXIT_RUNTIME))?;
+            .map_err(Error::runtime)?
+            .block_on(sim::start(&sim::Options::default()))
+            .map_err(|e| Error::runtime(format!("cannot start the simulator: {e}")))?;
+        let profile = s.profile().map_err(|e| Error::runtime(e.to_string()))?;
         simulator = Some(s);
         ProfileChoice::Ready(profile)
     } else {
-        let (c, limits) = choose_profile(config_path, args.profile.as_deref())
-            .map_err(|e| fail(e.to_string(), EXIT_INPUT))?;
+        let (c, limits) =
+            choose_profile(config_path, args.profile.as_deref()).map_err(Error::from)?;
         configured = limits;
         c
     };
@@ -168,10 +160,10 @@ pub fn prepare(
                     },
                 )
             })
-            .map_err(|e| fail(format!("{e}; nothing was run"), EXIT_INPUT))?
+            .map_err(|e| Error::from(e).context_after("; nothing was run"))?
     };
     let session = Session::new(Some(io.clone()), profile, journal, mode);
-    let module_path = module_path(config_path, args.sim).map_err(|e| fail(e, EXIT_INPUT))?;
+    let module_path = module_path(config_path, args.sim)?;
     let limits = Limits::from_settings(configured, args.max_operations);
     let options = engine::Options {
         limits: limits.clone(),
@@ -198,13 +190,11 @@ pub fn prepare(
     let checked = match compile_checked(&mut engine, &source, &file, &scope, None) {
         Ok(c) => c,
         Err(diags) => {
-            for d in &diags {
-                eprint(&d.render(&mut sources));
-            }
+            let problems = diags.iter().map(|d| d.problem(&mut sources)).collect();
             return Err(Early::Report(
                 Report::failed_before_run(&diags),
                 session,
-                EXIT_INPUT,
+                Error::many(Exit::Input, problems),
             ));
         }
     };
@@ -217,8 +207,7 @@ pub fn prepare(
                 None => session.settings(vendor).err(),
             };
             if let Some(p) = problem {
-                error(&p);
-                return Err(Early::Report(Report::message(&p), session, EXIT_INPUT));
+                return Err(Early::Report(Report::message(&p), session, Error::input(p)));
             }
         }
     }
@@ -243,11 +232,11 @@ pub fn prepare(
 pub fn module_path(
     config_path: Option<&Path>,
     sim: bool,
-) -> Result<Vec<crate::script::modules::SearchDir>, String> {
+) -> Result<Vec<crate::script::modules::SearchDir>, Error> {
     match crate::script::library::search_dirs(config_path) {
         Ok(d) => Ok(d),
         Err(_) if sim => Ok(crate::script::modules::search_dirs(&[], None)),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -255,13 +244,13 @@ pub fn module_path(
 fn check_report(
     config_path: Option<&Path>,
     journal_path: Option<&Path>,
-    args: &RunArgs,
-) -> Result<(), String> {
+    args: &Options,
+) -> Result<(), Error> {
     let Some(report) = &args.report else {
         return Ok(());
     };
     let journal = journal::choose_path(journal_path).ok();
-    crate::run::report::refuse_over_inputs(
+    let refused = crate::run::report::refuse_over_inputs(
         report,
         &[
             (Some(args.script.as_path()), "the script"),
@@ -270,29 +259,27 @@ fn check_report(
             (config_path, "the config"),
             (journal.as_deref(), "the journal"),
         ],
-    )
+    );
+    refused.map_err(Error::input)
 }
 
 /// `onboard run SCRIPT`, once or (with `--each`) once per row.
-pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunArgs) -> u8 {
-    if let Err(e) = check_report(config_path, journal_path, args) {
-        error(e);
-        return EXIT_INPUT;
-    }
+pub fn run(
+    config_path: Option<&Path>,
+    journal_path: Option<&Path>,
+    args: &Options,
+) -> Result<(), Error> {
+    check_report(config_path, journal_path, args)?;
     let rows = match &args.each {
-        Some(path) => match crate::run::rows::Rows::open(path) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                error(format!("--each: {e}"));
-                return EXIT_INPUT;
-            }
-        },
+        Some(path) => {
+            Some(crate::run::rows::Rows::open(path).map_err(|e| Error::from(e).context("--each"))?)
+        }
         None => None,
     };
     let prepared = match prepare(config_path, journal_path, args) {
         Ok(p) => p,
-        Err(Early::Exit(code)) => return code,
-        Err(Early::Report(report, session, code)) => return report.finish(args, &session, code),
+        Err(Early::Failed(e)) => return Err(e),
+        Err(Early::Report(report, session, e)) => return report.finish(args, &session, Err(e)),
     };
     match rows {
         Some(rows) => crate::run::each::run_each(prepared, args, rows),
@@ -300,7 +287,7 @@ pub fn run(config_path: Option<&Path>, journal_path: Option<&Path>, args: &RunAr
     }
 }
 
-fn run_once(p: Prepared, args: &RunArgs) -> u8 {
+fn run_once(p: Prepared, args: &Options) -> Result<(), Error> {
     let Prepared {
         simulator: _simulator,
         session,
@@ -323,30 +310,32 @@ fn run_once(p: Prepared, args: &RunArgs) -> u8 {
             .map(|h| h.join())
     });
 
-    let (mut report, code) = match outcome {
-        Ok(Ok(Ok(value))) => (Report::succeeded(value), EXIT_OK),
+    let (mut report, result) = match outcome {
+        Ok(Ok(Ok(value))) => (Report::succeeded(value), Ok(())),
         Ok(Ok(Err(err))) => {
             let (diag, failure) = diagnostics::from_eval_error(&err, &file, &limits);
-            eprint(&diag.render(&mut sources));
-            let code = match failure {
-                Failure::Interrupted => EXIT_INTERRUPTED,
-                Failure::Runtime => EXIT_RUNTIME,
+            let exit = match failure {
+                Failure::Interrupted => Exit::Interrupted,
+                Failure::Runtime => Exit::Runtime,
             };
-            (Report::failed(&err, &diag), code)
+            let error = Error::many(exit, vec![diag.problem(&mut sources)]);
+            (Report::failed(&err, &diag), Err(error))
         }
-        Ok(Err(_)) => {
-            error("the script thread crashed; this is a bug in onboard");
-            (Report::message("the script thread crashed"), EXIT_RUNTIME)
-        }
-        Err(e) => {
-            error(format!("cannot start the script thread: {e}"));
-            (
-                Report::message("cannot start the script thread"),
-                EXIT_RUNTIME,
-            )
-        }
+        Ok(Err(_)) => (
+            Report::message("the script thread crashed"),
+            Err(Error::runtime(
+                "the script thread crashed; this is a bug in onboard",
+            )),
+        ),
+        Err(e) => (
+            Report::message("cannot start the script thread"),
+            Err(Error::runtime(format!(
+                "cannot start the script thread: {e}"
+            ))),
+        ),
     };
-    if code == EXIT_RUNTIME && rollback_on_error {
+    let failed = matches!(&result, Err(e) if e.exit == Exit::Runtime);
+    if failed && rollback_on_error {
         let steps = undo::rollback(&session);
         if !steps.is_empty() {
             if !args.json {
@@ -360,12 +349,12 @@ fn run_once(p: Prepared, args: &RunArgs) -> u8 {
     }
     // Log off whatever happened.
     session.close();
-    let code = report.finish(args, &session, code);
-    session.journal.end(code);
+    let result = session.finish(result);
+    let result = report.finish(args, &session, result);
     // The process ends here: tearing the engine down would cost more than building it.
     std::mem::forget(engine);
     std::mem::forget(checked);
-    code
+    result
 }
 
 /// The end of a run, for people (a summary on stderr) or machines (`--json` on stdout).
@@ -429,7 +418,13 @@ impl Report {
         Report::new(None, Some(e))
     }
 
-    fn finish(self, args: &RunArgs, session: &Arc<Session>, code: u8) -> u8 {
+    fn finish(
+        self,
+        args: &Options,
+        session: &Arc<Session>,
+        result: Result<(), Error>,
+    ) -> Result<(), Error> {
+        let code = result.as_ref().err().map_or(0, |e| e.exit.code());
         let events = session.journal.events();
         let plan = session.planned();
         let run = session.journal.run_id().to_string();
@@ -440,7 +435,7 @@ impl Report {
                 .map(|p| json!({ "vendor": p.vendor, "action": p.action, "username": p.username, "fields": p.fields() }))
                 .collect();
             let doc = json!({
-                "ok": code == EXIT_OK,
+                "ok": code == 0,
                 "exit_code": code,
                 "run": if args.dry_run { Json::Null } else { json!(run) },
                 "journal": journal_path,
@@ -476,7 +471,7 @@ impl Report {
             }
             eprint(&out);
         }
-        code
+        result
     }
 }
 

@@ -1,37 +1,11 @@
-//! Progress of `--each`: a bar on a terminal, plain periodic lines otherwise; and the one way
-//! script output is printed, so it never tears the bar.
+//! Progress of `--each`: a bar on a terminal, plain periodic lines otherwise.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use crate::runtime::session::current_row;
-use crate::script::engine::PrintTo;
-
-/// The bar being drawn, if any, for `emit` to step around.
-static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
-
-/// Print a line of script output; in `--each` runs it says which row printed it.
-pub fn emit(to: PrintTo, text: &str) {
-    let line = match current_row() {
-        Some(row) => format!("[row {row}] {text}"),
-        None => text.to_string(),
-    };
-    let write = || {
-        // A closed pipe (`onboard run x | head`) must not panic.
-        let _ = match to {
-            PrintTo::Stdout => writeln!(std::io::stdout().lock(), "{line}"),
-            PrintTo::Stderr => writeln!(std::io::stderr().lock(), "{line}"),
-        };
-    };
-    let bar = BAR.lock().ok().and_then(|b| b.clone());
-    match bar {
-        Some(bar) => bar.suspend(write),
-        None => write(),
-    }
-}
+use crate::script::print;
 
 /// How far a bulk run is.
 pub struct Progress {
@@ -66,8 +40,8 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        if let (Some(b), Ok(mut slot)) = (&bar, BAR.lock()) {
-            *slot = Some(b.clone());
+        if let Some(b) = &bar {
+            print::step_around(Some(b.clone()));
         }
         Progress {
             total,
@@ -116,8 +90,6 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-        if let Ok(mut slot) = BAR.lock() {
-            *slot = None;
-        }
+        print::step_around(None);
     }
 }

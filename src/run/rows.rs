@@ -6,6 +6,28 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+/// Why the rows of `--each` cannot be read.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RowsError {
+    #[error("cannot read {0}: {1}")]
+    Read(String, String),
+    /// The file is not rows onboard can run (no header, unclosed quote, no rows, a bad `--rows`).
+    #[error("{0}")]
+    Bad(String),
+}
+
+impl RowsError {
+    fn read(path: &Path, e: impl std::fmt::Display) -> RowsError {
+        RowsError::Read(path.display().to_string(), e.to_string())
+    }
+}
+
+impl From<RowsError> for crate::util::error::Error {
+    fn from(e: RowsError) -> Self {
+        crate::util::error::Error::input(e.to_string())
+    }
+}
+
 use rhai::{Dynamic, Map};
 
 use crate::vendors::values;
@@ -34,7 +56,7 @@ pub struct Rows {
 }
 
 impl Rows {
-    pub fn open(path: &Path) -> Result<Rows, String> {
+    pub fn open(path: &Path) -> Result<Rows, RowsError> {
         let format = detect(path)?;
         let mut rows = Rows {
             path: path.to_path_buf(),
@@ -44,18 +66,17 @@ impl Rows {
         };
         match format {
             Format::Csv => {
-                crate::script::helpers::csv_quotes_closed(path)?;
+                crate::script::helpers::csv_quotes_closed(path).map_err(RowsError::Bad)?;
                 let mut reader = csv_reader(path)?;
                 rows.headers = crate::script::helpers::csv_headers(&mut reader)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                    .map_err(|e| RowsError::Bad(format!("{}: {e}", path.display())))?;
                 let mut record = csv::ByteRecord::new();
                 while reader.read_byte_record(&mut record).unwrap_or(false) {
                     rows.total += 1;
                 }
             }
             Format::Jsonl => {
-                let file =
-                    File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let file = File::open(path).map_err(|e| RowsError::read(&path, e))?;
                 rows.total = BufReader::new(file)
                     .split(b'\n')
                     .filter(|l| {
@@ -66,13 +87,13 @@ impl Rows {
             }
         }
         if rows.total == 0 {
-            return Err(format!("{} has no rows", path.display()));
+            return Err(RowsError::Bad(format!("{} has no rows", path.display())));
         }
         Ok(rows)
     }
 
     /// The rows, one at a time.
-    pub fn iter(&self) -> Result<Box<dyn Iterator<Item = Row> + Send>, String> {
+    pub fn iter(&self) -> Result<Box<dyn Iterator<Item = Row> + Send>, RowsError> {
         match self.format {
             Format::Csv => {
                 let reader = csv_reader(&self.path)?;
@@ -95,8 +116,7 @@ impl Rows {
                 })))
             }
             Format::Jsonl => {
-                let file = File::open(&self.path)
-                    .map_err(|e| format!("cannot read {}: {e}", self.path.display()))?;
+                let file = File::open(&self.path).map_err(|e| RowsError::read(&self.path, e))?;
                 let mut lines = BufReader::new(file).split(b'\n');
                 let mut line = 0;
                 let mut number = 0;
@@ -131,7 +151,7 @@ impl Rows {
     }
 }
 
-fn detect(path: &Path) -> Result<Format, String> {
+fn detect(path: &Path) -> Result<Format, RowsError> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())
@@ -142,11 +162,11 @@ fn detect(path: &Path) -> Result<Format, String> {
         _ => {}
     }
     // Otherwise by content: JSON lines start with an object.
-    let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file = File::open(path).map_err(|e| RowsError::read(&path, e))?;
     let mut first = Vec::new();
     BufReader::new(file)
         .read_until(b'\n', &mut first)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        .map_err(|e| RowsError::read(&path, e))?;
     let starts_object = first
         .iter()
         .find(|b| !b.is_ascii_whitespace() && **b != 0xef && **b != 0xbb && **b != 0xbf)
@@ -158,12 +178,12 @@ fn detect(path: &Path) -> Result<Format, String> {
     })
 }
 
-fn csv_reader(path: &Path) -> Result<csv::Reader<File>, String> {
+fn csv_reader(path: &Path) -> Result<csv::Reader<File>, RowsError> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_path(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
+        .map_err(|e| RowsError::read(&path, e))
 }
 
 /// Line numbers from byte offsets, counted as the file goes by. (The csv crate's own line count
@@ -175,8 +195,8 @@ struct LineCounter {
 }
 
 impl LineCounter {
-    fn open(path: &Path) -> Result<Self, String> {
-        let file = File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    fn open(path: &Path) -> Result<Self, RowsError> {
+        let file = File::open(path).map_err(|e| RowsError::read(&path, e))?;
         Ok(LineCounter {
             reader: BufReader::new(file),
             byte: 0,
@@ -289,11 +309,14 @@ impl Selection {
         Selection::default()
     }
 
-    pub fn parse(spec: &str) -> Result<Self, String> {
+    pub fn parse(spec: &str) -> Result<Self, RowsError> {
         let mut ranges = Vec::new();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let bad =
-                || format!("--rows {spec}: `{part}` is not a row number or a range like 10-20");
+            let bad = || {
+                RowsError::Bad(format!(
+                    "--rows {spec}: `{part}` is not a row number or a range like 10-20"
+                ))
+            };
             let (a, b) = match part.split_once('-') {
                 Some((a, b)) => (a.trim(), b.trim()),
                 None => (part, part),
@@ -314,7 +337,7 @@ impl Selection {
             ranges.push((from, to));
         }
         if ranges.is_empty() {
-            return Err(format!("--rows {spec}: no rows given"));
+            return Err(RowsError::Bad(format!("--rows {spec}: no rows given")));
         }
         Ok(Selection { ranges, only: None })
     }

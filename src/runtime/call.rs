@@ -216,7 +216,7 @@ impl<A: UserApi> Caller<A> {
         let id = self.session.placeholder_id();
         let user = A::planned(&request, id);
         self.session.plan(Planned {
-            row: crate::runtime::session::current_row(),
+            row: crate::journal::current_row(),
             vendor: Self::vendor(),
             action: "create",
             username: request.username().to_string(),
@@ -277,7 +277,7 @@ impl<A: UserApi> Caller<A> {
         self.session.journal.outcome(Some(end.seq), event);
         if let Some(client) = self.client.get() {
             self.session.remember_created(CreatedAccount {
-                row: crate::runtime::session::current_row(),
+                row: crate::journal::current_row(),
                 vendor: Self::vendor(),
                 username: c.username.clone(),
                 id: c.id,
@@ -328,7 +328,7 @@ impl<A: UserApi> Caller<A> {
     ) -> Result<(), CallError> {
         if self.session.mode.dry_run {
             self.session.plan(Planned {
-                row: crate::runtime::session::current_row(),
+                row: crate::journal::current_row(),
                 vendor: Self::vendor(),
                 action: "delete",
                 username: username.to_string(),

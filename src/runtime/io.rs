@@ -4,8 +4,8 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::Runtime;
 
-use crate::cli::EXIT_INTERRUPTED;
 use crate::runtime::session::Cancel;
+use crate::util::error::Exit;
 
 /// A tokio runtime on two threads: enough for hundreds of requests in flight, and small.
 pub fn runtime() -> Result<Runtime, String> {
@@ -89,7 +89,7 @@ fn watch_signals(runtime: &Runtime, cancel: Arc<Cancel>, interactive: bool) {
             }
             if cancel.is_cancelled() {
                 eprintln!("\nonboard: interrupted again; exiting now");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
+                std::process::exit(i32::from(Exit::Interrupted.code()));
             }
             if interactive {
                 eprintln!("\nonboard: interrupted (Ctrl-C again quits onboard at once)");

@@ -1,7 +1,6 @@
 //! What one run shares between its vendor calls: the runtime, the profile, open clients, the
 //! journal, the retry rules, the interrupt signal, and what the run created or plans to.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -11,9 +10,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::config::{Profile, VendorSettings};
-use crate::journal::{Event, Journal, Outcome};
+use crate::journal::{Event, Journal, Outcome, current_row};
 use crate::runtime::handoff;
 use crate::runtime::io::Io;
+use crate::util::error::{Error, Exit, Problem};
 use crate::vendors::error::{ErrorKind, VendorError};
 use crate::vendors::retry::RetryPolicy;
 use crate::vendors::schema::Request;
@@ -65,21 +65,6 @@ impl Cancel {
         let mut rx = self.tx.subscribe();
         let _ = rx.wait_for(|c| *c).await;
     }
-}
-
-thread_local! {
-    /// The row of `--each` this thread is running, if any.
-    static ROW: Cell<Option<u64>> = const { Cell::new(None) };
-}
-
-/// Mark the row this thread runs (for journal records, rollback and printing).
-pub fn set_current_row(row: Option<u64>) {
-    ROW.with(|r| r.set(row));
-}
-
-/// The row this thread runs, if any.
-pub fn current_row() -> Option<u64> {
-    ROW.with(Cell::get)
 }
 
 /// Why a vendor call did not finish.
@@ -159,6 +144,25 @@ pub struct Session {
 }
 
 impl Session {
+    /// End the run's journal with the command's result; a journal that could not record
+    /// everything turns success into a failure that says so.
+    pub fn finish(&self, result: Result<(), Error>) -> Result<(), Error> {
+        let exit = result.as_ref().err().map_or(Exit::Ok, |e| e.exit);
+        self.journal.end(exit.code());
+        let Some(broken) = self.journal.broken() else {
+            return result;
+        };
+        let problem = Problem {
+            message: format!("{broken}; what this run did after that is not in the journal"),
+            detail: String::new(),
+            hints: vec!["`onboard journal` and `onboard undo` cannot see those changes; check them on the vendors".into()],
+        };
+        let mut err = result.err().unwrap_or_else(|| Error::silent(Exit::Runtime));
+        err.exit = err.exit.worst(Exit::Runtime);
+        err.problems.push(problem);
+        Err(err)
+    }
+
     /// A session that cannot reach any vendor: for `check`, `docs` and scripts without vendors.
     pub fn offline() -> Arc<Session> {
         Session::new(None, None, Journal::memory(), Mode::default())

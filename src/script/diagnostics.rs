@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use rhai::{EvalAltResult, ParseError, ParseErrorType, Position};
 
 use crate::script::engine::Limits;
+use crate::util::error::Problem;
 use crate::vendors::error::VendorError;
 
 /// One error or warning, with where it happened when that is known.
@@ -82,7 +83,21 @@ impl Diagnostic {
     ///    |         ^
     /// ```
     pub fn render(&self, sources: &mut Sources) -> String {
-        let mut out = format!("error: {}\n", self.message);
+        crate::util::secret::scrubbed(format!("error: {}\n{}", self.message, self.detail(sources)))
+    }
+
+    /// This diagnostic as one problem of a command's error.
+    pub fn problem(&self, sources: &mut Sources) -> Problem {
+        Problem {
+            message: self.message.clone(),
+            detail: self.detail(sources),
+            hints: Vec::new(),
+        }
+    }
+
+    /// What is shown under the message: where, the source line with a caret, the notes.
+    fn detail(&self, sources: &mut Sources) -> String {
+        let mut out = String::new();
         let width = self.pos.line().map_or(1, |l| l.to_string().len());
         let _ = writeln!(out, "{:width$}--> {}", "", self.location());
         if let Some(line_no) = self.pos.line()

@@ -7,9 +7,6 @@ use std::path::Path;
 use rhai::Engine;
 use serde_json::{Value as Json, json};
 
-use crate::cli::args::{DocsArgs, DocsFormat};
-use crate::cli::{EXIT_INPUT, EXIT_OK};
-use crate::runtime::session::Session;
 use crate::script::engine;
 use crate::script::modules::SearchDir;
 use crate::script::stdlib;
@@ -236,27 +233,12 @@ pub fn script_functions(modules: &[(String, String)]) -> Vec<FnDoc> {
     out
 }
 
-/// `onboard docs [--format …] [NAME]`.
-pub fn print(config_path: Option<&Path>, args: &DocsArgs) -> u8 {
-    let session = Session::offline();
-    let module_path = match crate::run::once::module_path(config_path, false) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_INPUT;
-        }
-    };
-    let engine = engine::build(&session, &engine::Options::default());
-    match describe(&engine, &module_path, args.name.as_deref(), args.format) {
-        Ok(text) => {
-            crate::outln!("{text}");
-            EXIT_OK
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            EXIT_INPUT
-        }
-    }
+/// How `describe` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
 }
 
 /// The documentation of every function of `engine` (or of the function or namespace `wanted`),
@@ -265,7 +247,7 @@ pub fn describe(
     engine: &Engine,
     module_path: &[SearchDir],
     wanted: Option<&str>,
-    format: DocsFormat,
+    format: Format,
 ) -> Result<String, String> {
     let mut all = functions(engine);
     all.extend(script_functions(&script_modules(module_path)));
@@ -295,7 +277,7 @@ pub fn describe(
         ));
     }
     Ok(match format {
-        DocsFormat::Json => {
+        Format::Json => {
             let doc = json!({
                 "functions": selected.iter().map(|f| json!({
                     "namespace": f.namespace, "name": f.name, "signature": f.signature, "doc": f.doc,
@@ -305,8 +287,8 @@ pub fn describe(
             });
             serde_json::to_string_pretty(&doc).unwrap_or_default()
         }
-        DocsFormat::Markdown => render(&selected, &vendor_filter, wanted, true),
-        DocsFormat::Text => render(&selected, &vendor_filter, wanted, false),
+        Format::Markdown => render(&selected, &vendor_filter, wanted, true),
+        Format::Text => render(&selected, &vendor_filter, wanted, false),
     })
 }
 
@@ -406,53 +388,9 @@ fn render(fns: &[&FnDoc], vendor_specs: &[&VendorSpec], wanted: Option<&str>, md
     out.trim_start().to_string()
 }
 
-/// `onboard definitions DIR`: definition files for the Rhai language server, so editors know
-/// every vendor, helper, standard library and library function.
-pub fn definitions(config_path: Option<&Path>, args: &crate::cli::args::DefinitionsArgs) -> u8 {
-    let module_path = match crate::run::once::module_path(config_path, false) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_INPUT;
-        }
-    };
-    let session = Session::offline();
-    let engine = engine::build(&session, &engine::Options::default());
-    let dir = &args.dir;
-    if let Err(e) = engine.definitions().with_headers(true).write_to_dir(dir) {
-        eprintln!("error: cannot write definitions to {}: {e}", dir.display());
-        return crate::cli::EXIT_RUNTIME;
-    }
-    // Rhai leaves the return type of some standard conversions empty (`-> ;`), which the
-    // language server cannot parse: say "unknown" instead.
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for path in entries.filter_map(Result::ok).map(|e| e.path()) {
-            if let Ok(text) = std::fs::read_to_string(&path)
-                && text.contains("-> ;")
-            {
-                let _ = std::fs::write(&path, text.replace("-> ;", "-> ?;"));
-            }
-        }
-    }
-    let mut written = 0;
-    for (module, text) in script_modules(&module_path) {
-        let file = dir.join(format!("{}.d.rhai", module.replace('/', "_")));
-        if let Err(e) = std::fs::write(&file, module_definitions(&module, &text)) {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            return crate::cli::EXIT_RUNTIME;
-        }
-        written += 1;
-    }
-    crate::outln!(
-        "wrote definitions for the engine's functions and {written} script modules to {}",
-        dir.display()
-    );
-    EXIT_OK
-}
-
 /// One script module as a definition file: `module "std/naming";` and each public function,
 /// its parameters untyped (`?`), with its doc comment.
-fn module_definitions(module: &str, text: &str) -> String {
+pub fn module_definitions(module: &str, text: &str) -> String {
     let mut out = String::new();
     let summary = stdlib::summary(text);
     if !summary.is_empty() {
@@ -482,6 +420,7 @@ fn module_definitions(module: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::session::Session;
 
     /// The docs come from the engine: a function registered anywhere shows up with its help,
     /// without anyone editing a list.
@@ -510,7 +449,7 @@ mod tests {
             f.signature
         );
         let text =
-            describe(&engine, &[], Some("brand_new_helper"), DocsFormat::Text).expect("described");
+            describe(&engine, &[], Some("brand_new_helper"), Format::Text).expect("described");
         assert!(text.contains("Says hello"), "{text}");
     }
 }

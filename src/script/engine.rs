@@ -6,6 +6,7 @@ use std::sync::Arc;
 use rhai::{Engine, FuncRegistration, OptimizationLevel};
 
 use crate::runtime::session::Session;
+use crate::script::print::{self, PrintTo};
 use crate::script::{bridge, helpers};
 use crate::util::secret::{MASK, Secret};
 use crate::vendors::values;
@@ -86,14 +87,6 @@ pub fn eval(
     result
 }
 
-/// Where `print` goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PrintTo {
-    Stdout,
-    /// With `--json`, stdout carries only the JSON document.
-    Stderr,
-}
-
 /// How to build an engine.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -150,14 +143,14 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     ));
 
     let print_to = options.print_to;
-    engine.on_print(move |text| crate::run::progress::emit(print_to, text));
+    engine.on_print(move |text| print::emit(print_to, text));
     engine.on_debug(|text, source, pos| {
         let place = match (source, pos.line()) {
             (Some(src), Some(line)) => format!("{src}:{line}: "),
             (None, Some(line)) => format!("line {line}: "),
             _ => String::new(),
         };
-        crate::run::progress::emit(PrintTo::Stderr, &format!("[debug] {place}{text}"));
+        print::emit(PrintTo::Stderr, &format!("[debug] {place}{text}"));
     });
 
     // Ctrl-C stops the script between operations; a terminate cannot be caught by `try`.

@@ -10,4 +10,5 @@ pub mod engine;
 pub mod helpers;
 pub mod library;
 pub mod modules;
+pub mod print;
 pub mod stdlib;

@@ -167,7 +167,7 @@ impl Resolver {
                 if let Some(dir) = path.parent() {
                     Manifest::beside(dir)
                         .and_then(|m| m.map_or(Ok(()), |m| m.usable(&self.dirs)))
-                        .map_err(|e| in_module(problem(e, Position::NONE)))?;
+                        .map_err(|e| in_module(problem(e.to_string(), Position::NONE)))?;
                 }
                 std::fs::read_to_string(path).map_err(|e| {
                     in_module(problem(

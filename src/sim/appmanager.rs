@@ -6,11 +6,15 @@ use serde_json::{Value as Json, json};
 
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
-use crate::cli::args::SimArgs;
+
+/// Applications Manager has no knobs of its own.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[group(skip)]
+pub struct Knobs {}
 
 pub static SIM: SimSpec = SimSpec {
     name: "appmanager",
-    new: |_: &SimArgs| Box::new(AppManagerSim::new()),
+    new: |_| Box::new(AppManagerSim::new()),
     profile: |url| {
         vec![
             ("url", super::toml_string(url)),

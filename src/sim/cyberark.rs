@@ -11,7 +11,6 @@ use serde_json::{Value as Json, json};
 
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
-use crate::cli::args::SimArgs;
 use crate::util::lenient::field as get_ci;
 use crate::util::secret::random_hex;
 
@@ -19,9 +18,20 @@ mod users;
 
 use users::{AUTHORIZATIONS, build_user, from_gen1, gen1_view, summary, user_name};
 
+/// CyberArk's knobs of `onboard sim`.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[group(skip)]
+#[command(next_help_heading = "CyberArk")]
+pub struct Knobs {
+    /// End a CyberArk session after it has served N requests, as an inactivity timeout would
+    /// (deterministic re-logon tests).
+    #[arg(long = "cyberark-session-requests", value_name = "N", hide = true)]
+    pub session_requests: Option<u32>,
+}
+
 pub static SIM: SimSpec = SimSpec {
     name: "cyberark",
-    new: |args: &SimArgs| Box::new(CyberArkSim::new(args.cyberark_session_requests)),
+    new: |options| Box::new(CyberArkSim::new(options.vendors.cyberark.session_requests)),
     profile: |url| {
         vec![
             ("url", super::toml_string(url)),

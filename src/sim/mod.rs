@@ -24,9 +24,8 @@ use tokio::sync::oneshot;
 
 pub use http::{SimRequest, SimResponse};
 
-use crate::cli::args::{Botch, Garbage, SimArgs};
-use crate::cli::{EXIT_INPUT, EXIT_OK, EXIT_RUNTIME};
 use crate::config::{Config, ConfigError, Profile};
+use crate::util::error::Error;
 
 /// One vendor's simulated server.
 pub trait SimVendor: Send {
@@ -47,7 +46,7 @@ pub trait SimVendor: Send {
 /// How to make one vendor's simulator, and the profile section that points at it.
 pub struct SimSpec {
     pub name: &'static str,
-    pub new: fn(&SimArgs) -> Box<dyn SimVendor>,
+    pub new: fn(&Options) -> Box<dyn SimVendor>,
     /// The keys of `[profiles.sim.NAME]` for a simulator at `url` (credentials included),
     /// with their values written as TOML.
     pub profile: fn(url: &str) -> Vec<(&'static str, String)>,
@@ -55,12 +54,123 @@ pub struct SimSpec {
 
 macro_rules! declare_sims {
     ($($name:ident),*) => {
-        $(mod $name;)*
+        $(pub mod $name;)*
         /// Every vendor's simulator, in the same order as the clients.
         pub static ALL: &[&SimSpec] = &[$(&$name::SIM),*];
+
+        /// Every vendor's own simulator knobs, each declared in its simulator file.
+        #[derive(clap::Args, Debug, Clone, Default)]
+        #[group(skip)]
+        pub struct Knobs {
+            $(
+                #[command(flatten)]
+                pub $name: $name::Knobs,
+            )*
+        }
     };
 }
 crate::with_vendors!(declare_sims);
+
+/// The simulator's options: where it listens, the faults it injects, and each vendor's own
+/// knobs (declared in the vendor's simulator file).
+#[derive(clap::Args, Debug, Clone)]
+#[group(skip)]
+pub struct Options {
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Serve HTTPS with a certificate made at start; its CA is written to --ca-out.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where to write the CA certificate with --tls (default: a new private folder in the temp
+    /// folder). A file or link already there is replaced, never written through.
+    #[arg(long, value_name = "PATH")]
+    pub ca_out: Option<PathBuf>,
+    /// Answer every Nth vendor request with a 500 error (and change nothing).
+    #[arg(long, value_name = "N")]
+    pub fail_every: Option<u64>,
+    /// Wait this long before answering each vendor request.
+    #[arg(long, value_name = "MS")]
+    pub latency_ms: Option<u64>,
+    /// Answer 429 with Retry-After beyond N vendor requests per second.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Carry out every Nth vendor request, then cut the connection in the middle of the answer.
+    #[arg(long, value_name = "N")]
+    pub drop_every: Option<u64>,
+    /// Carry out every Nth vendor request, then wait --stall-ms before answering.
+    #[arg(long, value_name = "N")]
+    pub stall_every: Option<u64>,
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub stall_ms: u64,
+    /// Answer every Nth vendor request with garbage (see --garbage) instead of carrying it out.
+    #[arg(long, value_name = "N")]
+    pub garbage_every: Option<u64>,
+    #[arg(long, value_enum, default_value_t = Garbage::Html)]
+    pub garbage: Garbage,
+    /// Carry out every Nth request that changes something (a create, a delete), then answer it
+    /// badly (see --botch): the change is made, the answer says otherwise or nothing.
+    #[arg(long, value_name = "N")]
+    pub botch_every: Option<u64>,
+    #[arg(long, value_enum, default_value_t = Botch::Truncated)]
+    pub botch: Botch,
+    #[command(flatten)]
+    pub vendors: Knobs,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            port: 0,
+            tls: false,
+            ca_out: None,
+            fail_every: None,
+            latency_ms: None,
+            rate_limit: None,
+            drop_every: None,
+            stall_every: None,
+            stall_ms: 5000,
+            garbage_every: None,
+            garbage: Garbage::Html,
+            botch_every: None,
+            botch: Botch::Truncated,
+            vendors: Knobs::default(),
+        }
+    }
+}
+
+/// Kinds of garbage answers.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Garbage {
+    /// A proxy's HTML error page, with status 200.
+    Html,
+    /// JSON or XML cut off in the middle.
+    Truncated,
+    /// Bytes that are not UTF-8.
+    Binary,
+    /// An answer larger than any client should read (9 MiB).
+    Huge,
+    /// An empty body.
+    Empty,
+    /// HTTP 500 with the request's body quoted in the error text.
+    Echo,
+}
+
+/// Bad answers to a change that was carried out.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Botch {
+    /// The real answer cut in half.
+    Truncated,
+    /// An empty body, with status 200.
+    Empty,
+    /// A proxy's HTML error page, with status 200.
+    Html,
+    /// The vendor's own internal-error answer (HTTP 500).
+    #[value(name = "500")]
+    Error500,
+    /// HTTP 500 with the request's body quoted in the error text, as some servers and proxies do.
+    Echo,
+}
 
 /// A request the simulator received, for `/__sim/log`.
 #[derive(Clone, Debug, Serialize)]
@@ -77,7 +187,7 @@ pub struct LogEntry {
 }
 
 struct Shared {
-    args: SimArgs,
+    args: Options,
     vendors: Vec<(&'static str, Mutex<Box<dyn SimVendor>>)>,
     log: Mutex<Vec<LogEntry>>,
     requests: AtomicU64,
@@ -88,7 +198,7 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(args: &SimArgs) -> Self {
+    fn new(args: &Options) -> Self {
         Shared {
             args: args.clone(),
             vendors: ALL
@@ -166,7 +276,7 @@ pub fn toml_string(s: &str) -> String {
 }
 
 /// Start a simulator on 127.0.0.1 (within a tokio runtime).
-pub async fn start(args: &SimArgs) -> Result<Simulator, String> {
+pub async fn start(args: &Options) -> Result<Simulator, String> {
     let shared = Arc::new(Shared::new(args));
     let app = Router::new().fallback(dispatch).with_state(shared);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
@@ -214,22 +324,10 @@ pub async fn start(args: &SimArgs) -> Result<Simulator, String> {
 }
 
 /// `onboard sim`: serve until Ctrl-C, after printing where and a profile to paste.
-pub fn serve_forever(args: &SimArgs) -> u8 {
-    let runtime = match crate::runtime::io::runtime() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_RUNTIME;
-        }
-    };
+pub fn serve_forever(args: &Options) -> Result<(), Error> {
+    let runtime = crate::runtime::io::runtime().map_err(Error::runtime)?;
     runtime.block_on(async {
-        let sim = match start(args).await {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return EXIT_INPUT;
-            }
-        };
+        let sim = start(args).await.map_err(Error::input)?;
         crate::outln!("onboard sim listening on {}", sim.url);
         if let Some(ca) = &sim.ca_path {
             crate::outln!("CA certificate written to {}", ca.display());
@@ -247,11 +345,11 @@ pub fn serve_forever(args: &SimArgs) -> u8 {
         let _ = std::io::stdout().flush();
         let _ = tokio::signal::ctrl_c().await;
         drop(sim);
-        EXIT_OK
+        Ok(())
     })
 }
 
-fn describe_faults(args: &SimArgs) -> String {
+fn describe_faults(args: &Options) -> String {
     let mut f = Vec::new();
     if let Some(n) = args.fail_every {
         f.push(format!("every {n}th request fails with 500"));

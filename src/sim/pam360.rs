@@ -8,12 +8,11 @@ use serde_json::{Map as JsonMap, Value as Json, json};
 
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
-use crate::cli::args::{Pam360Status, SimArgs};
 use crate::util::secret::random_hex;
 
 pub static SIM: SimSpec = SimSpec {
     name: "pam360",
-    new: |args: &SimArgs| Box::new(Pam360Sim::new(args)),
+    new: |options| Box::new(Pam360Sim::new(&options.vendors.pam360)),
     profile: |url| {
         vec![
             ("url", super::toml_string(url)),
@@ -21,6 +20,32 @@ pub static SIM: SimSpec = SimSpec {
         ]
     },
 };
+
+/// PAM360's knobs of `onboard sim`.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[group(skip)]
+#[command(next_help_heading = "PAM360")]
+pub struct Knobs {
+    /// How PAM360 spells success: "Success" (deployed servers) or "true" (the API document).
+    #[arg(long = "pam360-status", value_enum, default_value_t = Status::Success)]
+    pub status: Status,
+    /// PAM360 failures with HTTP 400/401/404/409 instead of 200.
+    #[arg(long = "pam360-http-errors")]
+    pub http_errors: bool,
+    /// PAM360 organizations that exist (the orgName header is checked only when given).
+    #[arg(long = "pam360-orgs", value_delimiter = ',', value_name = "ORG,...")]
+    pub orgs: Vec<String>,
+}
+
+/// How the simulator spells success.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Status {
+    #[default]
+    #[value(name = "Success", alias = "success")]
+    Success,
+    #[value(name = "true")]
+    True,
+}
 
 /// The simulator's fixed API token; it guards nothing.
 pub const AUTHTOKEN: &str = "5F0A8B2C-51A0-4E1D-9C3A-0B0A2D5E7C11";
@@ -73,17 +98,17 @@ enum Fail {
 }
 
 impl Pam360Sim {
-    fn new(args: &SimArgs) -> Self {
+    fn new(knobs: &Knobs) -> Self {
         let mut sim = Pam360Sim {
             users: Directory::default(),
             // The API document's sample answer gives the first new user id 603.
             next_id: 603,
-            success: match args.pam360_status {
-                Pam360Status::Success => "Success",
-                Pam360Status::True => "true",
+            success: match knobs.status {
+                Status::Success => "Success",
+                Status::True => "true",
             },
-            http_errors: args.pam360_http_errors,
-            orgs: args.pam360_orgs.clone(),
+            http_errors: knobs.http_errors,
+            orgs: knobs.orgs.clone(),
         };
         for (id, name, token) in [(1, "admin", None), (2, "onboard-sim", Some(AUTHTOKEN))] {
             sim.users.insert(

@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod dates;
+pub mod error;
 pub mod lenient;
 pub mod output;
 pub mod secret;

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against the real simulator over loopback HTTP.
 
+mod architecture;
 mod bad_answers;
 mod bulk;
 mod check;
