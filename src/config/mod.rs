@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 mod parse;
@@ -11,6 +10,7 @@ mod parse;
 use crate::util::secret::Secret;
 use crate::util::suggest;
 use crate::vendors::retry::RetryPolicy;
+pub use crate::vendors::settings::{Loc, Setting, SettingKind, SettingSpec, VendorSettings};
 
 /// The file name looked for in the working directory and the user's config directory.
 pub const FILE_NAME: &str = "onboard.toml";
@@ -51,43 +51,6 @@ impl ConfigError {
             message: message.into(),
         }
     }
-}
-
-/// A place in a config file.
-#[derive(Debug, Clone)]
-pub struct Loc {
-    pub file: Arc<str>,
-    pub line: usize,
-    pub col: usize,
-}
-
-impl fmt::Display for Loc {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.col)
-    }
-}
-
-/// The type of a vendor setting.
-pub enum SettingKind {
-    Text,
-    /// A string, `{ env = "VAR" }` or `{ file = "path" }`; never shown.
-    Secret,
-    OneOf(&'static [&'static str]),
-    Int {
-        min: i64,
-        max: i64,
-    },
-    Bool,
-    /// A file path, relative to the config file.
-    Path,
-}
-
-/// One key of a vendor's section in a profile.
-pub struct SettingSpec {
-    pub key: &'static str,
-    pub kind: SettingKind,
-    pub required: bool,
-    pub doc: &'static str,
 }
 
 /// The keys every vendor section has.
@@ -205,49 +168,6 @@ impl fmt::Debug for SecretSource {
             SecretSource::Inline(_) => f.write_str("Inline(********)"),
             SecretSource::Env(v) => write!(f, "Env({v})"),
             SecretSource::File(p) => write!(f, "File({p})"),
-        }
-    }
-}
-
-/// A vendor's settings with secrets read: what a client is built from.
-#[derive(Clone, Debug)]
-pub struct VendorSettings {
-    pub vendor: &'static str,
-    pub profile: String,
-    pub at: Loc,
-    pub url: reqwest::Url,
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    /// PEM text of extra trusted certificates.
-    pub ca_pem: Option<Vec<u8>>,
-    pub insecure: bool,
-    /// Requests in flight at once, across all workers.
-    pub max_concurrent: Option<usize>,
-    /// Requests a minute, across all workers.
-    pub max_per_minute: Option<u32>,
-    values: BTreeMap<&'static str, Setting>,
-}
-
-#[derive(Clone, Debug)]
-pub enum Setting {
-    Text(String),
-    Int(i64),
-    Bool(bool),
-    Secret(Secret),
-}
-
-impl VendorSettings {
-    pub fn text(&self, key: &str) -> Option<&str> {
-        match self.values.get(key)? {
-            Setting::Text(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    pub fn secret(&self, key: &str) -> Option<&Secret> {
-        match self.values.get(key)? {
-            Setting::Secret(s) => Some(s),
-            _ => None,
         }
     }
 }

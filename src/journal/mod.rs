@@ -6,7 +6,6 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -55,9 +54,7 @@ pub enum Proof {
     Name,
 }
 
-/// What a create sent that the vendor reports back (e-mail, names, role), keyed by the user
-/// record's property names: enough to recognise the account later. Never a secret.
-pub type Sent = BTreeMap<String, String>;
+pub use crate::vendors::Sent;
 
 /// One line of the journal.
 #[derive(Clone, Debug, Serialize, Deserialize)]

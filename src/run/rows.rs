@@ -76,7 +76,7 @@ impl Rows {
                 }
             }
             Format::Jsonl => {
-                let file = File::open(path).map_err(|e| RowsError::read(&path, e))?;
+                let file = File::open(path).map_err(|e| RowsError::read(path, e))?;
                 rows.total = BufReader::new(file)
                     .split(b'\n')
                     .filter(|l| {
@@ -162,11 +162,11 @@ fn detect(path: &Path) -> Result<Format, RowsError> {
         _ => {}
     }
     // Otherwise by content: JSON lines start with an object.
-    let file = File::open(path).map_err(|e| RowsError::read(&path, e))?;
+    let file = File::open(path).map_err(|e| RowsError::read(path, e))?;
     let mut first = Vec::new();
     BufReader::new(file)
         .read_until(b'\n', &mut first)
-        .map_err(|e| RowsError::read(&path, e))?;
+        .map_err(|e| RowsError::read(path, e))?;
     let starts_object = first
         .iter()
         .find(|b| !b.is_ascii_whitespace() && **b != 0xef && **b != 0xbb && **b != 0xbf)
@@ -183,7 +183,7 @@ fn csv_reader(path: &Path) -> Result<csv::Reader<File>, RowsError> {
         .has_headers(true)
         .flexible(true)
         .from_path(path)
-        .map_err(|e| RowsError::read(&path, e))
+        .map_err(|e| RowsError::read(path, e))
 }
 
 /// Line numbers from byte offsets, counted as the file goes by. (The csv crate's own line count
@@ -196,7 +196,7 @@ struct LineCounter {
 
 impl LineCounter {
     fn open(path: &Path) -> Result<Self, RowsError> {
-        let file = File::open(path).map_err(|e| RowsError::read(&path, e))?;
+        let file = File::open(path).map_err(|e| RowsError::read(path, e))?;
         Ok(LineCounter {
             reader: BufReader::new(file),
             byte: 0,

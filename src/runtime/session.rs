@@ -225,11 +225,11 @@ impl Session {
         }
         let settings = Arc::new(profile.resolve(vendor).map_err(|e| e.to_string())?);
         if settings.insecure {
-            eprintln!(
-                "warning: TLS certificate checks are off for {vendor} in profile `{}` \
+            crate::util::error::warn(format!(
+                "TLS certificate checks are off for {vendor} in profile `{}` \
                  (insecure = true at {}); use this only with a test system",
                 settings.profile, settings.at
-            );
+            ));
         }
         if let Ok(mut m) = self.settings.lock() {
             m.insert(vendor, settings.clone());
@@ -477,7 +477,7 @@ impl Session {
                 .block_on(async { tokio::time::timeout(limit, c.close()).await })
                 .is_err()
             {
-                eprintln!("warning: {vendor} logoff did not finish in time");
+                crate::util::error::warn(format!("{vendor} logoff did not finish in time"));
             }
         }
     }

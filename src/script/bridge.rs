@@ -126,8 +126,12 @@ fn check_name<A: UserApi>(operation: &'static str, username: &str) -> RhaiResult
         })
 }
 
-/// Register `A`'s user type and its static module (`cyberark::create_user` and friends).
-pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
+/// `user_exists` of one vendor, for the functions that take a vendor by name.
+type Exists = Arc<dyn Fn(&str) -> RhaiResult<bool> + Send + Sync>;
+
+/// Register `A`'s user type and its static module (`cyberark::create_user` and friends); its
+/// `user_exists`, for `user_exists_in`.
+pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exists {
     register_record::<A::User>(engine);
     let spec = A::spec();
     let user_type = A::User::TYPE_NAME;
@@ -248,6 +252,12 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
             },
         );
 
+    let c = caller.clone();
+    let exists: Exists = Arc::new(move |name: &str| {
+        check_name::<A>("user_exists", name)?;
+        c.exists("user_exists", name).map_err(to_rhai)
+    });
+
     let c = caller;
     FuncRegistration::new("delete_user")
         .with_volatility(true)
@@ -263,6 +273,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) {
         );
 
     engine.register_static_module(spec.name, module.into());
+    exists
 }
 
 /// Register `T` with the engine: its name, read-only getters, printing and conversions.
@@ -286,9 +297,16 @@ fn register_record<T: UserRecord>(engine: &mut Engine) {
 
 macro_rules! install_vendors {
     ($($name:ident),*) => {
-        /// Every registered vendor's user type and module.
+        /// Every registered vendor's user type and module, and the functions that take a
+        /// vendor by name.
         pub fn install_all(engine: &mut Engine, session: &Arc<Session>) {
-            $(install::<crate::vendors::$name::Client>(engine, session);)*
+            let exists = vec![$(
+                (
+                    crate::vendors::$name::SPEC.name,
+                    install::<crate::vendors::$name::Client>(engine, session),
+                ),
+            )*];
+            install_by_name(engine, exists);
         }
     };
 }
@@ -330,4 +348,47 @@ fn step_map(step: &Step) -> Map {
         step.message.clone().map_or(Dynamic::UNIT, Dynamic::from),
     );
     m
+}
+
+/// `vendors()` and `user_exists_in(vendor, name)`: what library code (`std/naming`) calls to
+/// ask every vendor without naming them in its source.
+fn install_by_name(engine: &mut Engine, exists: Vec<(&'static str, Exists)>) {
+    let names: Vec<&'static str> = exists.iter().map(|(n, _)| *n).collect();
+    let listed = names.clone();
+    FuncRegistration::new("vendors")
+        .with_params_info(["Array"])
+        .with_comments([
+            "/// The names of every vendor onboard knows, as their namespaces are spelt.",
+        ])
+        .register_into_engine(engine, move || -> Array {
+            listed
+                .iter()
+                .map(|n| Dynamic::from(n.to_string()))
+                .collect()
+        });
+    FuncRegistration::new("user_exists_in")
+        .with_volatility(true)
+        .with_params_info(["vendor: &str", "username: &str", "bool"])
+        .with_comments([
+            "/// Whether a user with exactly this name exists in the vendor named `vendor`\n\
+             /// (`user_exists_in(\"cyberark\", \"jdoe\")` is `cyberark::user_exists(\"jdoe\")`).",
+        ])
+        .register_into_engine(
+            engine,
+            move |ctx: NativeCallContext,
+                  vendor: ImmutableString,
+                  username: ImmutableString|
+                  -> RhaiResult<bool> {
+                let Some((_, exists)) = exists.iter().find(|(n, _)| *n == vendor.as_str()) else {
+                    let hint = crate::util::suggest::closest(&vendor, names.iter().copied())
+                        .map(|n| format!("; did you mean \"{n}\"?"))
+                        .unwrap_or_else(|| format!("; the vendors are {}", names.join(", ")));
+                    let message = format!("unknown vendor \"{vendor}\"{hint}");
+                    return Err(
+                        EvalAltResult::ErrorRuntime(message.into(), ctx.call_position()).into(),
+                    );
+                };
+                exists(&username).map_err(|e| located(&ctx, e))
+            },
+        );
 }

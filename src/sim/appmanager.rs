@@ -14,6 +14,7 @@ pub struct Knobs {}
 
 pub static SIM: SimSpec = SimSpec {
     name: "appmanager",
+    user_name_key: "userName",
     new: |_| Box::new(AppManagerSim::new()),
     profile: |url| {
         vec![
@@ -261,6 +262,10 @@ impl SimVendor for AppManagerSim {
 
     fn server_error(&self) -> SimResponse {
         SimResponse::tomcat(500, "Internal Server Error")
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.users.values().map(|u| u.password.clone()).collect()
     }
 
     fn users(&self) -> Json {

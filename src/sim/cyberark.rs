@@ -31,6 +31,7 @@ pub struct Knobs {
 
 pub static SIM: SimSpec = SimSpec {
     name: "cyberark",
+    user_name_key: "username",
     new: |options| Box::new(CyberArkSim::new(options.vendors.cyberark.session_requests)),
     profile: |url| {
         vec![
@@ -468,6 +469,10 @@ impl SimVendor for CyberArkSim {
 
     fn server_error(&self) -> SimResponse {
         SimResponse::json(500, &json!({ "Message": "An error has occurred." }))
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        self.users.values().filter_map(|u| u.password.clone()).collect()
     }
 
     fn users(&self) -> Json {

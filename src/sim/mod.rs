@@ -2,7 +2,8 @@
 //!
 //! Besides the vendors' own APIs it answers a few paths of its own under `/__sim/`:
 //! `GET /__sim/log` (the requests it received: method, path without query, vendor, status),
-//! `GET /__sim/users` (every vendor's users), `POST /__sim/reset` and
+//! `GET /__sim/users` (every vendor's users), `GET /__sim/secrets` (every secret it holds, for
+//! tests' leak scans), `POST /__sim/reset` and
 //! `POST /__sim/expire-sessions` (ends CyberArk sessions, to exercise re-logon).
 
 mod directory;
@@ -37,6 +38,9 @@ pub trait SimVendor: Send {
     fn server_error(&self) -> SimResponse;
     /// Every user, as JSON, for `/__sim/users`.
     fn users(&self) -> Json;
+    /// Every secret the vendor holds (passwords it was sent, tokens it handed out), for
+    /// `/__sim/secrets`: what a test's leak scan looks for.
+    fn secrets(&self) -> Vec<String>;
     /// End every logon session (vendors without sessions ignore it).
     fn expire_sessions(&mut self) {}
     /// How many changes the vendor's state has seen: a request that moves it changed something.
@@ -46,6 +50,8 @@ pub trait SimVendor: Send {
 /// How to make one vendor's simulator, and the profile section that points at it.
 pub struct SimSpec {
     pub name: &'static str,
+    /// The key of a user's name in the vendor's entries of `/__sim/users`.
+    pub user_name_key: &'static str,
     pub new: fn(&Options) -> Box<dyn SimVendor>,
     /// The keys of `[profiles.sim.NAME]` for a simulator at `url` (credentials included),
     /// with their values written as TOML.
@@ -260,6 +266,25 @@ impl Simulator {
         let config = Config::parse(&text, std::path::Path::new("<simulator>"))?;
         config.select(Some("sim")).cloned()
     }
+}
+
+/// The simulator's fixed credentials: every value of a profile key its vendor declares secret.
+pub fn fixed_secrets() -> Vec<String> {
+    let mut out = Vec::new();
+    for spec in ALL {
+        let Some(vendor) = crate::vendors::find(spec.name) else {
+            continue;
+        };
+        for (key, value) in (spec.profile)("http://127.0.0.1") {
+            let secret = vendor.settings.iter().any(|s| {
+                s.key == key && matches!(s.kind, crate::vendors::settings::SettingKind::Secret)
+            });
+            if secret && let Ok(toml::Value::String(v)) = value.parse::<toml::Value>() {
+                out.push(v);
+            }
+        }
+    }
+    out
 }
 
 /// A TOML string literal.
@@ -568,6 +593,15 @@ fn admin(shared: &Shared, req: &SimRequest) -> SimResponse {
                 }
             }
             SimResponse::json(200, &Json::Object(out))
+        }
+        ("GET", "/__sim/secrets") => {
+            let mut all = fixed_secrets();
+            for (_, v) in &shared.vendors {
+                if let Ok(v) = v.lock() {
+                    all.extend(v.secrets());
+                }
+            }
+            SimResponse::json(200, &json!(all))
         }
         ("POST", "/__sim/reset") => {
             for (spec, (_, v)) in ALL.iter().zip(&shared.vendors) {

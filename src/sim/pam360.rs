@@ -12,6 +12,7 @@ use crate::util::secret::random_hex;
 
 pub static SIM: SimSpec = SimSpec {
     name: "pam360",
+    user_name_key: "USERNAME",
     new: |options| Box::new(Pam360Sim::new(&options.vendors.pam360)),
     profile: |url| {
         vec![
@@ -342,6 +343,15 @@ impl SimVendor for Pam360Sim {
 
     fn server_error(&self) -> SimResponse {
         SimResponse::tomcat(500, "Internal Server Error")
+    }
+
+    fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for u in self.users.values() {
+            out.extend(u.token.clone());
+            out.extend(u.details.get("PASSWORD").and_then(Json::as_str).map(String::from));
+        }
+        out
     }
 
     fn users(&self) -> Json {

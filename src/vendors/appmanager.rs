@@ -8,7 +8,7 @@ use super::http::{Http, Reply, kind_of_status};
 use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, Request, RequestSpec, Value, optional, required};
 use super::{UserApi, VendorSpec};
-use crate::config::{SettingKind, SettingSpec, VendorSettings};
+use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::secret::Secret;
 
 mod answer;
@@ -31,6 +31,8 @@ pub static SPEC: VendorSpec = VendorSpec {
     identity: &[(&["email"], "email"), (&["role"], "role")],
     user_type: AppManagerUser::TYPE_NAME,
     user_properties: AppManagerUser::PROPERTIES,
+    example: r#"#{ username: name, role: "OPERATOR", password: random_password(16),
+                email: `${name}@example.com` }"#,
 };
 
 const SETTINGS: &[SettingSpec] = &[

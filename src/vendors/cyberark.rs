@@ -10,8 +10,9 @@ use super::http::{Http, Reply};
 use super::record::UserRecord;
 use super::schema::Request;
 use super::{UserApi, VendorSpec};
-use crate::config::{SettingKind, SettingSpec, VendorSettings};
+use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::lenient::{field, int as lenient_int};
+use crate::util::error::warn;
 use crate::util::secret::Secret;
 
 mod user;
@@ -40,6 +41,8 @@ pub static SPEC: VendorSpec = VendorSpec {
     ],
     user_type: CyberArkUser::TYPE_NAME,
     user_properties: CyberArkUser::PROPERTIES,
+    example: r#"#{ username: name, initial_password: random_password(20), email: `${name}@example.com`,
+                personal_details: #{ first_name: "Conformance", last_name: "Test" } }"#,
 };
 
 pub const AUTH_METHODS: &[&str] = &["CyberArk", "LDAP", "RADIUS", "Windows"];
@@ -325,8 +328,8 @@ impl UserApi for CyberArk {
         let result = self.send(&token, Method::POST, url, None).await;
         match result {
             Ok(r) if r.status == 200 || r.status == 204 => {}
-            Ok(r) => eprintln!("warning: cyberark logoff answered HTTP {}", r.status),
-            Err(e) => eprintln!("warning: cyberark logoff failed: {}", e.message),
+            Ok(r) => warn(format!("cyberark logoff answered HTTP {}", r.status)),
+            Err(e) => warn(format!("cyberark logoff failed: {}", e.message)),
         }
     }
 }

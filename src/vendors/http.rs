@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, RequestBuilder, Url};
 
 use super::error::{ErrorKind, VendorError};
-use crate::config::VendorSettings;
+use crate::vendors::settings::VendorSettings;
 
 /// The largest answer read from a vendor; anything bigger is a `protocol` error.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;

@@ -5,6 +5,7 @@ pub mod http;
 pub mod record;
 pub mod retry;
 pub mod schema;
+pub mod settings;
 pub mod shown;
 pub mod validate;
 pub mod values;
@@ -15,10 +16,14 @@ use std::sync::Arc;
 
 use rhai::{Dynamic, Map};
 
-use crate::config::{SettingSpec, VendorSettings};
 use error::VendorError;
 use record::UserRecord;
 use schema::{Field, Kind, Request, RequestSpec};
+use settings::{SettingSpec, VendorSettings};
+
+/// What a create sent that the vendor reports back (e-mail, names, role), keyed by the user
+/// record's property names: enough to recognise the account later. Never a secret.
+pub type Sent = std::collections::BTreeMap<String, String>;
 
 /// Everything the rest of onboard knows about a vendor; each vendor file defines one `SPEC`.
 pub struct VendorSpec {
@@ -37,6 +42,9 @@ pub struct VendorSpec {
     pub identity: &'static [(&'static [&'static str], &'static str)],
     pub user_type: &'static str,
     pub user_properties: &'static [(&'static str, &'static str)],
+    /// A valid `create_user` request as a Rhai map, for a user named by the variable `name`:
+    /// what the conformance suite creates for every vendor.
+    pub example: &'static str,
 }
 
 /// What the registry derives from a vendor's client type, so that no vendor spells it out.
@@ -119,7 +127,7 @@ pub trait Ops: Send + Sync {
     fn find<'a>(
         &'a self,
         username: &'a str,
-        sent: Option<&'a crate::journal::Sent>,
+        sent: Option<&'a Sent>,
     ) -> BoxFuture<'a, Result<Option<Found>, VendorError>>;
     fn delete<'a>(&'a self, id: i64, username: &'a str) -> BoxFuture<'a, Result<(), VendorError>>;
     /// End the vendor session.
@@ -132,7 +140,7 @@ impl<A: UserApi> Ops for OpsOf<A> {
     fn find<'a>(
         &'a self,
         username: &'a str,
-        sent: Option<&'a crate::journal::Sent>,
+        sent: Option<&'a Sent>,
     ) -> BoxFuture<'a, Result<Option<Found>, VendorError>> {
         Box::pin(async move {
             Ok(self.0.get_user(username).await?.map(|u| Found {
@@ -208,8 +216,8 @@ pub const USERNAME_ARG: Kind = Kind::Name {
 
 /// What a create sends that identifies the account it makes (see `VendorSpec::identity`), or
 /// `None` when the vendor reports none of it back.
-pub fn sent(spec: &VendorSpec, request: &Request) -> Option<crate::journal::Sent> {
-    let sent: crate::journal::Sent = spec
+pub fn sent(spec: &VendorSpec, request: &Request) -> Option<Sent> {
+    let sent: Sent = spec
         .identity
         .iter()
         .filter_map(|(path, property)| {
@@ -221,7 +229,7 @@ pub fn sent(spec: &VendorSpec, request: &Request) -> Option<crate::journal::Sent
 
 /// Whether a user the vendor reports has every identifying field that was sent (ignoring ASCII
 /// case: vendors may normalise e-mail addresses and roles).
-pub fn same<U: UserRecord>(user: &U, sent: &crate::journal::Sent) -> bool {
+pub fn same<U: UserRecord>(user: &U, sent: &Sent) -> bool {
     sent.iter().all(|(property, want)| {
         let have = user.property(property);
         !have.is_unit() && have.to_string().eq_ignore_ascii_case(want)

@@ -10,7 +10,7 @@ use super::http::{Http, Reply, kind_of_status};
 use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, optional, required, Request, RequestSpec, Value};
 use super::{UserApi, VendorSpec};
-use crate::config::{SettingKind, SettingSpec, VendorSettings};
+use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::secret::Secret;
 
 const NAME: &str = "pam360";
@@ -30,6 +30,8 @@ pub static SPEC: VendorSpec = VendorSpec {
     identity: &[],
     user_type: Pam360User::TYPE_NAME,
     user_properties: Pam360User::PROPERTIES,
+    example: r#"#{ username: name, first_name: "Conformance", last_name: "Test",
+                email: `${name}@example.com`, password: random_password(16) }"#,
 };
 
 const SETTINGS: &[SettingSpec] = &[

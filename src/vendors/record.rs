@@ -34,7 +34,10 @@ impl Common {
 
 /// The getters every result type shares, with their docs.
 pub const COMMON_PROPERTIES: &[(&str, &str)] = &[
-    ("vendor", "\"cyberark\", \"pam360\" or \"appmanager\""),
+    (
+        "vendor",
+        "the vendor's name, as its namespace is spelt (`vendors()` lists them)",
+    ),
     ("id", "the vendor's numeric id of the user"),
     ("username", "the user name"),
     (

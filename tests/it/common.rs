@@ -51,12 +51,16 @@ impl Output {
     }
 }
 
-/// The simulator's fixed credentials, which `--sim` runs use too.
-pub const SIM_SECRETS: [&str; 3] = [
-    "Sim-Vault-Passw0rd",
-    "5F0A8B2C-51A0-4E1D-9C3A-0B0A2D5E7C11",
-    "d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3",
-];
+/// The simulator's fixed credentials, which `--sim` runs use too: every secret setting of every
+/// registered vendor's simulator profile, so a new vendor is in the scan by being registered.
+pub fn sim_secrets() -> Vec<String> {
+    let secrets = onboard::sim::fixed_secrets();
+    assert!(
+        secrets.len() >= onboard::vendors::ALL.len(),
+        "every vendor has a credential"
+    );
+    secrets
+}
 
 /// Run a command and collect what it printed. Part of the suite-wide secret scan: no command
 /// may print the simulator's credentials.
@@ -67,9 +71,9 @@ pub fn output(cmd: &mut Command) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    for secret in SIM_SECRETS {
+    for secret in sim_secrets() {
         assert!(
-            !out.all().contains(secret),
+            !out.all().contains(&secret),
             "a credential leaked:\n{}",
             out.all()
         );
@@ -153,6 +157,20 @@ impl Sim {
         self.config_with(|t| t)
     }
 
+    /// `onboard undo RUN` against this simulator's profile and journal.
+    pub fn undo(&self, run: &str, extra: &[&str]) -> Output {
+        let config = self.config();
+        output(
+            onboard()
+                .arg("--config")
+                .arg(&config)
+                .arg("--journal")
+                .arg(self.journal())
+                .args(["undo", run])
+                .args(extra),
+        )
+    }
+
     /// Write `script` to a file and run it against this simulator.
     pub fn run(&self, script: &str, extra: &[&str]) -> Output {
         let config = self.config();
@@ -189,24 +207,14 @@ impl Sim {
     /// Every secret this simulator knows: its own credentials, and every password and token it
     /// received or handed out.
     pub fn secrets(&self) -> Vec<String> {
-        let mut all: Vec<String> = SIM_SECRETS.map(String::from).to_vec();
         // Over TLS the admin endpoints are not reachable with the plain helper.
-        if self.ca.is_none() {
-            for (vendor, keys) in [
-                ("cyberark", &["initialPassword"][..]),
-                ("pam360", &["AUTHTOKEN", "PASSWORD"][..]),
-                ("appmanager", &["password"][..]),
-            ] {
-                for u in self.users(vendor) {
-                    for k in keys {
-                        if let Some(v) = u[*k].as_str().filter(|v| v.len() >= 6) {
-                            all.push(v.to_string());
-                        }
-                    }
-                }
-            }
+        if self.ca.is_some() {
+            return sim_secrets();
         }
-        all
+        let (_, body) = self.get("/__sim/secrets");
+        let all: Vec<String> = serde_json::from_str(&body).expect("secrets JSON");
+        // Short values (a test's "x") would match by chance; no real secret is that short.
+        all.into_iter().filter(|v| v.len() >= 6).collect()
     }
 
     /// The secret scan every simulator-backed run goes through: nothing the simulator holds
@@ -263,11 +271,10 @@ impl Sim {
     }
 
     pub fn has_user(&self, vendor: &str, name: &str) -> bool {
-        let key = match vendor {
-            "cyberark" => "username",
-            "pam360" => "USERNAME",
-            _ => "userName",
-        };
+        let key = onboard::sim::ALL
+            .iter()
+            .find(|s| s.name == vendor)
+            .map_or("username", |s| s.user_name_key);
         self.users(vendor).iter().any(|u| u[key] == name)
     }
 

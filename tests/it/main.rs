@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod common;
 mod config;
+mod conformance;
 mod edges;
 mod examples;
 mod hostile;

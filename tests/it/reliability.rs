@@ -315,16 +315,7 @@ fn a_script_can_roll_back_itself_in_a_catch() {
 }
 
 pub fn undo(sim: &Sim, run: &str, extra: &[&str]) -> Output {
-    let config = sim.config();
-    output(
-        onboard()
-            .arg("--config")
-            .arg(&config)
-            .arg("--journal")
-            .arg(sim.journal())
-            .args(["undo", run])
-            .args(extra),
-    )
+    sim.undo(run, extra)
 }
 
 #[test]
