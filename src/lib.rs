@@ -14,12 +14,12 @@ macro_rules! with_vendors {
 }
 
 pub mod cli;
-pub mod config;
-pub mod journal;
-pub mod repl;
-pub mod run;
-pub mod runtime;
-pub mod script;
+pub(crate) mod config;
+pub(crate) mod journal;
+pub(crate) mod repl;
+pub(crate) mod run;
+pub(crate) mod runtime;
+pub(crate) mod script;
 pub mod sim;
 pub mod util;
 pub mod vendors;

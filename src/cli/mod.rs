@@ -1,7 +1,7 @@
 //! From a parsed command line to an exit code: one file per subcommand, and the one place a
 //! command's error is printed.
 
-pub mod args;
+pub(crate) mod args;
 mod check;
 mod docs;
 mod journal;

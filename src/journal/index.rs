@@ -29,6 +29,10 @@ const CHUNK: usize = 8 << 20;
 pub struct Loaded {
     pub history: History,
     /// Whether the index served it (or had to be built, or was not worth building).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "its tests read it to see that the index served a read")
+    )]
     pub from_index: bool,
 }
 

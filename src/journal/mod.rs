@@ -22,9 +22,8 @@ mod history;
 mod index;
 mod read;
 
-pub use history::{Account, Claims, Counts, History, RunSummary, State, find_run};
-pub use index::{Loaded, index_path, load, run, runs};
-pub use read::{Lines, parse_line};
+pub use history::{Account, History, RunSummary, State, find_run};
+pub use index::{load, run, runs};
 
 /// How a state-changing call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -75,6 +75,8 @@ impl Diagnostic {
         }
     }
 
+    /// This diagnostic as one problem of a command's error, rendered (by `util::error`) as
+    ///
     /// ```text
     /// error: unknown field `frist_name` for cyberark::create_user; did you mean `first_name`?
     ///   --> scripts/new_hire.rhai:7:9
@@ -82,11 +84,6 @@ impl Diagnostic {
     ///  7 |         frist_name: "Jane",
     ///    |         ^
     /// ```
-    pub fn render(&self, sources: &mut Sources) -> String {
-        crate::util::secret::scrubbed(format!("error: {}\n{}", self.message, self.detail(sources)))
-    }
-
-    /// This diagnostic as one problem of a command's error.
     pub fn problem(&self, sources: &mut Sources) -> Problem {
         Problem {
             message: self.message.clone(),

@@ -60,7 +60,7 @@ pub struct SimSpec {
 
 macro_rules! declare_sims {
     ($($name:ident),*) => {
-        $(pub mod $name;)*
+        $(pub(crate) mod $name;)*
         /// Every vendor's simulator, in the same order as the clients.
         pub static ALL: &[&SimSpec] = &[$(&$name::SIM),*];
 

@@ -67,8 +67,6 @@ pub struct Error {
     pub problems: Vec<Problem>,
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let messages: Vec<&str> = self.problems.iter().map(|p| p.message.as_str()).collect();

@@ -1,9 +1,9 @@
 //! The bottom layer: what every other layer uses and that knows nothing of onboard's features.
 
 pub mod budget;
-pub mod dates;
-pub mod error;
-pub mod lenient;
-pub mod output;
-pub mod secret;
-pub mod suggest;
+pub(crate) mod dates;
+pub(crate) mod error;
+pub(crate) mod lenient;
+pub(crate) mod output;
+pub(crate) mod secret;
+pub(crate) mod suggest;

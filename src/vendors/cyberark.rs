@@ -17,7 +17,7 @@ use crate::util::secret::Secret;
 
 mod user;
 
-pub use user::{AUTH_TYPES, AUTHORIZATIONS, CyberArkUser, INTERFACES};
+pub use user::CyberArkUser;
 use user::CREATE;
 
 const NAME: &str = "cyberark";

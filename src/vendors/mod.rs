@@ -1,14 +1,14 @@
 //! The vendors: their registry, what each declares, and the contract each client fulfils.
 
-pub mod error;
-pub mod http;
-pub mod record;
-pub mod retry;
-pub mod schema;
-pub mod settings;
-pub mod shown;
-pub mod validate;
-pub mod values;
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod record;
+pub(crate) mod retry;
+pub(crate) mod schema;
+pub(crate) mod settings;
+pub(crate) mod shown;
+pub(crate) mod validate;
+pub(crate) mod values;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,7 +18,7 @@ use rhai::{Dynamic, Map};
 
 use error::VendorError;
 use record::UserRecord;
-use schema::{Field, Kind, Request, RequestSpec};
+use schema::{Kind, Request, RequestSpec};
 use settings::{SettingSpec, VendorSettings};
 
 /// What a create sent that the vendor reports back (e-mail, names, role), keyed by the user
@@ -68,7 +68,8 @@ impl Registered {
     }
 }
 
-/// What a vendor client does. The bridge turns these into the script functions of FIELDS.md.
+/// What a vendor client does. The script layer (`script::bridge`) turns these into the script
+/// functions every vendor has (`onboard docs VENDOR` lists them).
 pub trait UserApi: Send + Sync + Sized + 'static {
     type User: UserRecord;
 
@@ -171,7 +172,7 @@ fn connect<A: UserApi>(settings: &VendorSettings) -> Result<Arc<dyn Ops>, Vendor
 
 macro_rules! declare_vendors {
     ($($name:ident),*) => {
-        $(pub mod $name;)*
+        $(pub(crate) mod $name;)*
         /// Every vendor, in the order they are documented.
         pub static ALL: &[&VendorSpec] = &[$(&$name::SPEC),*];
         static REGISTERED: &[Registered] = &[$(Registered::of::<$name::Client>()),*];
@@ -234,18 +235,4 @@ pub fn same<U: UserRecord>(user: &U, sent: &Sent) -> bool {
         let have = user.property(property);
         !have.is_unit() && have.to_string().eq_ignore_ascii_case(want)
     })
-}
-
-/// Look up a field of a vendor's create request by dotted path (`personal_details.first_name`).
-pub fn field_path(spec: &VendorSpec, path: &str) -> Option<&'static Field> {
-    let mut fields = spec.create.fields;
-    let mut found = None;
-    for part in path.split('.') {
-        let f = fields.iter().find(|f| f.key == part)?;
-        if let Kind::Object(inner) = &f.kind {
-            fields = inner;
-        }
-        found = Some(f);
-    }
-    found
 }
