@@ -28,7 +28,7 @@ pub fn show(journal_path: Option<&Path>, args: &JournalArgs) -> Result<(), Error
         return Ok(());
     };
     let (run, torn) = journal::run(&path, wanted)
-        .map_err(|e| Error::from(e).context_after(format!("(journal: {})", path.display())))?;
+        .map_err(|e| Error::from(e).context_after(format!(" (journal: {})", path.display())))?;
     note_torn(torn, &path);
     if args.json {
         crate::outln!(

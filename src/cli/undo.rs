@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::cli::args::UndoArgs;
 use crate::config::{self, Config};
-use crate::journal::{self, History, Journal, Proof, RunInfo, RunSummary, State};
+use crate::journal::{self, History, Proof, RunInfo, RunSummary, State};
 use crate::runtime::session::{Mode, Session};
 use crate::runtime::undo::{Check, Step, Target, call_message, remove};
 use crate::util::error::{Error, Exit, Problem};
@@ -47,7 +47,7 @@ pub fn undo(
     let path = journal::choose_path(journal_path)?;
     let history = journal::load(&path)?.history;
     let run = journal::find_run(&history.runs, &args.run)
-        .map_err(|e| Error::from(e).context_after(format!("(journal: {})", path.display())))?
+        .map_err(|e| Error::from(e).context_after(format!(" (journal: {})", path.display())))?
         .clone();
     if run.command != "run" {
         return Err(Error::input(format!(
@@ -108,25 +108,18 @@ fn undo_session(
         .map_err(|e| Error::input(format!("undo needs the profile run {} used: {e}", run.run)))?;
     let io = crate::runtime::io::Io::new();
     io.runtime().map_err(Error::runtime)?;
-    let journal = if args.dry_run {
-        Journal::memory()
-    } else {
-        Journal::open(
-            path,
-            RunInfo {
-                command: "undo",
-                script: run.script.clone(),
-                profile: Some(profile.name.clone()),
-                simulated: false,
-                undo_of: Some(run.run.clone()),
-            },
-        )?
+    let info = RunInfo {
+        command: "undo",
+        script: run.script.clone(),
+        profile: None,
+        simulated: false,
+        undo_of: Some(run.run.clone()),
     };
     let mode = Mode {
         dry_run: args.dry_run,
         offline: false,
     };
-    Ok(Session::new(Some(io), Some(profile), journal, mode))
+    Ok(Session::open(io, Some(profile), Some(path), info, mode)?)
 }
 
 fn print_undo(

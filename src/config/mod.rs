@@ -453,3 +453,39 @@ pub fn resolve_path(base_dir: &Path, p: &str) -> PathBuf {
         base_dir.join(path)
     }
 }
+
+/// Which profile the run uses, or why it has none.
+pub enum ProfileChoice {
+    Ready(Profile),
+    /// No config file anywhere: fine unless the script calls a vendor.
+    NoConfig,
+    /// The config is fine but no profile was chosen (several, no default): an error only if
+    /// the script calls a vendor.
+    Unchosen(ConfigError),
+}
+
+/// The profile, and the config's `[limits]`.
+pub fn choose_profile(
+    config_path: Option<&Path>,
+    name: Option<&str>,
+) -> Result<(ProfileChoice, LimitSettings), ConfigError> {
+    let Some(path) = locate(config_path)? else {
+        if let Some(name) = name {
+            return Err(ConfigError {
+                at: None,
+                message: format!(
+                    "--profile {name}: no onboard.toml was found (looked in {})",
+                    searched_places()
+                ),
+            });
+        }
+        return Ok((ProfileChoice::NoConfig, LimitSettings::default()));
+    };
+    let config = Config::load(&path)?;
+    let choice = match config.select(name) {
+        Ok(p) => ProfileChoice::Ready(p.clone()),
+        Err(e) if name.is_some() => return Err(e),
+        Err(e) => ProfileChoice::Unchosen(e),
+    };
+    Ok((choice, config.limits))
+}

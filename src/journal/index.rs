@@ -31,7 +31,10 @@ pub struct Loaded {
     /// Whether the index served it (or had to be built, or was not worth building).
     #[cfg_attr(
         not(test),
-        expect(dead_code, reason = "its tests read it to see that the index served a read")
+        expect(
+            dead_code,
+            reason = "its tests read it to see that the index served a read"
+        )
     )]
     pub from_index: bool,
 }

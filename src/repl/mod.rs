@@ -12,8 +12,9 @@ use std::sync::{Arc, RwLock};
 use rhai::{AST, Engine, EvalAltResult, Expr, Module, Scope, Shared, Stmt};
 
 use crate::config::{self, Config};
-use crate::journal::{self, Event, Journal, RunInfo};
-use crate::run::once::{ProfileChoice, SCRIPT_STACK, choose_profile};
+use crate::config::{ProfileChoice, choose_profile};
+use crate::journal::{self, Event, RunInfo};
+use crate::run::once::SCRIPT_STACK;
 use crate::runtime::io::Io;
 use crate::runtime::session::{Mode, Planned, Session};
 use crate::script::compile::compile_checked;
@@ -178,28 +179,25 @@ impl Shell {
                 }
             }
         };
-        let journal = if target.dry_run {
-            Journal::memory()
-        } else {
-            let path =
-                journal::choose_path(self.journal_path.as_deref()).map_err(|e| e.to_string())?;
-            Journal::open(
-                &path,
-                RunInfo {
-                    command: "repl",
-                    script: None,
-                    profile: profile.as_ref().map(|p| p.name.clone()),
-                    simulated: target.sim,
-                    undo_of: None,
-                },
-            )
-            .map_err(|e| e.to_string())?
+        let info = RunInfo {
+            command: "repl",
+            script: None,
+            profile: None,
+            simulated: target.sim,
+            undo_of: None,
         };
         let mode = Mode {
             dry_run: target.dry_run,
             offline: false,
         };
-        let session = Session::new(Some(self.io.clone()), profile, journal, mode);
+        let session = Session::open(
+            self.io.clone(),
+            profile,
+            self.journal_path.as_deref(),
+            info,
+            mode,
+        )
+        .map_err(|e| e.to_string())?;
         let options = engine::Options {
             limits: self.limits.clone(),
             print_to: PrintTo::Stdout,

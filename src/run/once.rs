@@ -7,8 +7,8 @@ use std::sync::Arc;
 use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 use serde_json::{Value as Json, json};
 
-use crate::config::{self, Config, ConfigError, Profile};
-use crate::journal::{self, Event, Journal, Outcome, RunInfo};
+use crate::config::{self, ProfileChoice, choose_profile};
+use crate::journal::{self, Event, Outcome, RunInfo};
 use crate::run::Options;
 use crate::runtime::io::Io;
 use crate::runtime::session::{Mode, Planned, Session};
@@ -25,42 +25,6 @@ use crate::vendors::values;
 /// Scripts run on their own thread with a large stack: deep (but bounded) recursion in a debug
 /// build must hit the call-depth limit, not overflow the stack.
 pub const SCRIPT_STACK: usize = 16 * 1024 * 1024;
-
-/// Which profile the run uses, or why it has none.
-pub enum ProfileChoice {
-    Ready(Profile),
-    /// No config file anywhere: fine unless the script calls a vendor.
-    NoConfig,
-    /// The config is fine but no profile was chosen (several, no default): an error only if
-    /// the script calls a vendor.
-    Unchosen(ConfigError),
-}
-
-/// The profile, and the config's `[limits]`.
-pub fn choose_profile(
-    config_path: Option<&Path>,
-    name: Option<&str>,
-) -> Result<(ProfileChoice, config::LimitSettings), ConfigError> {
-    let Some(path) = config::locate(config_path)? else {
-        if let Some(name) = name {
-            return Err(ConfigError {
-                at: None,
-                message: format!(
-                    "--profile {name}: no onboard.toml was found (looked in {})",
-                    config::searched_places()
-                ),
-            });
-        }
-        return Ok((ProfileChoice::NoConfig, config::LimitSettings::default()));
-    };
-    let config = Config::load(&path)?;
-    let choice = match config.select(name) {
-        Ok(p) => ProfileChoice::Ready(p.clone()),
-        Err(e) if name.is_some() => return Err(e),
-        Err(e) => ProfileChoice::Unchosen(e),
-    };
-    Ok((choice, config.limits))
-}
 
 /// Everything a run needs before its first statement: the script compiled and checked against
 /// the profile, the session, the engine.
@@ -144,25 +108,15 @@ pub fn prepare(
         args.rollback_on_error || profile.as_ref().is_some_and(|p| p.rollback_on_error);
     let jobs = profile.as_ref().and_then(|p| p.jobs);
     // A dry run changes nothing, so it leaves nothing in the journal.
-    let journal = if args.dry_run {
-        Journal::memory()
-    } else {
-        journal::choose_path(journal_path)
-            .and_then(|path| {
-                Journal::open(
-                    &path,
-                    RunInfo {
-                        command: "run",
-                        script: Some(file.clone()),
-                        profile: profile.as_ref().map(|p| p.name.clone()),
-                        simulated: args.sim,
-                        undo_of: None,
-                    },
-                )
-            })
-            .map_err(|e| Error::from(e).context_after("; nothing was run"))?
+    let info = RunInfo {
+        command: "run",
+        script: Some(file.clone()),
+        profile: None,
+        simulated: args.sim,
+        undo_of: None,
     };
-    let session = Session::new(Some(io.clone()), profile, journal, mode);
+    let session = Session::open(io.clone(), profile, journal_path, info, mode)
+        .map_err(|e| Error::from(e).context_after("; nothing was run"))?;
     let module_path = module_path(config_path, args.sim)?;
     let limits = Limits::from_settings(configured, args.max_operations);
     let options = engine::Options {

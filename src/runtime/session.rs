@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::config::{Profile, VendorSettings};
-use crate::journal::{Event, Journal, Outcome, current_row};
+use crate::journal::{Event, Journal, JournalError, Outcome, RunInfo, current_row};
 use crate::runtime::handoff;
 use crate::runtime::io::Io;
 use crate::util::error::{Error, Exit, Problem};
@@ -144,6 +144,24 @@ pub struct Session {
 }
 
 impl Session {
+    /// The session of a command that changes things, on `io`, with its journal. A dry run
+    /// changes nothing, so it keeps its journal in memory and leaves nothing in the file.
+    pub fn open(
+        io: Arc<Io>,
+        profile: Option<Profile>,
+        journal_path: Option<&std::path::Path>,
+        mut info: RunInfo,
+        mode: Mode,
+    ) -> Result<Arc<Session>, JournalError> {
+        let journal = if mode.dry_run {
+            Journal::memory()
+        } else {
+            info.profile = profile.as_ref().map(|p| p.name.clone());
+            Journal::open(&crate::journal::choose_path(journal_path)?, info)?
+        };
+        Ok(Session::new(Some(io), profile, journal, mode))
+    }
+
     /// End the run's journal with the command's result; a journal that could not record
     /// everything turns success into a failure that says so.
     pub fn finish(&self, result: Result<(), Error>) -> Result<(), Error> {

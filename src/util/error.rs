@@ -121,10 +121,10 @@ impl Error {
         self
     }
 
-    /// Add what the message is about after it (`… (journal: PATH)`).
+    /// Add to the end of the message (`… (journal: PATH)`).
     pub fn context_after(mut self, suffix: impl fmt::Display) -> Error {
         for p in &mut self.problems {
-            p.message = format!("{} {suffix}", p.message);
+            p.message = format!("{}{suffix}", p.message);
         }
         self
     }
@@ -193,6 +193,12 @@ mod tests {
         assert_eq!(
             Error::input("x").context("--each").hint("h").render(),
             "error: --each: x\nhint: h\n"
+        );
+        assert_eq!(
+            Error::input("x")
+                .context_after("; nothing was run")
+                .render(),
+            "error: x; nothing was run\n"
         );
     }
 
