@@ -133,31 +133,46 @@ type Exists = Arc<dyn Fn(&str) -> RhaiResult<bool> + Send + Sync>;
 /// `user_exists`, for `user_exists_in`.
 pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exists {
     register_record::<A::User>(engine);
-    let spec = A::spec();
-    let user_type = A::User::TYPE_NAME;
-    let doc = |name: &str, extra: &[&str]| -> Vec<String> {
-        let line = FUNCTIONS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map_or("", |(_, d)| d);
-        let mut lines = vec![format!("/// {line}")];
-        lines.extend(extra.iter().map(|l| format!("/// {l}")));
-        vec![lines.join("\n")]
-    };
-    let fields_help = format!(
-        "The request's fields: `onboard docs {}::create_user`.",
-        spec.name
-    );
     let mut module = Module::new();
     let caller = Arc::new(Caller::<A>::new(session.clone()));
+    install_requests(&mut module, &caller);
+    install_lookups(&mut module, &caller);
+    install_deletes(&mut module, &caller);
+    engine.register_static_module(A::spec().name, module.into());
+    let c = caller;
+    let exists: Exists = Arc::new(move |name: &str| {
+        check_name::<A>("user_exists", name)?;
+        c.exists("user_exists", name).map_err(to_rhai)
+    });
 
+    exists
+}
+
+/// A function's doc comment: its line of `FUNCTIONS`, then `extra` lines.
+fn doc(name: &str, extra: &[&str]) -> Vec<String> {
+    let line = FUNCTIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, d)| d);
+    let mut lines = vec![format!("/// {line}")];
+    lines.extend(extra.iter().map(|l| format!("/// {l}")));
+    vec![lines.join("\n")]
+}
+
+/// `create_user` and `ensure_user`: a request map, validated before anything is sent.
+fn install_requests<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
+    let user_type = A::User::TYPE_NAME;
+    let fields_help = format!(
+        "The request's fields: `onboard docs {}::create_user`.",
+        A::spec().name
+    );
     let c = caller.clone();
     FuncRegistration::new("create_user")
         .with_volatility(true)
         .with_params_info(["request: Map", user_type])
         .with_comments(doc("create_user", &[&fields_help]))
         .set_into_module(
-            &mut module,
+            module,
             move |ctx: NativeCallContext, map: Map| -> RhaiResult<A::User> {
                 let run = || {
                     let req = request::<A>("create_user", &map)?;
@@ -179,7 +194,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exist
             ],
         ))
         .set_into_module(
-            &mut module,
+            module,
             move |ctx: NativeCallContext, map: Map| -> RhaiResult<A::User> {
                 let run = || {
                     let req = request::<A>("ensure_user", &map)?;
@@ -188,14 +203,17 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exist
                 run().map_err(|e| located(&ctx, e))
             },
         );
+}
 
+/// `get_user` and `user_exists`: by exact name.
+fn install_lookups<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
     let c = caller.clone();
     FuncRegistration::new("get_user")
         .with_volatility(true)
         .with_params_info(["username: &str", "Dynamic"])
         .with_comments(doc("get_user", &[]))
         .set_into_module(
-            &mut module,
+            module,
             move |ctx: NativeCallContext, username: ImmutableString| -> RhaiResult<Dynamic> {
                 let run = || {
                     check_name::<A>("get_user", &username)?;
@@ -212,7 +230,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exist
         .with_params_info(["username: &str", "bool"])
         .with_comments(doc("user_exists", &[]))
         .set_into_module(
-            &mut module,
+            module,
             move |ctx: NativeCallContext, username: ImmutableString| -> RhaiResult<bool> {
                 let run = || {
                     check_name::<A>("user_exists", &username)?;
@@ -228,7 +246,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exist
         .with_params_info(["username: &str", "()"])
         .with_comments(doc("delete_user", &[]))
         .set_into_module(
-            &mut module,
+            module,
             move |ctx: NativeCallContext, username: ImmutableString| -> RhaiResult<()> {
                 let run = || {
                     check_name::<A>("delete_user", &username)?;
@@ -251,29 +269,24 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exist
                 run().map_err(|e| located(&ctx, e))
             },
         );
+}
 
+/// `delete_user`, by name or by a user a call returned.
+fn install_deletes<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
+    let user_type = A::User::TYPE_NAME;
     let c = caller.clone();
-    let exists: Exists = Arc::new(move |name: &str| {
-        check_name::<A>("user_exists", name)?;
-        c.exists("user_exists", name).map_err(to_rhai)
-    });
-
-    let c = caller;
     FuncRegistration::new("delete_user")
         .with_volatility(true)
         .with_params_info([&format!("user: {user_type}"), "()"])
         .with_comments(doc("delete_user", &[]))
         .set_into_module(
-            &mut module,
+            module,
             move |ctx: NativeCallContext, user: A::User| -> RhaiResult<()> {
                 let u = user.common();
                 c.delete("delete_user", u.id, &u.username)
                     .map_err(|e| located(&ctx, to_rhai(e)))
             },
         );
-
-    engine.register_static_module(spec.name, module.into());
-    exists
 }
 
 /// Register `T` with the engine: its name, read-only getters, printing and conversions.

@@ -1,5 +1,6 @@
 //! The vendors: their registry, what each declares, and the contract each client fulfils.
 
+pub(crate) mod check;
 pub(crate) mod error;
 pub(crate) mod http;
 pub(crate) mod record;

@@ -51,155 +51,202 @@ pub(super) fn user_name(u: &Json) -> &str {
     u.get("username").and_then(Json::as_str).unwrap_or_default()
 }
 
-/// Validate a create (or merged update) body the way PVWA does and build the stored user.
-pub(super) fn build_user(body: &Json, id: i64, check_password: bool) -> Result<Json, Vec<String>> {
-    let mut problems = Vec::new();
-    let text = |key: &str, max: usize, problems: &mut Vec<String>| -> String {
-        match get_ci(body, key) {
+/// A create (or update) body read the way PVWA reads it, with every problem it finds.
+struct Reader<'a> {
+    body: &'a Json,
+    problems: Vec<String>,
+}
+
+impl Reader<'_> {
+    fn text(&mut self, key: &str, max: usize) -> String {
+        match get_ci(self.body, key) {
             None => String::new(),
             Some(Json::String(s)) if max == 0 || s.chars().count() <= max => s.clone(),
             Some(Json::String(_)) => {
-                problems.push(format!("{key} is longer than {max} characters"));
+                self.problems.push(format!("{key} is longer than {max} characters"));
                 String::new()
             }
             Some(_) => {
-                problems.push(format!("{key} must be a string"));
+                self.problems.push(format!("{key} must be a string"));
                 String::new()
             }
         }
-    };
-    let flag = |key: &str, default: bool, problems: &mut Vec<String>| -> bool {
-        match get_ci(body, key) {
+    }
+
+    fn flag(&mut self, key: &str, default: bool) -> bool {
+        match get_ci(self.body, key) {
             None => default,
             Some(v) => lenient_bool(v).unwrap_or_else(|| {
-                problems.push(format!("{key} must be true or false"));
+                self.problems.push(format!("{key} must be true or false"));
                 default
             }),
         }
-    };
-    let list = |key: &str, allowed: &[&str], default: &[&str], problems: &mut Vec<String>| -> Vec<String> {
-        match get_ci(body, key) {
+    }
+
+    fn list(&mut self, key: &str, allowed: &[&str], default: &[&str]) -> Vec<String> {
+        match get_ci(self.body, key) {
             None => default.iter().map(|s| s.to_string()).collect(),
-            Some(Json::Array(items)) => items
-                .iter()
-                .filter_map(|i| {
+            Some(Json::Array(items)) => {
+                let mut out = Vec::new();
+                for i in items {
                     let s = i.as_str().unwrap_or_default();
                     match allowed.iter().find(|a| a.eq_ignore_ascii_case(s)) {
-                        Some(a) => Some(a.to_string()),
-                        None => {
-                            problems.push(format!("{key} has an invalid value [{s}]"));
-                            None
-                        }
+                        Some(a) => out.push(a.to_string()),
+                        None => self.problems.push(format!("{key} has an invalid value [{s}]")),
                     }
-                })
-                .collect(),
+                }
+                out
+            }
             Some(_) => {
-                problems.push(format!("{key} must be an array"));
+                self.problems.push(format!("{key} must be an array"));
                 vec![]
             }
         }
-    };
-    let username = text("username", 128, &mut problems);
-    if username.is_empty() {
-        problems.push("username is mandatory".into());
-    } else if username.contains(|c| NAME_FORBIDDEN.contains(c)) {
-        problems.push(format!("username [{username}] contains a character that is not allowed"));
     }
-    let mut user_type = text("userType", 0, &mut problems);
+
+    fn username(&mut self) -> String {
+        let username = self.text("username", 128);
+        if username.is_empty() {
+            self.problems.push("username is mandatory".into());
+        } else if username.contains(|c| NAME_FORBIDDEN.contains(c)) {
+            self.problems.push(format!(
+                "username [{username}] contains a character that is not allowed"
+            ));
+        }
+        username
+    }
+
+    /// The initial password, held to the vault's default policy when it is used to log on.
+    fn password(&mut self, check: bool, methods: &[String]) -> String {
+        let password = self.text("initialPassword", 39);
+        if check && methods.iter().any(|m| m == "AuthTypePass") {
+            let good = password.chars().count() >= 8
+                && password.chars().any(|c| c.is_ascii_uppercase())
+                && password.chars().any(|c| c.is_ascii_lowercase())
+                && password.chars().any(|c| c.is_ascii_digit());
+            if !good {
+                self.problems.push(
+                    "initialPassword does not meet the password policy (8-39 characters with upper case, lower case and a digit)"
+                        .into(),
+                );
+            }
+        }
+        password
+    }
+
+    fn expiry(&mut self) -> i64 {
+        match get_ci(self.body, "expiryDate") {
+            None => NEVER,
+            Some(v) => lenient_int(v).unwrap_or_else(|| {
+                self.problems.push(
+                    "Input parameter for [expiryDate] value is invalid. The value should be numeric"
+                        .into(),
+                );
+                NEVER
+            }),
+        }
+    }
+
+    fn hours(&mut self) -> JsonMap<String, Json> {
+        let mut hours = JsonMap::new();
+        for key in ["loginFromHour", "loginToHour"] {
+            if let Some(v) = get_ci(self.body, key) {
+                match lenient_int(v) {
+                    Some(h) if (0..=23).contains(&h) => {
+                        hours.insert(key.into(), json!(h));
+                    }
+                    _ => self
+                        .problems
+                        .push(format!("{key} must be an hour from 0 to 23")),
+                }
+            }
+        }
+        hours
+    }
+
+    fn retention(&mut self) -> i64 {
+        let retention = get_ci(self.body, "userActivityLogRetentionDays").map_or(Some(90), lenient_int);
+        if retention.is_none() {
+            self.problems
+                .push("userActivityLogRetentionDays must be a number".into());
+        }
+        retention.unwrap_or(90)
+    }
+
+    /// `personal_details`, `internet` and the other nested objects: every key a string.
+    fn nested(&mut self, user: &mut JsonMap<String, Json>) {
+        for (name, keys) in NESTED {
+            let given = get_ci(self.body, name);
+            if given.is_some_and(|g| !g.is_object()) {
+                self.problems.push(format!("{name} must be an object"));
+            }
+            let mut obj = JsonMap::new();
+            for (key, max) in *keys {
+                let s = match given.and_then(|g| get_ci(g, key)) {
+                    None => String::new(),
+                    Some(Json::String(s)) if s.chars().count() <= *max => s.clone(),
+                    Some(Json::String(_)) => {
+                        self.problems
+                            .push(format!("{name}.{key} is longer than {max} characters"));
+                        String::new()
+                    }
+                    Some(_) => {
+                        self.problems.push(format!("{name}.{key} must be a string"));
+                        String::new()
+                    }
+                };
+                obj.insert((*key).into(), json!(s));
+            }
+            user.insert((*name).into(), Json::Object(obj));
+        }
+    }
+}
+
+/// Validate a create (or merged update) body the way PVWA does and build the stored user.
+pub(super) fn build_user(body: &Json, id: i64, check_password: bool) -> Result<Json, Vec<String>> {
+    let mut r = Reader {
+        body,
+        problems: Vec::new(),
+    };
+    let username = r.username();
+    let mut user_type = r.text("userType", 0);
     if user_type.is_empty() {
         user_type = "EPVUser".into();
     }
-    let methods = list("authenticationMethod", AUTH_TYPES, &["AuthTypePass"], &mut problems);
-    let password = text("initialPassword", 39, &mut problems);
-    if check_password && methods.iter().any(|m| m == "AuthTypePass") {
-        let good = password.chars().count() >= 8
-            && password.chars().any(|c| c.is_ascii_uppercase())
-            && password.chars().any(|c| c.is_ascii_lowercase())
-            && password.chars().any(|c| c.is_ascii_digit());
-        if !good {
-            problems.push(
-                "initialPassword does not meet the password policy (8-39 characters with upper case, lower case and a digit)"
-                    .into(),
-            );
-        }
-    }
-    let mut location = text("location", 0, &mut problems);
+    let methods = r.list("authenticationMethod", AUTH_TYPES, &["AuthTypePass"]);
+    r.password(check_password, &methods);
+    let mut location = r.text("location", 0);
     if location.is_empty() {
         location = "\\".into();
     }
-    let expiry = match get_ci(body, "expiryDate") {
-        None => NEVER,
-        Some(v) => lenient_int(v).unwrap_or_else(|| {
-            problems.push("Input parameter for [expiryDate] value is invalid. The value should be numeric".into());
-            NEVER
-        }),
-    };
-    let mut hours = JsonMap::new();
-    for key in ["loginFromHour", "loginToHour"] {
-        if let Some(v) = get_ci(body, key) {
-            match lenient_int(v) {
-                Some(h) if (0..=23).contains(&h) => {
-                    hours.insert(key.into(), json!(h));
-                }
-                _ => problems.push(format!("{key} must be an hour from 0 to 23")),
-            }
-        }
-    }
-    let retention = get_ci(body, "userActivityLogRetentionDays").map_or(Some(90), lenient_int);
-    if retention.is_none() {
-        problems.push("userActivityLogRetentionDays must be a number".into());
-    }
-    let description = text("description", 99, &mut problems);
     let mut user = json!({
-        "enableUser": flag("enableUser", true, &mut problems),
-        "changePassOnNextLogon": flag("changePassOnNextLogon", true, &mut problems),
-        "expiryDate": expiry,
-        "suspended": flag("suspended", false, &mut problems),
+        "enableUser": r.flag("enableUser", true),
+        "changePassOnNextLogon": r.flag("changePassOnNextLogon", true),
+        "expiryDate": r.expiry(),
+        "suspended": r.flag("suspended", false),
         "lastSuccessfulLoginDate": 0,
-        "unAuthorizedInterfaces": list("unAuthorizedInterfaces", INTERFACES, &[], &mut problems),
+        "unAuthorizedInterfaces": r.list("unAuthorizedInterfaces", INTERFACES, &[]),
         "authenticationMethod": methods,
-        "passwordNeverExpires": flag("passwordNeverExpires", false, &mut problems),
-        "distinguishedName": text("distinguishedName", 0, &mut problems),
-        "description": description,
+        "passwordNeverExpires": r.flag("passwordNeverExpires", false),
+        "distinguishedName": r.text("distinguishedName", 0),
+        "description": r.text("description", 99),
         "id": id,
         "username": username,
         "source": "CyberArk",
         "userType": user_type,
         "componentUser": COMPONENT_TYPES.iter().any(|t| t.eq_ignore_ascii_case(&user_type)),
         "groupsMembership": [],
-        "vaultAuthorization": list("vaultAuthorization", AUTHORIZATIONS, &[], &mut problems),
-        "allowedAuthenticationMethods": list("allowedAuthenticationMethods", ALLOWED_METHODS, &[], &mut problems),
+        "vaultAuthorization": r.list("vaultAuthorization", AUTHORIZATIONS, &[]),
+        "allowedAuthenticationMethods": r.list("allowedAuthenticationMethods", ALLOWED_METHODS, &[]),
         "location": location,
-        "userActivityLogRetentionDays": retention.unwrap_or(90),
+        "userActivityLogRetentionDays": r.retention(),
     });
+    let hours = r.hours();
     if let Json::Object(u) = &mut user {
         u.extend(hours);
-        for (name, keys) in NESTED {
-            let given = get_ci(body, name);
-            if given.is_some_and(|g| !g.is_object()) {
-                problems.push(format!("{name} must be an object"));
-            }
-            let mut obj = JsonMap::new();
-            for (key, max) in *keys {
-                let value = given.and_then(|g| get_ci(g, key));
-                let s = match value {
-                    None => String::new(),
-                    Some(Json::String(s)) if s.chars().count() <= *max => s.clone(),
-                    Some(Json::String(_)) => {
-                        problems.push(format!("{name}.{key} is longer than {max} characters"));
-                        String::new()
-                    }
-                    Some(_) => {
-                        problems.push(format!("{name}.{key} must be a string"));
-                        String::new()
-                    }
-                };
-                obj.insert((*key).into(), json!(s));
-            }
-            u.insert((*name).into(), Json::Object(obj));
-        }
+        r.nested(u);
     }
-    if problems.is_empty() { Ok(user) } else { Err(problems) }
+    if r.problems.is_empty() { Ok(user) } else { Err(r.problems) }
 }
 
 /// An entry of `GET /API/Users`: the fields PVWA lists.
