@@ -179,11 +179,24 @@ fn check(config_path: Option<&Path>, path: &Path) -> Result<(), Error> {
         manifest.version,
         path.display()
     );
+    let mut problems = check_modules(&manifest, &parent, &dirs);
+    problems.extend(run_tests(path, &dirs));
+    if problems.is_empty() {
+        crate::outln!("all passed");
+        Ok(())
+    } else {
+        crate::outln!("{} failed", problems.len());
+        Err(Error::many(Exit::Runtime, problems))
+    }
+}
+
+/// Every module of the library compiled and loaded, with the imports it makes.
+fn check_modules(manifest: &Manifest, parent: &Path, dirs: &[SearchDir]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let session = Session::offline();
     let options = engine::Options {
-        script_dir: parent.clone(),
-        module_path: dirs.clone(),
+        script_dir: parent.to_path_buf(),
+        module_path: dirs.to_vec(),
         ..engine::Options::default()
     };
     let engine = engine::build(&session, &options);
@@ -215,6 +228,12 @@ fn check(config_path: Option<&Path>, path: &Path) -> Result<(), Error> {
             }
         }
     }
+    problems
+}
+
+/// Each of the library's `tests/*.rhai`, run by this binary on the simulator.
+fn run_tests(path: &Path, dirs: &[SearchDir]) -> Vec<Problem> {
+    let mut problems = Vec::new();
     let tests = rhai_files(&path.join("tests"));
     if tests.is_empty() {
         crate::outln!(
@@ -255,11 +274,5 @@ fn check(config_path: Option<&Path>, path: &Path) -> Result<(), Error> {
         }
     }
     let _ = std::fs::remove_file(&empty_config);
-    if problems.is_empty() {
-        crate::outln!("all passed");
-        Ok(())
-    } else {
-        crate::outln!("{} failed", problems.len());
-        Err(Error::many(Exit::Runtime, problems))
-    }
+    problems
 }

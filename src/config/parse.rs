@@ -54,60 +54,8 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     cfg.profiles.insert(name, profile);
                 }
             }
-            "limits" => {
-                let table = expect_table(value, &at, "`[limits]`")?;
-                for (lkey, lvalue) in table.iter() {
-                    let lat = lines.loc(lkey.span().start);
-                    let key = lkey.get_ref().as_ref();
-                    let slot = match key {
-                        "max_operations" => &mut cfg.limits.max_operations,
-                        "max_memory_mb" => &mut cfg.limits.max_memory_mb,
-                        "max_seconds" => &mut cfg.limits.max_seconds,
-                        other => {
-                            return Err(unknown_key(
-                                &lat,
-                                other,
-                                "[limits]",
-                                &["max_operations", "max_memory_mb", "max_seconds"],
-                            ));
-                        }
-                    };
-                    let n = match lvalue.get_ref() {
-                        DeValue::Integer(i) => u64::from_str_radix(i.as_str(), i.radix()).ok(),
-                        _ => None,
-                    };
-                    *slot = Some(n.ok_or_else(|| {
-                        ConfigError::at(
-                            &lat,
-                            format!("`{key}` in [limits] must be a whole number (0: no limit)"),
-                        )
-                    })?);
-                }
-            }
-            "modules" => {
-                let table = expect_table(value, &at, "`[modules]`")?;
-                for (mkey, mvalue) in table.iter() {
-                    let mat = lines.loc(mkey.span().start);
-                    match mkey.get_ref().as_ref() {
-                        "paths" => {
-                            let DeValue::Array(items) = mvalue.get_ref() else {
-                                return Err(ConfigError::at(
-                                    &mat,
-                                    "`paths` in [modules] must be an array of folder paths",
-                                ));
-                            };
-                            for item in items {
-                                let iat = lines.loc(item.span().start);
-                                let p = expect_string(item, &iat, "each of [modules] `paths`")?;
-                                cfg.module_paths.push(resolve_path(&base_dir, &p));
-                            }
-                        }
-                        other => {
-                            return Err(unknown_key(&mat, other, "[modules]", &["paths"]));
-                        }
-                    }
-                }
-            }
+            "limits" => parse_limits(value, &at, &lines, &mut cfg.limits)?,
+            "modules" => parse_modules(value, &at, &lines, &base_dir, &mut cfg.module_paths)?,
             other => {
                 return Err(unknown_key(
                     &at,
@@ -119,6 +67,77 @@ pub(super) fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         }
     }
     Ok(cfg)
+}
+
+/// `[limits]`: `max_operations`, `max_memory_mb`, `max_seconds`.
+fn parse_limits(
+    value: &Spanned<DeValue>,
+    at: &Loc,
+    lines: &LineIndex,
+    limits: &mut super::LimitSettings,
+) -> Result<(), ConfigError> {
+    let table = expect_table(value, at, "`[limits]`")?;
+    for (lkey, lvalue) in table.iter() {
+        let lat = lines.loc(lkey.span().start);
+        let key = lkey.get_ref().as_ref();
+        let slot = match key {
+            "max_operations" => &mut limits.max_operations,
+            "max_memory_mb" => &mut limits.max_memory_mb,
+            "max_seconds" => &mut limits.max_seconds,
+            other => {
+                return Err(unknown_key(
+                    &lat,
+                    other,
+                    "[limits]",
+                    &["max_operations", "max_memory_mb", "max_seconds"],
+                ));
+            }
+        };
+        let n = match lvalue.get_ref() {
+            DeValue::Integer(i) => u64::from_str_radix(i.as_str(), i.radix()).ok(),
+            _ => None,
+        };
+        *slot = Some(n.ok_or_else(|| {
+            ConfigError::at(
+                &lat,
+                format!("`{key}` in [limits] must be a whole number (0: no limit)"),
+            )
+        })?);
+    }
+    Ok(())
+}
+
+/// `[modules]`: `paths`, relative to the config file.
+fn parse_modules(
+    value: &Spanned<DeValue>,
+    at: &Loc,
+    lines: &LineIndex,
+    base_dir: &Path,
+    paths: &mut Vec<PathBuf>,
+) -> Result<(), ConfigError> {
+    let table = expect_table(value, at, "`[modules]`")?;
+    for (mkey, mvalue) in table.iter() {
+        let mat = lines.loc(mkey.span().start);
+        match mkey.get_ref().as_ref() {
+            "paths" => {
+                let DeValue::Array(items) = mvalue.get_ref() else {
+                    return Err(ConfigError::at(
+                        &mat,
+                        "`paths` in [modules] must be an array of folder paths",
+                    ));
+                };
+                for item in items {
+                    let iat = lines.loc(item.span().start);
+                    let p = expect_string(item, &iat, "each of [modules] `paths`")?;
+                    paths.push(resolve_path(base_dir, &p));
+                }
+            }
+            other => {
+                return Err(unknown_key(&mat, other, "[modules]", &["paths"]));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_profile(
@@ -178,36 +197,8 @@ fn parse_profile(
                 &names,
             ));
         };
-        let where_ = format!("[profiles.{name}.{vname}]");
-        let vtable = expect_table(vvalue, &vat, &where_)?;
-        let mut entries = BTreeMap::new();
-        let specs = || COMMON_SETTINGS.iter().chain(spec.settings.iter());
-        for (key, val) in vtable.iter() {
-            let kat = lines.loc(key.span().start);
-            let k = key.get_ref().as_ref();
-            let Some(setting) = specs().find(|s| s.key == k) else {
-                let keys: Vec<&str> = specs().map(|s| s.key).collect();
-                return Err(unknown_key(&kat, k, &where_, &keys));
-            };
-            let raw = parse_setting(setting, val, &kat, &where_)?;
-            entries.insert(setting.key, (kat, raw));
-        }
-        for s in specs().filter(|s| s.required) {
-            if !entries.contains_key(s.key) {
-                return Err(ConfigError::at(
-                    &vat,
-                    format!("{where_} is missing `{}` ({})", s.key, s.doc),
-                ));
-            }
-        }
-        vendors_found.insert(
-            spec.name,
-            VendorSection {
-                vendor: spec.name,
-                at: vat,
-                entries,
-            },
-        );
+        let section = parse_vendor_section(name, spec, vvalue, vat, lines)?;
+        vendors_found.insert(spec.name, section);
     }
     Ok(Profile {
         name: name.to_string(),
@@ -217,6 +208,43 @@ fn parse_profile(
         retry,
         rollback_on_error,
         jobs,
+    })
+}
+
+/// `[profiles.NAME.VENDOR]`: the vendor's declared settings, every required one present.
+fn parse_vendor_section(
+    name: &str,
+    spec: &'static vendors::VendorSpec,
+    vvalue: &Spanned<DeValue>,
+    vat: Loc,
+    lines: &LineIndex,
+) -> Result<VendorSection, ConfigError> {
+    let where_ = format!("[profiles.{name}.{}]", spec.name);
+    let vtable = expect_table(vvalue, &vat, &where_)?;
+    let mut entries = BTreeMap::new();
+    let specs = || COMMON_SETTINGS.iter().chain(spec.settings.iter());
+    for (key, val) in vtable.iter() {
+        let kat = lines.loc(key.span().start);
+        let k = key.get_ref().as_ref();
+        let Some(setting) = specs().find(|s| s.key == k) else {
+            let keys: Vec<&str> = specs().map(|s| s.key).collect();
+            return Err(unknown_key(&kat, k, &where_, &keys));
+        };
+        let raw = parse_setting(setting, val, &kat, &where_)?;
+        entries.insert(setting.key, (kat, raw));
+    }
+    for s in specs().filter(|s| s.required) {
+        if !entries.contains_key(s.key) {
+            return Err(ConfigError::at(
+                &vat,
+                format!("{where_} is missing `{}` ({})", s.key, s.doc),
+            ));
+        }
+    }
+    Ok(VendorSection {
+        vendor: spec.name,
+        at: vat,
+        entries,
     })
 }
 

@@ -71,24 +71,7 @@ pub fn prepare(
         .map_err(|e| Error::input(format!("cannot read {file}: {e}")))?;
     let vars = parse_vars(&args.vars, true).map_err(Error::input)?;
     let io = Io::new();
-
-    let mut simulator = None;
-    let mut configured = config::LimitSettings::default();
-    let choice = if args.sim {
-        let s = io
-            .runtime()
-            .map_err(Error::runtime)?
-            .block_on(sim::start(&sim::Options::default()))
-            .map_err(|e| Error::runtime(format!("cannot start the simulator: {e}")))?;
-        let profile = s.profile().map_err(|e| Error::runtime(e.to_string()))?;
-        simulator = Some(s);
-        ProfileChoice::Ready(profile)
-    } else {
-        let (c, limits) =
-            choose_profile(config_path, args.profile.as_deref()).map_err(Error::from)?;
-        configured = limits;
-        c
-    };
+    let (simulator, choice, configured) = profile_for(&io, config_path, args)?;
     let (profile, unusable) = match choice {
         ProfileChoice::Ready(p) => (Some(p), None),
         ProfileChoice::NoConfig => (
@@ -154,16 +137,10 @@ pub fn prepare(
     };
 
     // Every vendor the script calls must be usable before anything is sent.
-    if !(args.dry_run && args.offline) {
-        for vendor in &checked.analysis.vendors {
-            let problem = match &unusable {
-                Some(why) => Some(format!("the script calls {vendor}:: but {why}")),
-                None => session.settings(vendor).err(),
-            };
-            if let Some(p) = problem {
-                return Err(Early::Report(Report::message(&p), session, Error::input(p)));
-            }
-        }
+    if !(args.dry_run && args.offline)
+        && let Err(p) = vendors_usable(&session, &checked, unusable.as_deref())
+    {
+        return Err(Early::Report(Report::message(&p), session, Error::input(p)));
     }
     Ok(Prepared {
         io,
@@ -179,6 +156,45 @@ pub fn prepare(
         rollback_on_error,
         jobs,
     })
+}
+
+/// The profile of the run: the in-process simulator's (`--sim`), or the config's; and the
+/// config's `[limits]`.
+fn profile_for(
+    io: &Io,
+    config_path: Option<&Path>,
+    args: &Options,
+) -> Result<(Option<sim::Simulator>, ProfileChoice, config::LimitSettings), Error> {
+    if !args.sim {
+        let (choice, limits) = choose_profile(config_path, args.profile.as_deref())?;
+        return Ok((None, choice, limits));
+    }
+    let s = io
+        .runtime()
+        .map_err(Error::runtime)?
+        .block_on(sim::start(&sim::Options::default()))
+        .map_err(|e| Error::runtime(format!("cannot start the simulator: {e}")))?;
+    let profile = s.profile().map_err(|e| Error::runtime(e.to_string()))?;
+    Ok((
+        Some(s),
+        ProfileChoice::Ready(profile),
+        config::LimitSettings::default(),
+    ))
+}
+
+/// Whether every vendor the script calls has what it needs in the profile.
+fn vendors_usable(
+    session: &Session,
+    checked: &Checked,
+    unusable: Option<&str>,
+) -> Result<(), String> {
+    for vendor in &checked.analysis.vendors {
+        match unusable {
+            Some(why) => return Err(format!("the script calls {vendor}:: but {why}")),
+            None => session.settings(vendor)?,
+        };
+    }
+    Ok(())
 }
 
 /// The library folders of the config and `ONBOARD_PATH`. With `--sim` a config that cannot be

@@ -163,53 +163,84 @@ impl<A: UserApi> Caller<A> {
             let suspect =
                 err.may_have_applied() || (lost.is_some() && err.kind == ErrorKind::AlreadyExists);
             if suspect {
-                let why = lost.get_or_insert(err.kind);
-                match self.reconcile(operation, &request, sent.as_ref(), absent_before) {
-                    Ok(Some((user, proof))) => {
-                        let note = found_note(*why, proof, vendor);
-                        return Ok(self.created(&end, user, proof, Some(note)));
-                    }
-                    Ok(None) => {}
-                    Err(CallError::Vendor(e)) if e.kind == ErrorKind::AlreadyExists => {
-                        end.failed(Some(&e), "");
-                        return Err(CallError::Vendor(e));
-                    }
-                    Err(other) => {
-                        // The lookup failed too: nobody can tell whether the user exists.
-                        end.unknown(
-                            Some(&err),
-                            "the answer was lost or unreadable and the user could not be looked up; check it",
-                        );
-                        return Err(match other {
-                            CallError::Interrupted => CallError::Interrupted,
-                            _ => CallError::Vendor(err),
-                        });
-                    }
+                let why = *lost.get_or_insert(err.kind);
+                let check = Lost {
+                    request: &request,
+                    sent: sent.as_ref(),
+                    absent_before,
+                    why,
+                };
+                if let Some(settled) = self.settle(&end, &check, &err) {
+                    return settled;
                 }
             }
-            let next = self
-                .session
-                .retry
-                .next_delay(&err, attempt + 1, end.started.elapsed());
-            let Some(wait) = next else {
-                end.failed(Some(&err), "");
-                return Err(CallError::Vendor(err));
-            };
-            self.session.journal.retry(
-                Some(seq),
-                vendor,
-                operation,
-                end.username,
-                attempt + 1,
-                &err,
-                wait,
-            );
-            if let Err(stop) = self.session.sleep(wait) {
-                end.failed(Some(&err), "interrupted before the retry");
-                return Err(stop);
-            }
+            self.wait_to_retry(&end, attempt, err)?;
             attempt += 1;
         }
+    }
+
+    /// After an answer that may hide an applied create: the user looked up. `None` when it is
+    /// not there (the create may be tried again).
+    fn settle(
+        &self,
+        end: &Ending<'_>,
+        lost: &Lost<'_>,
+        err: &VendorError,
+    ) -> Option<Result<A::User, CallError>> {
+        let found = self.reconcile(end.operation, lost.request, lost.sent, lost.absent_before);
+        match found {
+            Ok(Some((user, proof))) => {
+                let note = found_note(lost.why, proof, end.vendor);
+                Some(Ok(self.created(end, user, proof, Some(note))))
+            }
+            Ok(None) => None,
+            Err(CallError::Vendor(e)) if e.kind == ErrorKind::AlreadyExists => {
+                end.failed(Some(&e), "");
+                Some(Err(CallError::Vendor(e)))
+            }
+            Err(other) => {
+                // The lookup failed too: nobody can tell whether the user exists.
+                end.unknown(
+                    Some(err),
+                    "the answer was lost or unreadable and the user could not be looked up; check it",
+                );
+                Some(Err(match other {
+                    CallError::Interrupted => CallError::Interrupted,
+                    _ => CallError::Vendor(err.clone()),
+                }))
+            }
+        }
+    }
+
+    /// Wait before attempt `attempt + 1`, journaled; the error when no retry is left.
+    fn wait_to_retry(
+        &self,
+        end: &Ending<'_>,
+        attempt: u32,
+        err: VendorError,
+    ) -> Result<(), CallError> {
+        let next = self
+            .session
+            .retry
+            .next_delay(&err, attempt + 1, end.started.elapsed());
+        let Some(wait) = next else {
+            end.failed(Some(&err), "");
+            return Err(CallError::Vendor(err));
+        };
+        self.session.journal.retry(
+            Some(end.seq),
+            end.vendor,
+            end.operation,
+            end.username,
+            attempt + 1,
+            &err,
+            wait,
+        );
+        if let Err(stop) = self.session.sleep(wait) {
+            end.failed(Some(&err), "interrupted before the retry");
+            return Err(stop);
+        }
+        Ok(())
     }
 
     fn plan_create(&self, request: Request) -> A::User {
@@ -347,6 +378,15 @@ impl<A: UserApi> Caller<A> {
 }
 
 /// The end of one create, journalled against its intent.
+/// A create whose answer went astray: what to recognise its user by.
+struct Lost<'a> {
+    request: &'a Request,
+    sent: Option<&'a crate::journal::Sent>,
+    absent_before: bool,
+    /// Why the answer was not to be trusted.
+    why: ErrorKind,
+}
+
 struct Ending<'a> {
     session: &'a Session,
     vendor: &'static str,

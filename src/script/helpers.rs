@@ -19,6 +19,13 @@ fn fail(message: String) -> Box<EvalAltResult> {
 pub const LOG_LEVELS: &[&str] = &["debug", "info", "warn", "error"];
 
 pub fn register(engine: &mut Engine, script_dir: &Path, vars: &[(String, Dynamic)]) {
+    register_values(engine, vars);
+    register_files(engine, script_dir);
+    register_time_and_log(engine);
+}
+
+/// `var_or`, `random_password`, `env`.
+fn register_values(engine: &mut Engine, vars: &[(String, Dynamic)]) {
     let given: Map = vars
         .iter()
         .map(|(k, v)| (k.as_str().into(), v.clone()))
@@ -57,7 +64,10 @@ pub fn register(engine: &mut Engine, script_dir: &Path, vars: &[(String, Dynamic
         .register_into_engine(engine, |name: &str| -> Dynamic {
             std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from)
         });
+}
 
+/// `read_csv` and `read_json`, confined to the script's folder and the working directory.
+fn register_files(engine: &mut Engine, script_dir: &Path) {
     let dir = script_dir.to_path_buf();
     FuncRegistration::new("read_csv")
         .with_volatility(true)
@@ -96,7 +106,10 @@ pub fn register(engine: &mut Engine, script_dir: &Path, vars: &[(String, Dynamic
                 read().map_err(|e| located(&ctx, fail(format!("read_json(\"{path}\"): {e}"))))
             },
         );
+}
 
+/// `now`, `date` and `log`.
+fn register_time_and_log(engine: &mut Engine) {
     FuncRegistration::new("now")
         .with_volatility(true)
         .with_params_info(["i64"])
