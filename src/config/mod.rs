@@ -464,6 +464,23 @@ pub enum ProfileChoice {
     Unchosen(ConfigError),
 }
 
+impl ProfileChoice {
+    /// The profile, or why a script that calls a vendor cannot run without one.
+    pub fn split(self) -> (Option<Profile>, Option<String>) {
+        match self {
+            ProfileChoice::Ready(p) => (Some(p), None),
+            ProfileChoice::NoConfig => (
+                None,
+                Some(format!(
+                    "no onboard.toml was found (looked in {}); run with --sim to try the built-in simulator",
+                    searched_places()
+                )),
+            ),
+            ProfileChoice::Unchosen(e) => (None, Some(e.to_string())),
+        }
+    }
+}
+
 /// The profile, and the config's `[limits]`.
 pub fn choose_profile(
     config_path: Option<&Path>,

@@ -72,17 +72,7 @@ pub fn prepare(
     let vars = parse_vars(&args.vars, true).map_err(Error::input)?;
     let io = Io::new();
     let (simulator, choice, configured) = profile_for(&io, config_path, args)?;
-    let (profile, unusable) = match choice {
-        ProfileChoice::Ready(p) => (Some(p), None),
-        ProfileChoice::NoConfig => (
-            None,
-            Some(format!(
-                "no onboard.toml was found (looked in {}); run with --sim to try the built-in simulator",
-                config::searched_places()
-            )),
-        ),
-        ProfileChoice::Unchosen(e) => (None, Some(e.to_string())),
-    };
+    let (profile, unusable) = choice.split();
     let mode = Mode {
         dry_run: args.dry_run,
         offline: args.offline,
@@ -100,7 +90,6 @@ pub fn prepare(
     };
     let session = Session::open(io.clone(), profile, journal_path, info, mode)
         .map_err(|e| Error::from(e).context_after("; nothing was run"))?;
-    let module_path = module_path(config_path, args.sim)?;
     let limits = Limits::from_settings(configured, args.max_operations);
     let options = engine::Options {
         limits: limits.clone(),
@@ -111,16 +100,10 @@ pub fn prepare(
         },
         script_dir: script_dir(&args.script),
         vars: vars.clone(),
-        module_path,
+        module_path: module_path(config_path, args.sim)?,
     };
     let mut engine = engine::build(&session, &options);
-    let mut scope = Scope::new();
-    for (k, v) in vars {
-        scope.push_dynamic(k, v);
-    }
-    if args.each.is_some() {
-        scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));
-    }
+    let scope = scope_of(vars, args.each.is_some());
     let mut sources = Sources::default();
     sources.add(&file, &source);
 
@@ -156,6 +139,18 @@ pub fn prepare(
         rollback_on_error,
         jobs,
     })
+}
+
+/// The variables a script starts with: its `--var`s, and `row` for `--each`.
+fn scope_of(vars: Vec<(String, Dynamic)>, each: bool) -> Scope<'static> {
+    let mut scope = Scope::new();
+    for (k, v) in vars {
+        scope.push_dynamic(k, v);
+    }
+    if each {
+        scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));
+    }
+    scope
 }
 
 /// The profile of the run: the in-process simulator's (`--sim`), or the config's; and the

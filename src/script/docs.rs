@@ -99,12 +99,20 @@ pub fn functions(engine: &Engine) -> Vec<FnDoc> {
             }
         }
     }
+    // The signature breaks ties between overloads, which the engine lists in no fixed order.
     out.sort_by(|a, b| {
-        (vendor_rank(&a.namespace), &a.namespace, &a.name).cmp(&(
-            vendor_rank(&b.namespace),
-            &b.namespace,
-            &b.name,
-        ))
+        (
+            vendor_rank(&a.namespace),
+            &a.namespace,
+            &a.name,
+            &a.signature,
+        )
+            .cmp(&(
+                vendor_rank(&b.namespace),
+                &b.namespace,
+                &b.name,
+                &b.signature,
+            ))
     });
     out
 }
@@ -229,7 +237,9 @@ pub fn script_functions(modules: &[(String, String)]) -> Vec<FnDoc> {
             });
         }
     }
-    out.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    out.sort_by(|a, b| {
+        (&a.namespace, &a.name, &a.signature).cmp(&(&b.namespace, &b.name, &b.signature))
+    });
     out
 }
 
@@ -293,64 +303,84 @@ pub fn describe(
 }
 
 fn render(fns: &[&FnDoc], vendor_specs: &[&VendorSpec], wanted: Option<&str>, md: bool) -> String {
-    let mut out = String::new();
-    let heading = |out: &mut String, level: usize, text: &str| {
-        if md {
-            let _ = writeln!(out, "\n{} {text}\n", "#".repeat(level));
-        } else {
-            let _ = writeln!(
-                out,
-                "\n{text}\n{}",
-                if level == 1 {
-                    "=".repeat(text.len())
-                } else {
-                    "-".repeat(text.len())
-                }
-            );
-        }
+    let mut page = Page {
+        out: String::new(),
+        md,
     };
-    let mut current = None;
-    for f in fns {
-        if current != Some(&f.namespace) {
-            current = Some(&f.namespace);
-            let title = if f.namespace.is_empty() {
-                "Global functions".to_string()
-            } else if let Some(summary) = &f.module_doc {
-                format!("import \"{}\": {summary}", f.namespace)
-            } else {
-                let product = vendors::find(&f.namespace).map_or("", |v| v.product);
-                format!("{}:: ({product})", f.namespace)
-            };
-            heading(&mut out, 2, &title);
-        }
-        if md {
-            let _ = writeln!(out, "- `{}`", f.signature);
-            for line in f.doc.lines() {
-                let _ = writeln!(out, "  {line}");
-            }
-        } else {
-            let _ = writeln!(out, "{}", f.signature);
-            for line in f.doc.lines() {
-                let _ = writeln!(out, "    {line}");
-            }
-        }
-    }
+    page.functions(fns);
     let show_fields = |name: &str| match wanted {
         None => true,
         Some(w) => w == name || w.ends_with("::create_user") || w.ends_with("::ensure_user"),
     };
-    for v in vendor_specs {
-        if !show_fields(v.name) {
-            continue;
+    for v in vendor_specs.iter().filter(|v| show_fields(v.name)) {
+        page.vendor(v);
+    }
+    if wanted.is_none() {
+        page.errors();
+    }
+    page.out.trim_start().to_string()
+}
+
+/// The docs being written, as text or Markdown.
+struct Page {
+    out: String,
+    md: bool,
+}
+
+impl Page {
+    fn heading(&mut self, level: usize, text: &str) {
+        if self.md {
+            let _ = writeln!(self.out, "\n{} {text}\n", "#".repeat(level));
+        } else {
+            let rule = if level == 1 { "=" } else { "-" };
+            let _ = writeln!(self.out, "\n{text}\n{}", rule.repeat(text.len()));
         }
-        heading(&mut out, 2, &format!("{} request fields", v.create.call()));
+    }
+
+    /// An item: `name` and its description, on one line (Markdown) or in two columns.
+    fn item(&mut self, name: &str, width: usize, doc: &str) {
+        if self.md {
+            let _ = writeln!(self.out, "- `{name}`: {doc}");
+        } else {
+            let _ = writeln!(self.out, "  {name:<width$} {doc}");
+        }
+    }
+
+    /// Every function, under a heading per namespace.
+    fn functions(&mut self, fns: &[&FnDoc]) {
+        let mut current = None;
+        for f in fns {
+            if current != Some(&f.namespace) {
+                current = Some(&f.namespace);
+                let title = if f.namespace.is_empty() {
+                    "Global functions".to_string()
+                } else if let Some(summary) = &f.module_doc {
+                    format!("import \"{}\": {summary}", f.namespace)
+                } else {
+                    let product = vendors::find(&f.namespace).map_or("", |v| v.product);
+                    format!("{}:: ({product})", f.namespace)
+                };
+                self.heading(2, &title);
+            }
+            let (bullet, indent) = if self.md { ("- `", "  ") } else { ("", "    ") };
+            let close = if self.md { "`" } else { "" };
+            let _ = writeln!(self.out, "{bullet}{}{close}", f.signature);
+            for line in f.doc.lines() {
+                let _ = writeln!(self.out, "{indent}{line}");
+            }
+        }
+    }
+
+    /// A vendor's request fields and what its calls return.
+    fn vendor(&mut self, v: &VendorSpec) {
+        self.heading(2, &format!("{} request fields", v.create.call()));
         for (key, f) in field_rows(v.create.fields, "") {
             let req = if f.required { " (required)" } else { "" };
-            if md {
-                let _ = writeln!(out, "- `{key}`{req}: {}. {}", f.kind.describe(), f.doc);
+            if self.md {
+                let _ = writeln!(self.out, "- `{key}`{req}: {}. {}", f.kind.describe(), f.doc);
             } else {
                 let _ = writeln!(
-                    out,
+                    self.out,
                     "  {key:<34}{req} {}\n  {:<34} {}",
                     f.kind.describe(),
                     "",
@@ -358,34 +388,24 @@ fn render(fns: &[&FnDoc], vendor_specs: &[&VendorSpec], wanted: Option<&str>, md
                 );
             }
         }
-        heading(
-            &mut out,
+        self.heading(
             2,
             &format!("{} (what {}:: calls return)", v.user_type, v.name),
         );
         for (name, doc) in COMMON_PROPERTIES.iter().chain(v.user_properties) {
-            if md {
-                let _ = writeln!(out, "- `{name}`: {doc}");
-            } else {
-                let _ = writeln!(out, "  {name:<26} {doc}");
-            }
+            self.item(name, 26, doc);
         }
     }
-    if wanted.is_none() {
-        heading(
-            &mut out,
+
+    fn errors(&mut self) {
+        self.heading(
             2,
             "Errors (`catch (err)`: err.kind, err.status, err.code, err.message, err.retryable)",
         );
         for k in ErrorKind::ALL {
-            if md {
-                let _ = writeln!(out, "- `{}`: {}", k.as_str(), k.doc());
-            } else {
-                let _ = writeln!(out, "  {:<16} {}", k.as_str(), k.doc());
-            }
+            self.item(k.as_str(), 16, k.doc());
         }
     }
-    out.trim_start().to_string()
 }
 
 /// One script module as a definition file: `module "std/naming";` and each public function,

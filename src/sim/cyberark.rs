@@ -119,7 +119,92 @@ enum Route {
     Gen1Me,
 }
 
+impl Route {
+    fn allows(&self, method: &str) -> bool {
+        let allowed: &[&str] = match self {
+            Route::Logon(_) | Route::Gen1Logon | Route::Logoff | Route::Gen1Logoff => &["POST"],
+            Route::Server | Route::LoginsInfo | Route::Gen1Me => &["GET"],
+            Route::Users | Route::Gen1Users => &["GET", "POST"],
+            Route::User(_) | Route::Gen1User(_) => &["GET", "PUT", "DELETE"],
+        };
+        allowed.contains(&method)
+    }
+}
+
+/// The JSON body of a `POST` or `PUT`, refused as PVWA refuses another media type or bad JSON.
+fn json_body(req: &SimRequest) -> Result<Option<Json>, SimResponse> {
+    let has_body = matches!(req.method.as_str(), "POST" | "PUT") && !req.body.is_empty();
+    if !has_body {
+        return Ok(None);
+    }
+    if !req.content_type().contains("json") {
+        return Err(SimResponse::json(
+            415,
+            &json!({ "Message": format!("The request entity's media type '{}' is not supported for this resource.", req.content_type()) }),
+        ));
+    }
+    serde_json::from_slice::<Json>(&req.body)
+        .map(Some)
+        .map_err(|e| invalid(vec![format!("the body is not valid JSON: {e}")]))
+}
+
 impl CyberArkSim {
+    /// A logged-on request with its body read.
+    fn serve(&mut self, route: Route, req: &SimRequest, body: Option<Json>) -> SimResponse {
+        let method = req.method.as_str();
+        match (route, method) {
+            (Route::Logoff | Route::Gen1Logoff, _) => {
+                if let Some(token) = req.header("authorization") {
+                    self.sessions.remove(token);
+                }
+                SimResponse::empty(200)
+            }
+            (Route::LoginsInfo, _) => SimResponse::json(
+                200,
+                &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::util::dates::now() }),
+            ),
+            (Route::Users, "GET") => self.list(req),
+            (Route::Users, _) => match self.create(&body.unwrap_or(Json::Null)) {
+                Ok((_, user)) => SimResponse::json(201, &user),
+                Err(resp) => resp,
+            },
+            (Route::User(id), m) => self.user_by_id(&id, m, body),
+            (Route::Gen1Users, "GET") => {
+                let users: Vec<Json> = self.users.values().map(|u| gen1_view(&u.json)).collect();
+                SimResponse::json(200, &json!({ "users": users }))
+            }
+            (Route::Gen1Users, _) => self.gen1_create(&body.unwrap_or(Json::Null)),
+            (Route::Gen1User(name), m) => self.gen1_user(m, &name, req),
+            (Route::Gen1Me, _) => match self.users.find(USERNAME) {
+                Some(u) => SimResponse::json(200, &gen1_view(&u.json)),
+                None => user_not_found(USERNAME),
+            },
+            _ => not_found(req),
+        }
+    }
+
+    /// `GET`, `PUT` or `DELETE /API/Users/{id}`.
+    fn user_by_id(&mut self, id: &str, method: &str, body: Option<Json>) -> SimResponse {
+        let Ok(id) = id.parse::<i64>() else {
+            return error(
+                400,
+                "PASWS018E",
+                &format!("Input parameter for [UserID] value [{id}] is invalid. The value should be numeric."),
+            );
+        };
+        match method {
+            "GET" => match self.users.get(&id) {
+                Some(u) => SimResponse::json(200, &u.json),
+                None => user_not_found(&id.to_string()),
+            },
+            "PUT" => match self.update(id, &body.unwrap_or(Json::Null)) {
+                Ok(user) => SimResponse::json(200, &user),
+                Err(resp) => resp,
+            },
+            _ => self.delete(id),
+        }
+    }
+
     fn new(session_requests: Option<u32>) -> Self {
         let mut sim = CyberArkSim {
             users: Directory::default(),
@@ -374,13 +459,7 @@ impl SimVendor for CyberArkSim {
             return not_found(req);
         };
         let method = req.method.as_str();
-        let allowed: &[&str] = match &route {
-            Route::Logon(_) | Route::Gen1Logon | Route::Logoff | Route::Gen1Logoff => &["POST"],
-            Route::Server | Route::LoginsInfo | Route::Gen1Me => &["GET"],
-            Route::Users | Route::Gen1Users => &["GET", "POST"],
-            Route::User(_) | Route::Gen1User(_) => &["GET", "PUT", "DELETE"],
-        };
-        if !allowed.contains(&method) {
+        if !route.allows(method) {
             return SimResponse::json(
                 405,
                 &json!({ "Message": format!("The requested resource does not support http method '{method}'.") }),
@@ -402,69 +481,11 @@ impl SimVendor for CyberArkSim {
         if let Err(resp) = self.authorize(req) {
             return resp;
         }
-        let has_body = matches!(method, "POST" | "PUT") && !req.body.is_empty();
-        if has_body && !req.content_type().contains("json") {
-            return SimResponse::json(
-                415,
-                &json!({ "Message": format!("The request entity's media type '{}' is not supported for this resource.", req.content_type()) }),
-            );
-        }
-        let body = if has_body {
-            match serde_json::from_slice::<Json>(&req.body) {
-                Ok(b) => Some(b),
-                Err(e) => return invalid(vec![format!("the body is not valid JSON: {e}")]),
-            }
-        } else {
-            None
+        let body = match json_body(req) {
+            Ok(b) => b,
+            Err(resp) => return resp,
         };
-        match (route, method) {
-            (Route::Logoff | Route::Gen1Logoff, _) => {
-                if let Some(token) = req.header("authorization") {
-                    self.sessions.remove(token);
-                }
-                SimResponse::empty(200)
-            }
-            (Route::LoginsInfo, _) => SimResponse::json(
-                200,
-                &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::util::dates::now() }),
-            ),
-            (Route::Users, "GET") => self.list(req),
-            (Route::Users, _) => match self.create(&body.unwrap_or(Json::Null)) {
-                Ok((_, user)) => SimResponse::json(201, &user),
-                Err(resp) => resp,
-            },
-            (Route::User(id), m) => {
-                let Ok(id) = id.parse::<i64>() else {
-                    return error(
-                        400,
-                        "PASWS018E",
-                        &format!("Input parameter for [UserID] value [{id}] is invalid. The value should be numeric."),
-                    );
-                };
-                match m {
-                    "GET" => match self.users.get(&id) {
-                        Some(u) => SimResponse::json(200, &u.json),
-                        None => user_not_found(&id.to_string()),
-                    },
-                    "PUT" => match self.update(id, &body.unwrap_or(Json::Null)) {
-                        Ok(user) => SimResponse::json(200, &user),
-                        Err(resp) => resp,
-                    },
-                    _ => self.delete(id),
-                }
-            }
-            (Route::Gen1Users, "GET") => {
-                let users: Vec<Json> = self.users.values().map(|u| gen1_view(&u.json)).collect();
-                SimResponse::json(200, &json!({ "users": users }))
-            }
-            (Route::Gen1Users, _) => self.gen1_create(&body.unwrap_or(Json::Null)),
-            (Route::Gen1User(name), m) => self.gen1_user(m, &name, req),
-            (Route::Gen1Me, _) => match self.users.find(USERNAME) {
-                Some(u) => SimResponse::json(200, &gen1_view(&u.json)),
-                None => user_not_found(USERNAME),
-            },
-            _ => not_found(req),
-        }
+        self.serve(route, req, body)
     }
 
     fn server_error(&self) -> SimResponse {

@@ -7,7 +7,9 @@
 //! `POST /__sim/expire-sessions` (ends CyberArk sessions, to exercise re-logon).
 
 mod directory;
+mod faults;
 mod http;
+mod options;
 mod tls;
 
 use std::net::SocketAddr;
@@ -24,6 +26,10 @@ use serde_json::{Value as Json, json};
 use tokio::sync::oneshot;
 
 pub use http::{SimRequest, SimResponse};
+pub use options::{Botch, Garbage, Options};
+
+use faults::{botch, echo, garbage, rate_limited};
+use options::describe_faults;
 
 use crate::config::{Config, ConfigError, Profile};
 use crate::util::error::Error;
@@ -76,107 +82,6 @@ macro_rules! declare_sims {
     };
 }
 crate::with_vendors!(declare_sims);
-
-/// The simulator's options: where it listens, the faults it injects, and each vendor's own
-/// knobs (declared in the vendor's simulator file).
-#[derive(clap::Args, Debug, Clone)]
-#[group(skip)]
-pub struct Options {
-    /// The port to listen on (0: any free port).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Serve HTTPS with a certificate made at start; its CA is written to --ca-out.
-    #[arg(long)]
-    pub tls: bool,
-    /// Where to write the CA certificate with --tls (default: a new private folder in the temp
-    /// folder). A file or link already there is replaced, never written through.
-    #[arg(long, value_name = "PATH")]
-    pub ca_out: Option<PathBuf>,
-    /// Answer every Nth vendor request with a 500 error (and change nothing).
-    #[arg(long, value_name = "N")]
-    pub fail_every: Option<u64>,
-    /// Wait this long before answering each vendor request.
-    #[arg(long, value_name = "MS")]
-    pub latency_ms: Option<u64>,
-    /// Answer 429 with Retry-After beyond N vendor requests per second.
-    #[arg(long, value_name = "N")]
-    pub rate_limit: Option<u32>,
-    /// Carry out every Nth vendor request, then cut the connection in the middle of the answer.
-    #[arg(long, value_name = "N")]
-    pub drop_every: Option<u64>,
-    /// Carry out every Nth vendor request, then wait --stall-ms before answering.
-    #[arg(long, value_name = "N")]
-    pub stall_every: Option<u64>,
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
-    pub stall_ms: u64,
-    /// Answer every Nth vendor request with garbage (see --garbage) instead of carrying it out.
-    #[arg(long, value_name = "N")]
-    pub garbage_every: Option<u64>,
-    #[arg(long, value_enum, default_value_t = Garbage::Html)]
-    pub garbage: Garbage,
-    /// Carry out every Nth request that changes something (a create, a delete), then answer it
-    /// badly (see --botch): the change is made, the answer says otherwise or nothing.
-    #[arg(long, value_name = "N")]
-    pub botch_every: Option<u64>,
-    #[arg(long, value_enum, default_value_t = Botch::Truncated)]
-    pub botch: Botch,
-    #[command(flatten)]
-    pub vendors: Knobs,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            port: 0,
-            tls: false,
-            ca_out: None,
-            fail_every: None,
-            latency_ms: None,
-            rate_limit: None,
-            drop_every: None,
-            stall_every: None,
-            stall_ms: 5000,
-            garbage_every: None,
-            garbage: Garbage::Html,
-            botch_every: None,
-            botch: Botch::Truncated,
-            vendors: Knobs::default(),
-        }
-    }
-}
-
-/// Kinds of garbage answers.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Garbage {
-    /// A proxy's HTML error page, with status 200.
-    Html,
-    /// JSON or XML cut off in the middle.
-    Truncated,
-    /// Bytes that are not UTF-8.
-    Binary,
-    /// An answer larger than any client should read (9 MiB).
-    Huge,
-    /// An empty body.
-    Empty,
-    /// HTTP 500 with the request's body quoted in the error text.
-    Echo,
-}
-
-/// Bad answers to a change that was carried out.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Botch {
-    /// The real answer cut in half.
-    Truncated,
-    /// An empty body, with status 200.
-    Empty,
-    /// A proxy's HTML error page, with status 200.
-    Html,
-    /// The vendor's own internal-error answer (HTTP 500).
-    #[value(name = "500")]
-    Error500,
-    /// HTTP 500 with the request's body quoted in the error text, as some servers and proxies do.
-    Echo,
-}
 
 /// A request the simulator received, for `/__sim/log`.
 #[derive(Clone, Debug, Serialize)]
@@ -374,43 +279,6 @@ pub fn serve_forever(args: &Options) -> Result<(), Error> {
     })
 }
 
-fn describe_faults(args: &Options) -> String {
-    let mut f = Vec::new();
-    if let Some(n) = args.fail_every {
-        f.push(format!("every {n}th request fails with 500"));
-    }
-    if let Some(ms) = args.latency_ms {
-        f.push(format!("{ms} ms latency"));
-    }
-    if let Some(n) = args.rate_limit {
-        f.push(format!("429 beyond {n} requests/s"));
-    }
-    if let Some(n) = args.drop_every {
-        f.push(format!(
-            "every {n}th request is carried out, then its connection cut"
-        ));
-    }
-    if let Some(n) = args.stall_every {
-        f.push(format!(
-            "every {n}th request is carried out, then answered after {} ms",
-            args.stall_ms
-        ));
-    }
-    if let Some(n) = args.garbage_every {
-        f.push(format!(
-            "every {n}th request gets a {:?} garbage answer",
-            args.garbage
-        ));
-    }
-    if let Some(n) = args.botch_every {
-        f.push(format!(
-            "every {n}th change is carried out, then answered badly ({:?})",
-            args.botch
-        ));
-    }
-    f.join(", ")
-}
-
 async fn dispatch(
     State(shared): State<Arc<Shared>>,
     request: axum::extract::Request,
@@ -453,33 +321,7 @@ async fn dispatch(
         };
         (answer, Some("garbage"))
     } else {
-        let (mut response, changed) = match vendor.lock() {
-            Ok(mut v) => {
-                let before = v.changes();
-                let response = v.handle(&req);
-                (response, v.changes() != before)
-            }
-            Err(_) => (SimResponse::text(500, "simulator state poisoned"), false),
-        };
-        let botched = changed && {
-            let c = shared.changes.fetch_add(1, Ordering::SeqCst) + 1;
-            args.botch_every.is_some_and(|e| e > 0 && c % e == 0)
-        };
-        // These carry the request out first: the change is made, the answer is lost or bad.
-        if botched {
-            let server_error = vendor.lock().map(|v| v.server_error()).ok();
-            (
-                botch(args.botch, response, &req, server_error),
-                Some("botch"),
-            )
-        } else if hit(args.stall_every) {
-            (response, Some("stall"))
-        } else if hit(args.drop_every) {
-            response.cut = true;
-            (response, Some("drop"))
-        } else {
-            (response, None)
-        }
+        carry_out(&shared, vendor, &req, hit)
     };
     if let Ok(mut log) = shared.log.lock() {
         log.push(LogEntry {
@@ -498,85 +340,41 @@ async fn dispatch(
     response.into_response()
 }
 
-/// A bad answer to a change that was carried out.
-fn botch(
-    kind: Botch,
-    real: SimResponse,
+/// The request carried out by its vendor, then perhaps answered badly (`--botch-every`), late
+/// (`--stall-every`) or cut (`--drop-every`): the change is made, the answer is lost or bad.
+fn carry_out(
+    shared: &Shared,
+    vendor: &Mutex<Box<dyn SimVendor>>,
     req: &SimRequest,
-    server_error: Option<SimResponse>,
-) -> SimResponse {
-    match kind {
-        Botch::Truncated => {
-            let mut cut = real;
-            let half = cut.body.len() / 2;
-            cut.body.truncate(half);
-            cut
+    hit: impl Fn(Option<u64>) -> bool,
+) -> (SimResponse, Option<&'static str>) {
+    let args = &shared.args;
+    let (mut response, changed) = match vendor.lock() {
+        Ok(mut v) => {
+            let before = v.changes();
+            let response = v.handle(req);
+            (response, v.changes() != before)
         }
-        Botch::Empty => SimResponse::new(200, "application/json", Vec::new()),
-        Botch::Html => garbage(Garbage::Html),
-        Botch::Error500 => {
-            server_error.unwrap_or_else(|| SimResponse::text(500, "Internal Server Error"))
-        }
-        Botch::Echo => echo(req),
-    }
-}
-
-/// An internal error that quotes the request it failed on, secrets and all, as some servers and
-/// proxies do.
-fn echo(req: &SimRequest) -> SimResponse {
-    SimResponse::new(
-        500,
-        "text/plain; charset=utf-8",
-        format!(
-            "Internal error while processing {} {}: {}",
-            req.method,
-            req.path,
-            req.body_text()
-        ),
-    )
-}
-
-/// An answer no vendor should give, with status 200.
-fn garbage(kind: Garbage) -> SimResponse {
-    match kind {
-        Garbage::Html => SimResponse::new(
-            200,
-            "text/html",
-            "<html><head><title>502 Proxy Error</title></head><body><h1>Proxy Error</h1>\
-             <p>The proxy server received an invalid response from an upstream server.</p></body></html>",
-        ),
-        Garbage::Truncated => SimResponse::new(
-            200,
-            "application/json",
-            r#"{"operation":{"result":{"status":"Succ"#,
-        ),
-        Garbage::Binary => SimResponse::new(
-            200,
-            "application/json",
-            vec![0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0xa0],
-        ),
-        Garbage::Huge => {
-            let mut body = br#"{"pad":""#.to_vec();
-            body.resize(9 * 1024 * 1024, b'a');
-            body.extend_from_slice(br#""}"#);
-            SimResponse::new(200, "application/json", body)
-        }
-        Garbage::Empty | Garbage::Echo => SimResponse::new(200, "application/json", Vec::new()),
-    }
-}
-
-fn rate_limited(shared: &Shared) -> bool {
-    let Some(limit) = shared.args.rate_limit else {
-        return false;
+        Err(_) => (SimResponse::text(500, "simulator state poisoned"), false),
     };
-    let Ok(mut w) = shared.window.lock() else {
-        return false;
+    let botched = changed && {
+        let c = shared.changes.fetch_add(1, Ordering::SeqCst) + 1;
+        args.botch_every.is_some_and(|e| e > 0 && c % e == 0)
     };
-    if w.0.elapsed() >= Duration::from_secs(1) {
-        *w = (Instant::now(), 0);
+    if botched {
+        let server_error = vendor.lock().map(|v| v.server_error()).ok();
+        (
+            botch(args.botch, response, req, server_error),
+            Some("botch"),
+        )
+    } else if hit(args.stall_every) {
+        (response, Some("stall"))
+    } else if hit(args.drop_every) {
+        response.cut = true;
+        (response, Some("drop"))
+    } else {
+        (response, None)
     }
-    w.1 += 1;
-    w.1 > limit
 }
 
 fn admin(shared: &Shared, req: &SimRequest) -> SimResponse {
