@@ -14,8 +14,10 @@ use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::util::lenient::field as get_ci;
 use crate::util::secret::random_hex;
 
+mod routes;
 mod users;
 
+use routes::{Route, json_body};
 use users::{AUTHORIZATIONS, build_user, from_gen1, gen1_view, summary, user_name};
 
 /// CyberArk's knobs of `onboard sim`.
@@ -105,106 +107,7 @@ pub struct CyberArkSim {
     session_requests: Option<u32>,
 }
 
-enum Route {
-    Logon(String),
-    Gen1Logon,
-    Logoff,
-    Gen1Logoff,
-    Server,
-    LoginsInfo,
-    Users,
-    User(String),
-    Gen1Users,
-    Gen1User(String),
-    Gen1Me,
-}
-
-impl Route {
-    fn allows(&self, method: &str) -> bool {
-        let allowed: &[&str] = match self {
-            Route::Logon(_) | Route::Gen1Logon | Route::Logoff | Route::Gen1Logoff => &["POST"],
-            Route::Server | Route::LoginsInfo | Route::Gen1Me => &["GET"],
-            Route::Users | Route::Gen1Users => &["GET", "POST"],
-            Route::User(_) | Route::Gen1User(_) => &["GET", "PUT", "DELETE"],
-        };
-        allowed.contains(&method)
-    }
-}
-
-/// The JSON body of a `POST` or `PUT`, refused as PVWA refuses another media type or bad JSON.
-fn json_body(req: &SimRequest) -> Result<Option<Json>, SimResponse> {
-    let has_body = matches!(req.method.as_str(), "POST" | "PUT") && !req.body.is_empty();
-    if !has_body {
-        return Ok(None);
-    }
-    if !req.content_type().contains("json") {
-        return Err(SimResponse::json(
-            415,
-            &json!({ "Message": format!("The request entity's media type '{}' is not supported for this resource.", req.content_type()) }),
-        ));
-    }
-    serde_json::from_slice::<Json>(&req.body)
-        .map(Some)
-        .map_err(|e| invalid(vec![format!("the body is not valid JSON: {e}")]))
-}
-
 impl CyberArkSim {
-    /// A logged-on request with its body read.
-    fn serve(&mut self, route: Route, req: &SimRequest, body: Option<Json>) -> SimResponse {
-        let method = req.method.as_str();
-        match (route, method) {
-            (Route::Logoff | Route::Gen1Logoff, _) => {
-                if let Some(token) = req.header("authorization") {
-                    self.sessions.remove(token);
-                }
-                SimResponse::empty(200)
-            }
-            (Route::LoginsInfo, _) => SimResponse::json(
-                200,
-                &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::util::dates::now() }),
-            ),
-            (Route::Users, "GET") => self.list(req),
-            (Route::Users, _) => match self.create(&body.unwrap_or(Json::Null)) {
-                Ok((_, user)) => SimResponse::json(201, &user),
-                Err(resp) => resp,
-            },
-            (Route::User(id), m) => self.user_by_id(&id, m, body),
-            (Route::Gen1Users, "GET") => {
-                let users: Vec<Json> = self.users.values().map(|u| gen1_view(&u.json)).collect();
-                SimResponse::json(200, &json!({ "users": users }))
-            }
-            (Route::Gen1Users, _) => self.gen1_create(&body.unwrap_or(Json::Null)),
-            (Route::Gen1User(name), m) => self.gen1_user(m, &name, req),
-            (Route::Gen1Me, _) => match self.users.find(USERNAME) {
-                Some(u) => SimResponse::json(200, &gen1_view(&u.json)),
-                None => user_not_found(USERNAME),
-            },
-            _ => not_found(req),
-        }
-    }
-
-    /// `GET`, `PUT` or `DELETE /API/Users/{id}`.
-    fn user_by_id(&mut self, id: &str, method: &str, body: Option<Json>) -> SimResponse {
-        let Ok(id) = id.parse::<i64>() else {
-            return error(
-                400,
-                "PASWS018E",
-                &format!("Input parameter for [UserID] value [{id}] is invalid. The value should be numeric."),
-            );
-        };
-        match method {
-            "GET" => match self.users.get(&id) {
-                Some(u) => SimResponse::json(200, &u.json),
-                None => user_not_found(&id.to_string()),
-            },
-            "PUT" => match self.update(id, &body.unwrap_or(Json::Null)) {
-                Ok(user) => SimResponse::json(200, &user),
-                Err(resp) => resp,
-            },
-            _ => self.delete(id),
-        }
-    }
-
     fn new(session_requests: Option<u32>) -> Self {
         let mut sim = CyberArkSim {
             users: Directory::default(),
@@ -226,38 +129,6 @@ impl CyberArkSim {
             }
         }
         sim
-    }
-
-    fn route(req: &SimRequest) -> Option<Route> {
-        let r = |p: &str| req.route(p, true);
-        let one = |p: &str| r(p).and_then(|c| c.into_iter().next());
-        if let Some(m) = one("/PasswordVault/API/auth/{}/Logon") {
-            return Some(Route::Logon(m));
-        }
-        let gen1_auth = "/PasswordVault/WebServices/auth/Cyberark/CyberArkAuthenticationService.svc";
-        Some(if r(&format!("{gen1_auth}/Logon")).is_some() {
-            Route::Gen1Logon
-        } else if r(&format!("{gen1_auth}/Logoff")).is_some() {
-            Route::Gen1Logoff
-        } else if r("/PasswordVault/API/Auth/Logoff").is_some() {
-            Route::Logoff
-        } else if r("/PasswordVault/WebServices/PIMServices.svc/Server").is_some() {
-            Route::Server
-        } else if r("/PasswordVault/API/LoginsInfo").is_some() {
-            Route::LoginsInfo
-        } else if r("/PasswordVault/API/Users").is_some() {
-            Route::Users
-        } else if let Some(id) = one("/PasswordVault/API/Users/{}") {
-            Route::User(id)
-        } else if r("/PasswordVault/WebServices/PIMServices.svc/Users").is_some() {
-            Route::Gen1Users
-        } else if let Some(name) = one("/PasswordVault/WebServices/PIMServices.svc/Users/{}") {
-            Route::Gen1User(name)
-        } else if r("/PasswordVault/WebServices/PIMServices.svc/User").is_some() {
-            Route::Gen1Me
-        } else {
-            return None;
-        })
     }
 
     /// The session a request carries, or the 401 PVWA answers.

@@ -1,0 +1,219 @@
+//! What the journal holds: one record per line, and the outcomes a run reports.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Sent, current_row};
+use crate::vendors::error::VendorError;
+
+/// How a state-changing call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    /// `ensure_user` found the user already there; nothing was created.
+    Existed,
+    Deleted,
+    Failed,
+    /// Nobody saw the answer (interrupted, or a lost answer that could not be checked).
+    Unknown,
+    /// Dry run: what would have been done.
+    Planned,
+}
+
+/// How a run knows that an account it records as created is the one it sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Proof {
+    /// The vendor answered the create with this account's id.
+    Answer,
+    /// The answer was lost or unreadable; a lookup found a user whose fields match what was sent.
+    Lookup,
+    /// The answer was lost; a lookup found a user of that name, but the vendor reports nothing
+    /// to compare with what was sent, so it may be someone else's.
+    Name,
+}
+
+/// One line of the journal.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record<'a> {
+    Run {
+        run: Cow<'a, str>,
+        time: Cow<'a, str>,
+        /// `run`, `undo`.
+        command: Cow<'a, str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        script: Option<Cow<'a, str>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<Cow<'a, str>>,
+        /// Against the built-in simulator, which keeps nothing after the run.
+        #[serde(default)]
+        simulated: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        undo_of: Option<Cow<'a, str>>,
+        pid: u32,
+    },
+    Intent(#[serde(borrow)] IntentRecord<'a>),
+    Outcome(#[serde(borrow)] OutcomeRecord<'a>),
+    Retry {
+        run: Cow<'a, str>,
+        #[serde(default)]
+        seq: Option<u64>,
+        time: Cow<'a, str>,
+        vendor: Cow<'a, str>,
+        operation: Cow<'a, str>,
+        username: Cow<'a, str>,
+        attempt: u32,
+        error_kind: Cow<'a, str>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        wait_ms: u64,
+    },
+    End {
+        run: Cow<'a, str>,
+        time: Cow<'a, str>,
+        exit_code: u8,
+    },
+}
+
+/// A change about to be sent: written before it goes out.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct IntentRecord<'a> {
+    #[serde(borrow)]
+    pub run: Cow<'a, str>,
+    pub seq: u64,
+    #[serde(borrow)]
+    pub time: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    #[serde(borrow)]
+    pub vendor: Cow<'a, str>,
+    #[serde(borrow)]
+    pub operation: Cow<'a, str>,
+    #[serde(borrow)]
+    pub username: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent: Option<Sent>,
+}
+
+/// How a change (or a call that found something already there) ended.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OutcomeRecord<'a> {
+    #[serde(borrow)]
+    pub run: Cow<'a, str>,
+    pub seq: u64,
+    #[serde(borrow)]
+    pub time: Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    #[serde(borrow)]
+    pub vendor: Cow<'a, str>,
+    #[serde(borrow)]
+    pub operation: Cow<'a, str>,
+    #[serde(borrow)]
+    pub username: Cow<'a, str>,
+    #[serde(default)]
+    pub id: Option<i64>,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    pub error_kind: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    pub note: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    pub message: Option<Cow<'a, str>>,
+}
+
+impl Record<'_> {
+    pub fn run_id(&self) -> &str {
+        match self {
+            Record::Intent(r) => &r.run,
+            Record::Outcome(r) => &r.run,
+            Record::Run { run, .. } | Record::Retry { run, .. } | Record::End { run, .. } => run,
+        }
+    }
+}
+
+/// An outcome, as the end-of-run summary and `--json` show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    /// The row of `--each` it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    pub vendor: &'static str,
+    pub operation: &'static str,
+    pub username: String,
+    pub id: Option<i64>,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proof: Option<Proof>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The vendor's message, scrubbed (failures only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Event {
+    pub fn new(
+        vendor: &'static str,
+        operation: &'static str,
+        username: &str,
+        outcome: Outcome,
+    ) -> Self {
+        Event {
+            row: current_row(),
+            vendor,
+            operation,
+            username: username.to_string(),
+            id: None,
+            outcome,
+            proof: None,
+            error_kind: None,
+            status: None,
+            duration_ms: 0,
+            note: None,
+            message: None,
+        }
+    }
+
+    pub fn id(mut self, id: i64) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    pub fn took(mut self, took: Duration) -> Self {
+        self.duration_ms = took.as_millis() as u64;
+        self
+    }
+
+    pub fn error(mut self, err: &VendorError) -> Self {
+        self.error_kind = Some(err.kind.as_str());
+        self.status = err.status;
+        self.message = Some(err.message.clone());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
+
+    pub fn proof(mut self, proof: Proof) -> Self {
+        self.proof = Some(proof);
+        self
+    }
+}
