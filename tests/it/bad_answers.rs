@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::Value as Json;
 
 use crate::common::{Sim, onboard, output};
-use crate::reliability::{journal_outcomes, many_people_script, sim_people, undo};
+use crate::common::{journal_outcomes, many_people_script, sim_people};
 
 const PEOPLE: usize = 4;
 
@@ -57,7 +57,7 @@ fn every_bad_answer_to_a_change_that_was_made_is_settled_and_undone() {
 
         // Undo removes what it can prove; PAM360 reports nothing to prove a lookup by, so the
         // accounts whose answers went astray there are left and named until forced.
-        let first = undo(&sim, "last", &[]);
+        let first = sim.undo("last", &[]);
         assert_eq!(first.code, 0, "{kind}: {}", first.all());
         let unproven = first
             .stdout
@@ -74,7 +74,7 @@ fn every_bad_answer_to_a_change_that_was_made_is_settled_and_undone() {
         let left: BTreeSet<_> = sim_people(&sim);
         assert!(left.iter().all(|(v, _)| v == "pam360"), "{kind}: {left:?}");
         assert_eq!(left.len(), unproven, "{kind}: {}", first.stdout);
-        let forced = undo(&sim, "last", &["--force"]);
+        let forced = sim.undo("last", &["--force"]);
         assert_eq!(forced.code, 0, "{kind}: {}", forced.all());
         assert!(
             sim_people(&sim).is_empty(),
@@ -117,7 +117,7 @@ appmanager::create_user(#{ username: row.username, role: "USER", password: rando
     assert_eq!(made.len(), 18);
     assert_eq!(reported, made);
     assert_eq!(journal_says(&sim), made);
-    let gone = undo(&sim, "last", &[]);
+    let gone = sim.undo("last", &[]);
     assert!(gone.stdout.contains("18 deleted"), "{}", gone.all());
     assert!(sim_people(&sim).is_empty());
 }

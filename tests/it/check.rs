@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use crate::common::{Output, Sim, onboard, output};
+use crate::common::{Output, Sim, onboard, output, script_in};
 
 const SCRIPT: &str = r#"
 appmanager::create_user(#{ username: row.username, role: "USER", password: random_password(16), email: row.email });
@@ -205,4 +205,17 @@ fn a_csv_with_a_repeated_column_or_an_unclosed_quote_is_refused_with_its_place()
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn check_reports_syntax_errors_in_every_script() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = script_in(&dir, "a.rhai", "let x = ;");
+    let b = script_in(&dir, "b.rhai", "print(\"fine\");");
+    let c = script_in(&dir, "c.rhai", "fn f( { }");
+    let out = output(onboard().arg("check").args([&a, &b, &c]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("a.rhai:1:9"), "{}", out.stderr);
+    assert!(out.stderr.contains("c.rhai:1:"), "{}", out.stderr);
+    assert!(out.stdout.contains("b.rhai: ok"), "{}", out.stdout);
 }

@@ -1,12 +1,6 @@
-//! The command line: exit codes, located script errors, --var, --json, --sim, docs.
+//! `onboard run`'s command line: exit codes, located script errors, --var, --json, --sim.
 
-use crate::common::{Sim, onboard, output};
-
-fn script_in(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
-    let p = dir.path().join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+use crate::common::{Sim, onboard, output, script_in};
 
 #[test]
 fn a_syntax_error_exits_2_with_file_line_col_and_a_caret() {
@@ -21,19 +15,6 @@ fn a_syntax_error_exits_2_with_file_line_col_and_a_caret() {
     );
     assert!(out.stderr.contains("2 | let b = (a + ;"), "{}", out.stderr);
     assert!(out.stderr.contains("|              ^"), "{}", out.stderr);
-}
-
-#[test]
-fn check_reports_syntax_errors_in_every_script() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = script_in(&dir, "a.rhai", "let x = ;");
-    let b = script_in(&dir, "b.rhai", "print(\"fine\");");
-    let c = script_in(&dir, "c.rhai", "fn f( { }");
-    let out = output(onboard().arg("check").args([&a, &b, &c]));
-    assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains("a.rhai:1:9"), "{}", out.stderr);
-    assert!(out.stderr.contains("c.rhai:1:"), "{}", out.stderr);
-    assert!(out.stdout.contains("b.rhai: ok"), "{}", out.stdout);
 }
 
 #[test]
@@ -195,61 +176,6 @@ fn eval_is_disabled() {
     let s = script_in(&dir, "e.rhai", "eval(\"1\");");
     let out = output(onboard().arg("run").arg(&s));
     assert_eq!(out.code, 2, "{}", out.all());
-}
-
-#[test]
-fn docs_list_vendor_functions_and_fields() {
-    let out = output(onboard().args(["docs", "--format", "json"]));
-    assert_eq!(out.code, 0, "{}", out.all());
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let names: Vec<String> = doc["functions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            format!(
-                "{}::{}",
-                f["namespace"].as_str().unwrap(),
-                f["name"].as_str().unwrap()
-            )
-        })
-        .collect();
-    for v in ["cyberark", "pam360", "appmanager"] {
-        for f in [
-            "create_user",
-            "get_user",
-            "user_exists",
-            "delete_user",
-            "ensure_user",
-        ] {
-            assert!(
-                names.contains(&format!("{v}::{f}")),
-                "{v}::{f} missing from {names:?}"
-            );
-        }
-    }
-    assert!(names.contains(&"::random_password".to_string()));
-    let cyberark = &doc["vendors"][0];
-    let keys: Vec<&str> = cyberark["request"]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["key"].as_str().unwrap())
-        .collect();
-    assert!(keys.contains(&"personal_details.first_name"), "{keys:?}");
-
-    let text = output(onboard().args(["docs", "cyberark::create_user"]));
-    assert_eq!(text.code, 0);
-    assert!(text.stdout.contains("personal_details"), "{}", text.stdout);
-    let missing = output(onboard().args(["docs", "cyberark::creat_user"]));
-    assert_eq!(missing.code, 2);
-    assert!(
-        missing
-            .stderr
-            .contains("did you mean `cyberark::create_user`?"),
-        "{}",
-        missing.stderr
-    );
 }
 
 #[test]

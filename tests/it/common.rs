@@ -1,11 +1,12 @@
 //! Test helpers: the real `onboard` binary, a real `onboard sim` process, raw HTTP to it.
 
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as StdCommand, Stdio};
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use serde_json::Value as Json;
@@ -384,4 +385,132 @@ fn unique() -> u64 {
 /// Requests of one vendor in the simulator's log.
 pub fn requests_to(log: &[Json], vendor: &str) -> usize {
     log.iter().filter(|e| e["vendor"] == vendor).count()
+}
+
+/// A short client timeout and quick retries, for faults that stall answers.
+pub fn fast(profile: String) -> String {
+    let mut t = profile;
+    for vendor in ["cyberark", "pam360", "appmanager"] {
+        t = t.replace(
+            &format!("[profiles.sim.{vendor}]\n"),
+            &format!("[profiles.sim.{vendor}]\ntimeout_secs = 1\n"),
+        );
+    }
+    format!("{t}\n[profiles.sim.retry]\nattempts = 5\nbase_delay_ms = 50\nmax_delay_ms = 200\n")
+}
+
+/// Creates `people` people on every vendor, printing each create that fails.
+pub fn many_people_script(people: usize) -> String {
+    format!(
+        r#"
+for i in 0..{people} {{
+    let name = `p${{i}}`;
+    let email = `${{name}}@example.com`;
+    for v in ["cyberark", "pam360", "appmanager"] {{
+        try {{
+            switch v {{
+                "cyberark" => cyberark::create_user(#{{ username: name, initial_password: random_password(20), email: email }}),
+                "pam360" => pam360::create_user(#{{ username: name, first_name: "P", last_name: name, email: email }}),
+                _ => appmanager::create_user(#{{ username: name, role: "USER", password: random_password(16), email: email }}),
+            }};
+        }} catch (e) {{
+            print(`failed ${{v}} ${{name}} ${{e.kind}}`);
+        }}
+    }}
+}}
+"#
+    )
+}
+
+/// (vendor, user name) of the users the script created, as the simulator has them.
+pub fn sim_people(sim: &Sim) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (vendor, key) in [
+        ("cyberark", "username"),
+        ("pam360", "USERNAME"),
+        ("appmanager", "userName"),
+    ] {
+        let users = sim.users(vendor);
+        let names: Vec<&str> = users
+            .iter()
+            .filter_map(|u| u[key].as_str())
+            .filter(|n| n.starts_with('p'))
+            .collect();
+        let unique: BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(
+            names.len(),
+            unique.len(),
+            "duplicates in {vendor}: {names:?}"
+        );
+        out.extend(
+            unique
+                .into_iter()
+                .map(|n| (vendor.to_string(), n.to_string())),
+        );
+    }
+    out
+}
+
+pub fn journal_outcomes(sim: &Sim, outcome: &str) -> BTreeSet<(String, String)> {
+    sim.journal_records()
+        .into_iter()
+        .filter(|r| r["type"] == "outcome" && r["outcome"] == outcome)
+        .map(|r| {
+            (
+                r["vendor"].as_str().unwrap().to_string(),
+                r["username"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `onboard run` of `script` against `sim`, in the background.
+pub fn spawn_run(sim: &Sim, script: &str) -> std::process::Child {
+    let path = sim.script(script);
+    sim.run_command(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+pub fn kill(child: &std::process::Child, signal: &str) {
+    let status = StdCommand::new("kill")
+        .arg(signal)
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Start `onboard run` in the background, interrupt it after `after`, and time the exit.
+pub fn interrupt(
+    sim: &Sim,
+    script: &str,
+    signal: &str,
+    after: Duration,
+) -> (i32, Duration, String) {
+    let child = spawn_run(sim, script);
+    std::thread::sleep(after);
+    let sent = Instant::now();
+    kill(&child, signal);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        sent.elapsed(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+pub fn write(path: &Path, text: &str) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("make folder");
+    }
+    std::fs::write(path, text).expect("write file");
+}
+
+pub fn script_in(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
 }

@@ -1,91 +1,16 @@
-//! Nothing lost, nothing duplicated: faults, lost answers, rollback, undo, dry runs, Ctrl-C.
+//! Nothing lost, nothing duplicated: faults, lost answers, rollback, dry runs, Ctrl-C.
 
 use std::collections::BTreeSet;
-use std::process::{Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value as Json;
 
-use crate::common::{Output, Sim, onboard, output};
-
-/// A short client timeout and quick retries, for faults that stall answers.
-pub fn fast(profile: String) -> String {
-    let mut t = profile;
-    for vendor in ["cyberark", "pam360", "appmanager"] {
-        t = t.replace(
-            &format!("[profiles.sim.{vendor}]\n"),
-            &format!("[profiles.sim.{vendor}]\ntimeout_secs = 1\n"),
-        );
-    }
-    format!("{t}\n[profiles.sim.retry]\nattempts = 5\nbase_delay_ms = 50\nmax_delay_ms = 200\n")
-}
+use crate::common::{
+    Sim, fast, interrupt, journal_outcomes, kill, many_people_script, onboard, output, sim_people,
+    spawn_run,
+};
 
 const PEOPLE: usize = 24;
-
-/// Creates `people` people on every vendor, printing each create that fails.
-pub fn many_people_script(people: usize) -> String {
-    format!(
-        r#"
-for i in 0..{people} {{
-    let name = `p${{i}}`;
-    let email = `${{name}}@example.com`;
-    for v in ["cyberark", "pam360", "appmanager"] {{
-        try {{
-            switch v {{
-                "cyberark" => cyberark::create_user(#{{ username: name, initial_password: random_password(20), email: email }}),
-                "pam360" => pam360::create_user(#{{ username: name, first_name: "P", last_name: name, email: email }}),
-                _ => appmanager::create_user(#{{ username: name, role: "USER", password: random_password(16), email: email }}),
-            }};
-        }} catch (e) {{
-            print(`failed ${{v}} ${{name}} ${{e.kind}}`);
-        }}
-    }}
-}}
-"#
-    )
-}
-
-/// (vendor, user name) of the users the script created, as the simulator has them.
-pub fn sim_people(sim: &Sim) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for (vendor, key) in [
-        ("cyberark", "username"),
-        ("pam360", "USERNAME"),
-        ("appmanager", "userName"),
-    ] {
-        let users = sim.users(vendor);
-        let names: Vec<&str> = users
-            .iter()
-            .filter_map(|u| u[key].as_str())
-            .filter(|n| n.starts_with('p'))
-            .collect();
-        let unique: BTreeSet<&str> = names.iter().copied().collect();
-        assert_eq!(
-            names.len(),
-            unique.len(),
-            "duplicates in {vendor}: {names:?}"
-        );
-        out.extend(
-            unique
-                .into_iter()
-                .map(|n| (vendor.to_string(), n.to_string())),
-        );
-    }
-    out
-}
-
-pub fn journal_outcomes(sim: &Sim, outcome: &str) -> BTreeSet<(String, String)> {
-    sim.journal_records()
-        .into_iter()
-        .filter(|r| r["type"] == "outcome" && r["outcome"] == outcome)
-        .map(|r| {
-            (
-                r["vendor"].as_str().unwrap().to_string(),
-                r["username"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn many_creates_under_faults_end_created_once_or_reported_failed() {
@@ -217,7 +142,7 @@ fn a_delete_whose_answer_was_lost_counts_as_deleted() {
     assert_eq!(journal_outcomes(&sim, "deleted").len(), 1);
 }
 
-const THREE: &str = r#"
+pub const THREE: &str = r#"
 cyberark::create_user(#{ username: "rb", initial_password: random_password(20) });
 pam360::create_user(#{ username: "rb", first_name: "R", last_name: "B", email: "rb@example.com" });
 appmanager::create_user(#{ username: "rb", role: "USER", password: random_password(16), email: "rb@example.com" });
@@ -314,106 +239,6 @@ fn a_script_can_roll_back_itself_in_a_catch() {
     assert_eq!(out.stdout, "deleted pam360 rb\ndeleted cyberark rb\n0\n");
 }
 
-pub fn undo(sim: &Sim, run: &str, extra: &[&str]) -> Output {
-    sim.undo(run, extra)
-}
-
-#[test]
-fn undo_removes_a_finished_runs_accounts_and_is_safe_to_repeat() {
-    let sim = Sim::start();
-    let out = sim.run(THREE, &[]);
-    assert_eq!(out.code, 0, "{}", out.all());
-    let run = sim.journal_records()[0]["run"]
-        .as_str()
-        .unwrap()
-        .to_string();
-
-    let preview = undo(&sim, &run, &["--dry-run"]);
-    assert_eq!(preview.code, 0, "{}", preview.stderr);
-    assert_eq!(
-        preview.stdout.matches("would delete").count(),
-        3,
-        "{}",
-        preview.stdout
-    );
-    assert!(
-        sim.has_user("appmanager", "rb"),
-        "a dry run deletes nothing"
-    );
-
-    // One account is already gone by hand: it counts as undone.
-    let (status, _) = sim.send(
-        "POST",
-        "/AppManager/json/Users/delete",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        "apikey=d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3&userName=rb",
-    );
-    assert_eq!(status, 200);
-    let first = undo(&sim, &run[..12], &[]);
-    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
-    assert!(
-        first.stdout.contains("2 deleted, 1 already gone"),
-        "{}",
-        first.stdout
-    );
-    for v in ["cyberark", "pam360", "appmanager"] {
-        assert!(!sim.has_user(v, "rb"), "{v}");
-    }
-    let again = undo(&sim, &run, &[]);
-    assert_eq!(again.code, 0, "{}", again.stderr);
-    assert!(again.stdout.contains("nothing to undo"), "{}", again.stdout);
-
-    let shown = output(
-        onboard()
-            .arg("--journal")
-            .arg(sim.journal())
-            .args(["journal", &run]),
-    );
-    assert_eq!(
-        shown.stdout.matches("removed by undo").count(),
-        3,
-        "{}",
-        shown.stdout
-    );
-    let list = output(onboard().arg("--journal").arg(sim.journal()).arg("journal"));
-    assert!(
-        list.stdout.contains(&format!("undo {run}")),
-        "{}",
-        list.stdout
-    );
-}
-
-#[test]
-fn undo_leaves_alone_a_user_that_is_no_longer_ours() {
-    let sim = Sim::start();
-    let out = sim.run(r#"pam360::create_user(#{ username: "mine", first_name: "M", last_name: "M", email: "m@example.com" });"#, &[]);
-    assert_eq!(out.code, 0);
-    // Behind onboard's back: the user is deleted and someone else's of the same name appears.
-    let token = ("AUTHTOKEN", "5F0A8B2C-51A0-4E1D-9C3A-0B0A2D5E7C11");
-    let (_, body) = sim.send("DELETE", "/restapi/json/v1/user/603", &[token], "");
-    assert!(body.contains("deleted"), "{body}");
-    let input = r#"{"operation":{"Details":{"USERNAME":"mine","FIRSTNAME":"N","LASTNAME":"N","EMAIL":"n@example.com"}}}"#;
-    let form: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("INPUT_DATA", input)
-        .finish();
-    let (_, body) = sim.send(
-        "POST",
-        "/restapi/json/v1/user",
-        &[token, ("Content-Type", "application/x-www-form-urlencoded")],
-        &form,
-    );
-    assert!(body.contains("\"604\""), "{body}");
-    let run = sim.journal_records()[0]["run"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let out = undo(&sim, &run, &[]);
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("not ours"), "{}", out.stdout);
-    assert!(out.stdout.contains("now has id 604"), "{}", out.stdout);
-    assert!(sim.has_user("pam360", "mine"));
-}
-
 #[test]
 fn dry_run_sends_no_change_and_prints_the_plan() {
     let sim = Sim::start();
@@ -484,44 +309,6 @@ fn offline_dry_run_sends_nothing_at_all_and_needs_no_config() {
     );
 }
 
-/// `onboard run` of `script` against `sim`, in the background.
-pub fn spawn_run(sim: &Sim, script: &str) -> std::process::Child {
-    let path = sim.script(script);
-    sim.run_command(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-pub fn kill(child: &std::process::Child, signal: &str) {
-    let status = StdCommand::new("kill")
-        .arg(signal)
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Start `onboard run` in the background, interrupt it after `after`, and time the exit.
-pub fn interrupt(
-    sim: &Sim,
-    script: &str,
-    signal: &str,
-    after: Duration,
-) -> (i32, Duration, String) {
-    let child = spawn_run(sim, script);
-    std::thread::sleep(after);
-    let sent = Instant::now();
-    kill(&child, signal);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        sent.elapsed(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn ctrl_c_during_a_slow_call_exits_130_within_a_second_with_a_complete_journal() {
     let sim = Sim::with(&["--latency-ms", "4000"]);
@@ -545,7 +332,7 @@ fn ctrl_c_during_a_slow_call_exits_130_within_a_second_with_a_complete_journal()
 
     // The request never got past the simulator's latency: undo finds nothing, which counts.
     let run = records[0]["run"].as_str().unwrap().to_string();
-    let out = undo(&sim, &run, &[]);
+    let out = sim.undo(&run, &[]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("1 already gone"), "{}", out.stdout);
 }

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
+use crate::common::interrupt;
 use crate::common::{Sim, onboard, output};
-use crate::reliability::{interrupt, undo};
+use crate::reliability::THREE;
 
 fn run_ids(sim: &Sim) -> Vec<String> {
     sim.journal_records()
@@ -34,7 +35,7 @@ fn an_interrupted_rerun_then_undo_keeps_the_other_runs_account() {
     let runs = run_ids(&sim);
     assert_eq!(runs.len(), 2);
 
-    let out = undo(&sim, &runs[1], &[]);
+    let out = sim.undo(&runs[1], &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("not ours"), "{}", out.stdout);
     assert!(
@@ -49,7 +50,7 @@ fn an_interrupted_rerun_then_undo_keeps_the_other_runs_account() {
     );
 
     // Undoing run A itself still works.
-    let out = undo(&sim, &runs[0], &[]);
+    let out = sim.undo(&runs[0], &[]);
     assert!(out.stdout.contains("1 deleted"), "{}", out.all());
     assert!(!sim.has_user("cyberark", "alice"));
 }
@@ -89,7 +90,7 @@ fn an_account_created_while_the_run_was_interrupted_is_matched_and_deleted_by_un
         .unwrap();
     assert_eq!(intent["sent"]["email"], "late@example.com");
     assert_eq!(intent["sent"]["role"], "USER");
-    let out = undo(&sim, &run, &[]);
+    let out = sim.undo(&run, &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
     assert!(!sim.has_user("appmanager", "late"));
@@ -107,73 +108,16 @@ fn a_user_found_by_name_only_is_left_unless_forced() {
     );
     assert_eq!(code, 130, "{stderr}");
     let run = run_ids(&sim).remove(0);
-    let out = undo(&sim, &run, &[]);
+    let out = sim.undo(&run, &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("1 not provably ours"), "{}", out.stdout);
     assert!(out.stdout.contains("--force"), "{}", out.stdout);
     assert!(sim.has_user("pam360", "late"));
 
-    let forced = undo(&sim, &run, &["--force"]);
+    let forced = sim.undo(&run, &["--force"]);
     assert_eq!(forced.code, 0, "{}", forced.all());
     assert!(forced.stdout.contains("1 deleted"), "{}", forced.stdout);
     assert!(!sim.has_user("pam360", "late"));
-}
-
-#[test]
-fn a_torn_journal_line_keeps_the_next_run_listed_and_undoable() {
-    let sim = Sim::start();
-    let first = sim.run(
-        r#"appmanager::create_user(#{ username: "t1", role: "USER", password: random_password(16), email: "t1@example.com" });"#,
-        &[],
-    );
-    assert_eq!(first.code, 0, "{}", first.all());
-    // A run killed in the middle of writing leaves half a line.
-    let mut text = std::fs::read_to_string(sim.journal()).unwrap();
-    text.push_str(r#"{"type":"intent","run":"20260101-000000-dead","seq":1,"ti"#);
-    std::fs::write(sim.journal(), &text).unwrap();
-
-    let second = sim.run(
-        r#"appmanager::create_user(#{ username: "t2", role: "USER", password: random_password(16), email: "t2@example.com" });"#,
-        &[],
-    );
-    assert_eq!(second.code, 0, "{}", second.all());
-    let listed = output(onboard().arg("--journal").arg(sim.journal()).arg("journal"));
-    let runs: Vec<&str> = listed
-        .stdout
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    assert_eq!(runs.len(), 2, "{}", listed.all());
-    assert!(
-        listed.stderr.contains("1 line(s) of the journal"),
-        "{}",
-        listed.stderr
-    );
-
-    let out = undo(&sim, "last", &[]);
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
-    assert!(!sim.has_user("appmanager", "t2"));
-    assert!(sim.has_user("appmanager", "t1"));
-}
-
-#[test]
-fn a_journal_whose_records_were_glued_onto_a_torn_line_still_reads() {
-    // Journals written before onboard ended torn lines: the next run's header follows the torn
-    // part on the same line.
-    let sim = Sim::start();
-    let out = sim.run(
-        r#"appmanager::create_user(#{ username: "g1", role: "USER", password: random_password(16), email: "g1@example.com" });"#,
-        &[],
-    );
-    assert_eq!(out.code, 0, "{}", out.all());
-    let text = std::fs::read_to_string(sim.journal()).unwrap();
-    let glued = format!(r#"{{"type":"intent","run":"x","se{text}"#);
-    std::fs::write(sim.journal(), glued).unwrap();
-    let out = undo(&sim, "last", &[]);
-    assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
 }
 
 #[test]
@@ -190,14 +134,14 @@ fn a_later_run_finding_the_account_does_not_take_it_from_the_run_that_made_it() 
     );
     assert_eq!(found.stdout, "false\n", "{}", found.all());
     let runs = run_ids(&sim);
-    let out = undo(&sim, &runs[0], &[]);
+    let out = sim.undo(&runs[0], &[]);
     assert!(out.stdout.contains("1 deleted"), "{}", out.all());
     assert!(!sim.has_user("appmanager", "kept"));
 }
 
 #[test]
 fn a_run_killed_at_any_moment_is_undone_exactly() {
-    use crate::reliability::sim_people;
+    use crate::common::sim_people;
     for after_ms in [500, 1100] {
         let sim = Sim::with(&["--latency-ms", "100"]);
         let csv = sim.people("p", 20);
@@ -222,7 +166,7 @@ appmanager::create_user(#{ username: row.username, role: "USER", password: rando
             !made.is_empty(),
             "killed before anything was made ({after_ms} ms)"
         );
-        let out = undo(&sim, "last", &[]);
+        let out = sim.undo("last", &[]);
         assert_eq!(out.code, 0, "{after_ms} ms: {}", out.all());
         assert!(
             out.stdout.contains(" 0 not ours, 0 not provably ours"),
@@ -236,4 +180,100 @@ appmanager::create_user(#{ username: row.username, role: "USER", password: rando
             out.stdout
         );
     }
+}
+
+#[test]
+fn undo_removes_a_finished_runs_accounts_and_is_safe_to_repeat() {
+    let sim = Sim::start();
+    let out = sim.run(THREE, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let run = sim.journal_records()[0]["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let preview = sim.undo(&run, &["--dry-run"]);
+    assert_eq!(preview.code, 0, "{}", preview.stderr);
+    assert_eq!(
+        preview.stdout.matches("would delete").count(),
+        3,
+        "{}",
+        preview.stdout
+    );
+    assert!(
+        sim.has_user("appmanager", "rb"),
+        "a dry run deletes nothing"
+    );
+
+    // One account is already gone by hand: it counts as undone.
+    let (status, _) = sim.send(
+        "POST",
+        "/AppManager/json/Users/delete",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "apikey=d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3&userName=rb",
+    );
+    assert_eq!(status, 200);
+    let first = sim.undo(&run[..12], &[]);
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert!(
+        first.stdout.contains("2 deleted, 1 already gone"),
+        "{}",
+        first.stdout
+    );
+    for v in ["cyberark", "pam360", "appmanager"] {
+        assert!(!sim.has_user(v, "rb"), "{v}");
+    }
+    let again = sim.undo(&run, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("nothing to undo"), "{}", again.stdout);
+
+    let shown = output(
+        onboard()
+            .arg("--journal")
+            .arg(sim.journal())
+            .args(["journal", &run]),
+    );
+    assert_eq!(
+        shown.stdout.matches("removed by undo").count(),
+        3,
+        "{}",
+        shown.stdout
+    );
+    let list = output(onboard().arg("--journal").arg(sim.journal()).arg("journal"));
+    assert!(
+        list.stdout.contains(&format!("undo {run}")),
+        "{}",
+        list.stdout
+    );
+}
+
+#[test]
+fn undo_leaves_alone_a_user_that_is_no_longer_ours() {
+    let sim = Sim::start();
+    let out = sim.run(r#"pam360::create_user(#{ username: "mine", first_name: "M", last_name: "M", email: "m@example.com" });"#, &[]);
+    assert_eq!(out.code, 0);
+    // Behind onboard's back: the user is deleted and someone else's of the same name appears.
+    let token = ("AUTHTOKEN", "5F0A8B2C-51A0-4E1D-9C3A-0B0A2D5E7C11");
+    let (_, body) = sim.send("DELETE", "/restapi/json/v1/user/603", &[token], "");
+    assert!(body.contains("deleted"), "{body}");
+    let input = r#"{"operation":{"Details":{"USERNAME":"mine","FIRSTNAME":"N","LASTNAME":"N","EMAIL":"n@example.com"}}}"#;
+    let form: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("INPUT_DATA", input)
+        .finish();
+    let (_, body) = sim.send(
+        "POST",
+        "/restapi/json/v1/user",
+        &[token, ("Content-Type", "application/x-www-form-urlencoded")],
+        &form,
+    );
+    assert!(body.contains("\"604\""), "{body}");
+    let run = sim.journal_records()[0]["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let out = sim.undo(&run, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("not ours"), "{}", out.stdout);
+    assert!(out.stdout.contains("now has id 604"), "{}", out.stdout);
+    assert!(sim.has_user("pam360", "mine"));
 }
