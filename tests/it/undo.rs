@@ -1,4 +1,4 @@
-//! Undo removes only what the journal proves a run made, and the journal survives torn lines.
+//! Undo removes only what the journal proves a run made, and is safe to repeat.
 
 use std::time::Duration;
 
