@@ -420,3 +420,76 @@ impl LineIndex {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(text, Path::new("onboard.toml")).map_err(|e| e.to_string())
+    }
+
+    const GOOD: &str = r#"
+default_profile = "lab"
+
+[profiles.lab]
+jobs = 4
+
+[profiles.lab.cyberark]
+url = "https://pvwa.example.com"
+username = "svc-onboard"
+password = { env = "ONBOARD_TEST_UNSET_VARIABLE" }
+
+[profiles.lab.retry]
+attempts = 5
+"#;
+
+    #[test]
+    fn a_good_config_reads_and_a_missing_secret_is_an_error_only_when_it_is_used() {
+        let config = parse(GOOD).expect("valid config");
+        let profile = config.select(None).expect("the default profile");
+        assert_eq!(profile.name, "lab");
+        assert_eq!(profile.jobs, Some(4));
+        assert_eq!(profile.retry.attempts, 5);
+        let err = profile
+            .resolve("cyberark")
+            .expect_err("the variable is not set");
+        assert_eq!(
+            err.to_string(),
+            "onboard.toml:10:1: `password` in [profiles.lab.cyberark] reads the environment \
+             variable ONBOARD_TEST_UNSET_VARIABLE, which is not set"
+        );
+    }
+
+    #[test]
+    fn a_typo_is_placed_by_line_and_column_with_what_was_meant() {
+        let err = parse(&GOOD.replace("username =", "usernme =")).expect_err("a typo");
+        assert!(err.starts_with("onboard.toml:9:1: "), "{err}");
+        assert!(err.contains("did you mean `username`"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_required_key_and_bad_toml_say_where() {
+        let err = parse(&GOOD.replace("username = \"svc-onboard\"\n", "")).expect_err("no user");
+        assert!(
+            err.contains("[profiles.lab.cyberark] is missing `username`"),
+            "{err}"
+        );
+        let err = parse("default_profile = \n").expect_err("not TOML");
+        assert!(
+            err.starts_with("onboard.toml:1:") && err.contains("not valid TOML"),
+            "{err}"
+        );
+        let err = parse(&GOOD.replace("jobs = 4", "jobs = 0")).expect_err("zero jobs");
+        assert!(err.contains("must be an integer from 1 to 256"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_vendor_section_lists_the_vendors() {
+        let err = parse(&GOOD.replace("[profiles.lab.cyberark]", "[profiles.lab.cyberak]"))
+            .expect_err("unknown vendor");
+        assert!(err.contains("did you mean `cyberark`"), "{err}");
+    }
+}

@@ -1,6 +1,5 @@
 //! Running a script once: config and profile, compile and check, run, roll back, log off, report.
 
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -414,7 +413,7 @@ impl Report {
             let text = crate::util::secret::scrubbed(
                 serde_json::to_string_pretty(&doc).unwrap_or_default(),
             );
-            let _ = writeln!(std::io::stdout().lock(), "{text}");
+            crate::outln!("{text}");
         } else if !args.quiet {
             let mut out = String::new();
             if args.dry_run {

@@ -356,3 +356,60 @@ fn literal(
         _ => Dynamic::from(schema::Unknown),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis(source: &str) -> Analysis {
+        let engine = crate::script::engine::parser();
+        let ast = engine.compile(source).expect("the test script parses");
+        analyze(&ast, None)
+    }
+
+    #[test]
+    fn a_typo_in_a_literal_request_is_found_where_it_is_written() {
+        let a = analysis(
+            "let u = cyberark::create_user(#{\n    username: \"jdoe\",\n    frist_name: \"Jane\" });",
+        );
+        assert_eq!(a.findings.len(), 1, "{:?}", a.findings);
+        let f = &a.findings[0];
+        assert!(
+            f.message.contains("did you mean `first_name`"),
+            "{}",
+            f.message
+        );
+        assert_eq!(f.pos.line(), Some(3));
+        assert!(a.vendors.contains("cyberark"));
+    }
+
+    #[test]
+    fn a_value_known_only_at_run_time_passes_and_row_columns_are_collected() {
+        let a = analysis(
+            "let p = random_password(20);\n\
+             pam360::create_user(#{ username: row.login, first_name: row.first, last_name: \"X\",\n\
+             email: row.mail, password: p });\n\
+             if \"dept\" in row { print(row.dept); }",
+        );
+        assert!(a.findings.is_empty(), "{:?}", a.findings);
+        let columns: Vec<&str> = a.row_columns.iter().map(|(c, _)| c.as_str()).collect();
+        // `dept` is tested with `in` first: optional, so not required of the file.
+        assert_eq!(columns, ["login", "first", "mail"]);
+    }
+
+    #[test]
+    fn a_wrongly_typed_literal_argument_is_found() {
+        let a = analysis("appmanager::get_user(42);\npam360::create_user(\"jdoe\");");
+        assert_eq!(a.findings.len(), 2, "{:?}", a.findings);
+        assert!(
+            a.findings[0].message.contains("a user name"),
+            "{}",
+            a.findings[0].message
+        );
+        assert!(
+            a.findings[1].message.contains("a request map"),
+            "{}",
+            a.findings[1].message
+        );
+    }
+}

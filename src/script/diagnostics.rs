@@ -352,3 +352,49 @@ fn strip_position(text: &str) -> String {
         _ => text.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_error(source: &str) -> Diagnostic {
+        let engine = crate::script::engine::parser();
+        let err = engine
+            .compile(source)
+            .expect_err("the test script does not parse");
+        from_parse_error(&err, "s.rhai")
+    }
+
+    #[test]
+    fn a_syntax_error_points_at_its_line_and_column_with_a_caret() {
+        let d = parse_error("let a = 1;\nlet b = ;\n");
+        assert_eq!(d.location(), "s.rhai:2:9");
+        let mut sources = Sources::default();
+        sources.add("s.rhai", "let a = 1;\nlet b = ;\n");
+        let p = d.problem(&mut sources);
+        assert_eq!(p.message, d.message);
+        assert_eq!(
+            p.detail,
+            " --> s.rhai:2:9\n  |\n2 | let b = ;\n  |         ^\n"
+        );
+    }
+
+    #[test]
+    fn an_undefined_variable_says_how_to_define_it() {
+        let mut engine = crate::script::engine::parser();
+        engine.set_strict_variables(true);
+        let err = engine.compile("print(who);").expect_err("undefined");
+        let d = from_parse_error(&err, "s.rhai");
+        assert!(d.message.contains("--var who="), "{}", d.message);
+    }
+
+    #[test]
+    fn a_secret_written_into_the_source_is_masked_in_the_quoted_line() {
+        let d = Diagnostic::new("bad", "s.rhai", Position::new(1, 1));
+        let mut sources = Sources::default();
+        sources.add("s.rhai", r#"x(#{ password: "Hunter2-Secret" }) oops"#);
+        let detail = d.problem(&mut sources).detail;
+        assert!(!detail.contains("Hunter2-Secret"), "{detail}");
+        assert!(detail.contains("password"), "{detail}");
+    }
+}

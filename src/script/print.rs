@@ -26,7 +26,8 @@ pub fn emit(to: PrintTo, text: &str) {
         None => text.to_string(),
     };
     let write = || {
-        // A closed pipe (`onboard run x | head`) must not panic.
+        // A closed pipe (`onboard run x | head`) must not panic, nor end the run as `outln!`
+        // would: the script goes on (its creates, rollback and journal) without its output.
         let _ = match to {
             PrintTo::Stdout => writeln!(std::io::stdout().lock(), "{line}"),
             PrintTo::Stderr => writeln!(std::io::stderr().lock(), "{line}"),

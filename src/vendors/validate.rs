@@ -259,3 +259,102 @@ fn merge_alias(
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rhai::{Dynamic, Map};
+
+    use super::validate;
+    use crate::vendors::schema::{Problem, Value};
+    use crate::vendors::{appmanager, cyberark};
+
+    fn map(pairs: &[(&str, Dynamic)]) -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), v.clone()))
+            .collect()
+    }
+
+    fn messages(problems: &[Problem]) -> Vec<&str> {
+        problems.iter().map(|p| p.message.as_str()).collect()
+    }
+
+    #[test]
+    fn a_typo_is_named_with_what_was_meant_and_a_missing_field_is_not_reported_twice() {
+        let m = map(&[
+            ("username", "jdoe".into()),
+            ("initial_pasword", "Secret-1234".into()),
+        ]);
+        let Err(problems) = validate(cyberark::SPEC.create, &m) else {
+            panic!("a typo must not pass");
+        };
+        assert_eq!(problems.len(), 1, "{:?}", messages(&problems));
+        assert!(
+            problems[0].message.contains("`initial_pasword`")
+                && problems[0]
+                    .message
+                    .contains("did you mean `initial_password`"),
+            "{}",
+            problems[0].message
+        );
+    }
+
+    #[test]
+    fn every_problem_is_found_in_one_pass() {
+        let m = map(&[
+            ("username", "bad/name".into()),
+            ("role", "WIZARD".into()),
+            ("email", "not-an-address".into()),
+        ]);
+        let Err(problems) = validate(appmanager::SPEC.create, &m) else {
+            panic!("three problems must not pass");
+        };
+        let all = messages(&problems).join("\n");
+        assert!(all.contains("`role`") && all.contains("WIZARD"), "{all}");
+        assert!(all.contains("`email`"), "{all}");
+        assert!(all.contains("missing required field `password`"), "{all}");
+    }
+
+    #[test]
+    fn a_shortcut_lands_on_its_nested_field_and_a_password_becomes_a_secret() {
+        let m = map(&[
+            ("username", "jdoe".into()),
+            ("initial_password", "Secret-1234".into()),
+            ("email", "jane@example.com".into()),
+            ("first_name", "Jane".into()),
+        ]);
+        let request = validate(cyberark::SPEC.create, &m).expect("a valid request");
+        assert_eq!(request.username(), "jdoe");
+        assert_eq!(
+            request.text_at(&["internet", "business_email"]),
+            Some("jane@example.com")
+        );
+        assert_eq!(
+            request.text_at(&["personal_details", "first_name"]),
+            Some("Jane")
+        );
+        assert!(matches!(
+            request.get("initial_password"),
+            Some(Value::Secret(_))
+        ));
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_says_its_type_and_an_empty_optional_cell_is_absent() {
+        let m = map(&[
+            ("username", "jdoe".into()),
+            ("initial_password", "Secret-1234".into()),
+            ("change_pass_on_next_logon", Dynamic::from("yes")),
+            ("description", "".into()),
+        ]);
+        let Err(problems) = validate(cyberark::SPEC.create, &m) else {
+            panic!("a string for a bool must not pass");
+        };
+        assert_eq!(problems.len(), 1, "{:?}", messages(&problems));
+        assert!(
+            problems[0].message.contains("must be true or false"),
+            "{}",
+            problems[0].message
+        );
+    }
+}
