@@ -202,13 +202,15 @@ impl Journal {
         }
         let line = line(record)?;
         // Every other thread waits here until the header is out, so nothing comes before it.
-        self.header_written
+        let written = self
+            .header_written
             .get_or_init(|| match &self.header {
                 Some(h) => self.append_header(h),
                 None => Ok(()),
             })
-            .clone()?;
-        self.append(&line).inspect_err(|e| {
+            .clone()
+            .and_then(|()| self.append(&line));
+        written.inspect_err(|e| {
             let _ = self.broken.set(e.clone());
         })
     }
@@ -381,4 +383,59 @@ fn line(record: &Record<'_>) -> Result<Vec<u8>, JournalError> {
 
 fn now() -> String {
     dates::format_rfc3339(dates::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> RunInfo {
+        RunInfo {
+            command: "run",
+            script: None,
+            profile: None,
+            simulated: false,
+            undo_of: None,
+        }
+    }
+
+    /// An outcome that cannot be written (the disk filled up after the create was sent) is
+    /// kept, not printed: every later change is refused, and the run ends by saying so.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_failed_write_refuses_every_later_change() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut journal = Journal::open(&dir.path().join("journal.jsonl"), info()).expect("open");
+        let seq = journal
+            .intent("cyberark", "create_user", "a", None)
+            .expect("intent");
+        journal.file = OpenOptions::new().append(true).open("/dev/full").ok();
+        assert!(journal.file.is_some(), "/dev/full opens");
+        journal.outcome(
+            Some(seq),
+            Event::new("cyberark", "create_user", "a", Outcome::Created),
+        );
+        let broken = journal.broken().map(ToString::to_string);
+        assert!(
+            broken
+                .as_deref()
+                .is_some_and(|b| b.starts_with("cannot write the journal")),
+            "{broken:?}"
+        );
+        assert!(
+            journal
+                .intent("cyberark", "create_user", "b", None)
+                .is_err()
+        );
+        // The run still knows what it did, for its summary.
+        assert_eq!(journal.events().len(), 1);
+    }
+
+    #[test]
+    fn a_journal_in_memory_writes_nothing_and_never_breaks() {
+        let journal = Journal::memory();
+        assert!(journal.intent("pam360", "create_user", "a", None).is_ok());
+        assert!(journal.broken().is_none());
+        assert!(journal.path().is_none());
+    }
 }

@@ -171,9 +171,13 @@ impl Session {
             return result;
         };
         let problem = Problem {
-            message: format!("{broken}; what this run did after that is not in the journal"),
+            message: format!("{broken}; every change after that was refused"),
             detail: String::new(),
-            hints: vec!["`onboard journal` and `onboard undo` cannot see those changes; check them on the vendors".into()],
+            hints: vec![
+                "a change whose outcome the journal lacks shows as unknown in `onboard journal`; \
+                 `onboard undo` looks it up before deleting it"
+                    .into(),
+            ],
         };
         let mut err = result.err().unwrap_or_else(|| Error::silent(Exit::Runtime));
         err.exit = err.exit.worst(Exit::Runtime);
@@ -498,5 +502,47 @@ impl Session {
                 crate::util::error::warn(format!("{vendor} logoff did not finish in time"));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_run_whose_journal_broke_ends_in_an_error_that_says_so() {
+        let info = RunInfo {
+            command: "run",
+            script: None,
+            profile: None,
+            simulated: false,
+            undo_of: None,
+        };
+        let journal = Journal::open(std::path::Path::new("/dev/full"), info).expect("opens");
+        assert!(
+            journal
+                .intent("cyberark", "create_user", "a", None)
+                .is_err()
+        );
+        let session = Session::new(None, None, journal, Mode::default());
+        let err = session
+            .finish(Ok(()))
+            .expect_err("a broken journal fails the run");
+        assert_eq!(err.exit, Exit::Runtime);
+        assert!(
+            err.render().contains("cannot write the journal /dev/full"),
+            "{}",
+            err.render()
+        );
+        assert!(err.render().contains("hint: "), "{}", err.render());
+    }
+
+    #[test]
+    fn a_run_with_a_sound_journal_ends_as_it_ran() {
+        let session = Session::new(None, None, Journal::memory(), Mode::default());
+        assert!(session.finish(Ok(())).is_ok());
+        let err = session.finish(Err(Error::input("bad"))).expect_err("kept");
+        assert_eq!(err.exit, Exit::Input);
     }
 }

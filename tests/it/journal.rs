@@ -58,3 +58,47 @@ fn a_journal_whose_records_were_glued_onto_a_torn_line_still_reads() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("1 deleted"), "{}", out.stdout);
 }
+
+/// A journal that cannot be written sends nothing: the create it would have recorded is
+/// refused, so is every later one (even after the script catches the first), and the run ends
+/// in an error that says so.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_journal_that_cannot_be_written_stops_every_create_and_the_run_says_so() {
+    let sim = Sim::start();
+    let script = sim.script(
+        r#"
+try { cyberark::create_user(#{ username: "jfull1", initial_password: random_password(20) }); }
+catch (e) { print(`caught: ${e}`); }
+pam360::create_user(#{ username: "jfull2", first_name: "J", last_name: "F",
+                       email: "j@example.com", password: random_password(16) });
+"#,
+    );
+    let out = output(
+        onboard()
+            .arg("--config")
+            .arg(sim.config())
+            .args(["--journal", "/dev/full", "run"])
+            .arg(&script),
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("caught: cannot write the journal /dev/full"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("every change after that was refused"),
+        "{}",
+        out.all()
+    );
+    assert!(!sim.has_user("cyberark", "jfull1"));
+    assert!(!sim.has_user("pam360", "jfull2"));
+    let changes = sim
+        .log()
+        .iter()
+        .filter(|r| r["method"] == "POST" && !r["path"].as_str().unwrap_or("").contains("Logon"))
+        .count();
+    assert_eq!(changes, 0, "{:?}", sim.log());
+}
