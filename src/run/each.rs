@@ -12,7 +12,9 @@ use crate::journal::set_current_row;
 use crate::run::Options;
 use crate::run::once::{Prepared, SCRIPT_STACK};
 use crate::run::progress::Progress;
-use crate::run::report::{Header, ReportWriter, RowError, RowReport, Summary, read_for_resume};
+use crate::run::report::{
+    Header, ReportError, ReportWriter, RowError, RowReport, Summary, read_for_resume,
+};
 use crate::run::row_check::RowCheck;
 use crate::run::rows::{Format, Row, Rows, Selection};
 use crate::runtime::session::Session;
@@ -94,8 +96,7 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
         file: each.display().to_string(),
         rows: rows.total,
     };
-    let writer =
-        ReportWriter::create(args.report.as_deref(), &header, &carried).map_err(Error::input)?;
+    let writer = ReportWriter::create(args.report.as_deref(), &header, &carried)?;
     let source = Mutex::new(rows.iter()?);
     let jobs = args
         .jobs
@@ -121,7 +122,12 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
     }
     let interrupted = p.session.cancel.is_cancelled();
     let mut problems: Vec<Problem> = spawn_error.into_iter().map(Problem::new).collect();
-    problems.extend(tally.write_error.take().map(Problem::new));
+    problems.extend(
+        tally
+            .write_error
+            .take()
+            .map(|e| Problem::new(e.to_string())),
+    );
     let exit = if interrupted {
         Exit::Interrupted
     } else if tally.summary.failed > 0 || tally.summary.rows < chosen || !problems.is_empty() {
@@ -220,7 +226,7 @@ struct Tally {
     writer: ReportWriter,
     summary: Summary,
     progress: Progress,
-    write_error: Option<String>,
+    write_error: Option<ReportError>,
 }
 
 impl Tally {
@@ -250,7 +256,7 @@ fn select(args: &Options, rows: &Rows, each: &Path) -> Result<(Selection, Vec<St
     let Some(report) = &args.resume else {
         return Ok((Selection::all(), Vec::new()));
     };
-    let done = read_for_resume(report).map_err(Error::input)?;
+    let done = read_for_resume(report)?;
     let header = &done.header;
     let same_file = Path::new(&header.file).file_name() == each.file_name();
     if !same_file || header.rows != rows.total {

@@ -224,7 +224,7 @@ fn check_report(
             (journal.as_deref(), "the journal"),
         ],
     );
-    refused.map_err(Error::input)
+    Ok(refused?)
 }
 
 /// `onboard run SCRIPT`, once or (with `--each`) once per row.

@@ -7,6 +7,26 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// Why a report cannot be written or read back.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ReportError {
+    /// Writing it failed: the rows it lacks ran all the same.
+    #[error("{0}")]
+    Write(String),
+    /// It would overwrite something the run reads.
+    #[error("{0}")]
+    Refused(String),
+    /// The `--resume` report cannot be used.
+    #[error("--resume: {0}")]
+    Resume(String),
+}
+
+impl From<ReportError> for crate::util::error::Error {
+    fn from(e: ReportError) -> Self {
+        crate::util::error::Error::input(e.to_string())
+    }
+}
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -98,7 +118,7 @@ impl ReportWriter {
         path: Option<&Path>,
         header: &Header,
         carried: &[String],
-    ) -> Result<ReportWriter, String> {
+    ) -> Result<ReportWriter, ReportError> {
         let Some(path) = path else {
             return Ok(ReportWriter {
                 path: None,
@@ -107,10 +127,15 @@ impl ReportWriter {
             });
         };
         let partial = partial_path(path);
-        let cannot =
-            |e: std::io::Error| format!("cannot write the report {}: {e}", partial.display());
+        let cannot = |e: std::io::Error| {
+            ReportError::Write(format!(
+                "cannot write the report {}: {e}",
+                partial.display()
+            ))
+        };
         let mut file = File::create(&partial).map_err(cannot)?;
-        let mut text = serde_json::to_string(header).map_err(|e| e.to_string())?;
+        let mut text =
+            serde_json::to_string(header).map_err(|e| ReportError::Write(e.to_string()))?;
         text.push('\n');
         for line in carried {
             text.push_str(line);
@@ -129,30 +154,30 @@ impl ReportWriter {
     }
 
     /// Put the finished report in its place.
-    pub fn finish(&mut self) -> Result<(), String> {
+    pub fn finish(&mut self) -> Result<(), ReportError> {
         self.file = None;
         match (&self.partial, &self.path) {
             (Some(partial), Some(path)) => std::fs::rename(partial, path).map_err(|e| {
-                format!(
+                ReportError::Write(format!(
                     "cannot move the report {} to {}: {e}",
                     partial.display(),
                     path.display()
-                )
+                ))
             }),
             _ => Ok(()),
         }
     }
 
-    pub fn write(&mut self, row: &RowReport) -> Result<(), String> {
+    pub fn write(&mut self, row: &RowReport) -> Result<(), ReportError> {
         let Some(file) = &mut self.file else {
             return Ok(());
         };
-        let mut line =
-            crate::util::secret::scrubbed(serde_json::to_string(row).map_err(|e| e.to_string())?);
+        let json = serde_json::to_string(row).map_err(|e| ReportError::Write(e.to_string()))?;
+        let mut line = crate::util::secret::scrubbed(json);
         line.push('\n');
         // One write per row: a row's line is whole in the report or not there.
         file.write_all(line.as_bytes())
-            .map_err(|e| format!("cannot write the report: {e}"))
+            .map_err(|e| ReportError::Write(format!("cannot write the report: {e}")))
     }
 }
 
@@ -165,7 +190,10 @@ fn same_file(a: &Path, b: &Path) -> bool {
 }
 
 /// A report must not be written over anything the run reads (`inputs`: each with what it is).
-pub fn refuse_over_inputs(report: &Path, inputs: &[(Option<&Path>, &str)]) -> Result<(), String> {
+pub fn refuse_over_inputs(
+    report: &Path,
+    inputs: &[(Option<&Path>, &str)],
+) -> Result<(), ReportError> {
     for (input, what) in inputs {
         if let Some(input) = input
             && same_file(report, input)
@@ -175,10 +203,10 @@ pub fn refuse_over_inputs(report: &Path, inputs: &[(Option<&Path>, &str)]) -> Re
             } else {
                 ""
             };
-            return Err(format!(
+            return Err(ReportError::Refused(format!(
                 "--report {} is {what}, which the run reads; it would be overwritten{hint}",
                 report.display()
-            ));
+            )));
         }
     }
     Ok(())
@@ -200,22 +228,22 @@ pub struct Done {
 }
 
 /// From a report: its header, and the rows that succeeded (so `--resume` runs the rest).
-pub fn read_for_resume(path: &Path) -> Result<Done, String> {
-    let file =
-        File::open(path).map_err(|e| format!("--resume: cannot read {}: {e}", path.display()))?;
+pub fn read_for_resume(path: &Path) -> Result<Done, ReportError> {
+    let file = File::open(path)
+        .map_err(|e| ReportError::Resume(format!("cannot read {}: {e}", path.display())))?;
     let mut lines = BufReader::new(file).lines();
     let first = lines
         .next()
         .and_then(Result::ok)
-        .ok_or_else(|| format!("--resume: {} is empty", path.display()))?;
+        .ok_or_else(|| ReportError::Resume(format!("{} is empty", path.display())))?;
     let header: Header = serde_json::from_str(&first)
         .ok()
         .filter(|h: &Header| h.report == "onboard --each")
         .ok_or_else(|| {
-            format!(
-                "--resume: {} is not a report of onboard --each",
+            ReportError::Resume(format!(
+                "{} is not a report of onboard --each",
                 path.display()
-            )
+            ))
         })?;
     let mut done = Done {
         header,
