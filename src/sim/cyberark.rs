@@ -14,6 +14,8 @@ use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::util::lenient::field as get_ci;
 use crate::util::secret::random_hex;
 
+mod groups;
+mod lifecycle;
 mod routes;
 mod users;
 
@@ -103,6 +105,10 @@ impl Named for User {
 pub struct CyberArkSim {
     users: Directory<User>,
     next_id: i64,
+    groups: Vec<groups::Group>,
+    next_group_id: i64,
+    /// Changes to groups and their members, for `changes()`.
+    group_changes: u64,
     sessions: HashMap<String, Session>,
     session_requests: Option<u32>,
 }
@@ -112,6 +118,9 @@ impl CyberArkSim {
         let mut sim = CyberArkSim {
             users: Directory::default(),
             next_id: 100,
+            groups: Vec::new(),
+            next_group_id: groups::FIRST_GROUP_ID,
+            group_changes: 0,
             sessions: HashMap::new(),
             session_requests,
         };
@@ -127,6 +136,17 @@ impl CyberArkSim {
                     User::new(json, true, None),
                 );
             }
+        }
+        for (name, description) in groups::SEEDED {
+            sim.groups.push(groups::Group {
+                id: sim.next_group_id,
+                name: name.to_string(),
+                description: description.to_string(),
+                location: "\\".into(),
+                // The built-in Administrator (id 2) administers the vault.
+                members: if *name == "Vault Admins" { vec![2] } else { Vec::new() },
+            });
+            sim.next_group_id += 1;
         }
         sim
     }
@@ -207,26 +227,31 @@ impl CyberArkSim {
         Ok((id, user))
     }
 
-    fn update(&mut self, id: i64, changes: &Json) -> Result<Json, SimResponse> {
+    /// `PUT /API/Users/{id}` replaces the whole user (ACCESS-FACTS §0.1): whatever the body
+    /// leaves out is cleared to its default, so a client that sends a partial body is caught.
+    fn update(&mut self, id: i64, body: &Json) -> Result<Json, SimResponse> {
         let Some(user) = self.users.get(&id) else {
             return Err(user_not_found(&id.to_string()));
         };
-        let mut merged = user.json.clone();
-        if let (Json::Object(target), Json::Object(changes)) = (&mut merged, changes) {
-            for (k, v) in changes {
-                let key = target
-                    .keys()
-                    .find(|t| t.eq_ignore_ascii_case(k))
-                    .cloned()
-                    .unwrap_or_else(|| k.clone());
-                target.insert(key, v.clone());
-            }
+        let last_logon = user.json["lastSuccessfulLoginDate"].clone();
+        let mut rebuilt = build_user(body, id, false).map_err(invalid)?;
+        rebuilt["lastSuccessfulLoginDate"] = last_logon;
+        let taken = self
+            .users
+            .find_id(user_name(&rebuilt))
+            .is_some_and(|other| other != id);
+        if taken {
+            return Err(error(
+                409,
+                "PASWS027E",
+                &format!("User [{}] already exists.", user_name(&rebuilt)),
+            ));
         }
-        let rebuilt = build_user(&merged, id, false).map_err(invalid)?;
         self.users.update(id, |u| {
             u.json = rebuilt.clone();
             u.index();
         });
+        rebuilt["groupsMembership"] = self.memberships(id);
         Ok(rebuilt)
     }
 
@@ -236,6 +261,7 @@ impl CyberArkSim {
             Some(u) if u.builtin => error(403, "PASWS041E", "Not authorized."),
             Some(_) => {
                 self.users.remove(id);
+                self.leave_groups(id);
                 SimResponse::empty(204)
             }
         }
@@ -244,6 +270,10 @@ impl CyberArkSim {
     fn list(&self, req: &SimRequest) -> SimResponse {
         let search = req.query_ci("search").map(str::to_lowercase);
         let exact = req.query_ci("userName");
+        // ExtendedDetails=true adds groupsMembership, enableUser and suspended (ACCESS-FACTS §1.3).
+        let extended = req
+            .query_ci("ExtendedDetails")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let user_type = req.query_ci("userType");
         let filters: Vec<(String, String)> = req
             .query_ci("filter")
@@ -276,7 +306,16 @@ impl CyberArkSim {
                 });
                 exact_ok && type_ok && filters_ok
             })
-            .map(summary)
+            .map(|u| {
+                let mut listed = summary(u);
+                if extended {
+                    let id = u["id"].as_i64().unwrap_or_default();
+                    listed["groupsMembership"] = self.memberships(id);
+                    listed["enableUser"] = u["enableUser"].clone();
+                    listed["suspended"] = u["suspended"].clone();
+                }
+                listed
+            })
             .collect();
         SimResponse::json(200, &json!({ "Users": users, "Total": users.len() }))
     }
@@ -318,7 +357,12 @@ impl CyberArkSim {
 
 impl SimVendor for CyberArkSim {
     fn changes(&self) -> u64 {
-        self.users.changes()
+        self.users.changes() + self.group_changes
+    }
+
+    fn seeded(&self) -> Option<String> {
+        let names: Vec<&str> = groups::SEEDED.iter().map(|(n, _)| *n).collect();
+        Some(format!("vault groups {}", names.join(", ")))
     }
 
     fn owns(&self, path: &str) -> bool {

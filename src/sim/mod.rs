@@ -51,6 +51,10 @@ pub trait SimVendor: Send {
     fn expire_sessions(&mut self) {}
     /// How many changes the vendor's state has seen: a request that moves it changed something.
     fn changes(&self) -> u64;
+    /// What the simulator starts with beyond users (groups, resources), for its banner.
+    fn seeded(&self) -> Option<String> {
+        None
+    }
 }
 
 /// How to make one vendor's simulator, and the profile section that points at it.
@@ -132,6 +136,8 @@ pub struct Simulator {
     /// The private folder made for the CA, removed when the simulator stops.
     ca_dir: Option<PathBuf>,
     shutdown: Option<oneshot::Sender<()>>,
+    /// What each vendor starts with beyond users, for the banner.
+    pub seeded: Vec<(&'static str, String)>,
 }
 
 impl Drop for Simulator {
@@ -208,6 +214,11 @@ pub fn toml_string(s: &str) -> String {
 /// Start a simulator on 127.0.0.1 (within a tokio runtime).
 pub async fn start(args: &Options) -> Result<Simulator, String> {
     let shared = Arc::new(Shared::new(args));
+    let seeded = shared
+        .vendors
+        .iter()
+        .filter_map(|(name, v)| Some((*name, v.lock().ok()?.seeded()?)))
+        .collect();
     let app = Router::new().fallback(dispatch).with_state(shared);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
         .await
@@ -250,6 +261,7 @@ pub async fn start(args: &Options) -> Result<Simulator, String> {
         ca_path,
         ca_dir,
         shutdown: Some(tx),
+        seeded,
     })
 }
 
@@ -266,6 +278,9 @@ pub fn serve_forever(args: &Options) -> Result<(), Error> {
             "# A profile for onboard.toml. The credentials are the simulator's fixed test ones; they guard nothing.\n"
         );
         crate::out!("{}", sim.profile_toml());
+        for (vendor, what) in &sim.seeded {
+            crate::outln!("# {vendor} starts with {what}.");
+        }
         let faults = describe_faults(args);
         if !faults.is_empty() {
             crate::outln!("# Fault injection: {faults}");

@@ -32,6 +32,19 @@ async def main(host: str, ca: str) -> None:
     assert details["personalDetails"]["firstName"] == "Aio", details
     assert details["vaultAuthorization"] == ["AuditUsers"], details
     assert "aio-user" in await epv.user.list(pattern="aio")
+    # Vault groups: the simulator's seeded ones, a member added and removed.
+    assert "NOC Operators" in await epv.group.list(), await epv.group.list()
+    noc = await epv.group.get_id("NOC Operators")
+    await epv.group.add_member(noc, "aio-user")
+    assert await epv.user.groups("aio-user") == ["NOC Operators"]
+    members = await epv.group.members("NOC Operators")
+    assert [m["UserName"] for m in members] == ["aio-user"], members
+    await epv.group.del_member(noc, "aio-user")
+    assert await epv.user.groups("aio-user") == []
+    made = await epv.group.add("aio-group", description="made by aiobastion")
+    assert made["groupName"] == "aio-group", made
+    await epv.group.delete("aio-group")
+    assert "aio-group" not in await epv.group.list()
     await epv.user.delete("aio-user")
     assert "aio-user" not in await epv.user.list()
     await epv.logoff()

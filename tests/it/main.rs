@@ -20,6 +20,7 @@ mod reliability;
 mod repl;
 mod report;
 mod secrets;
+mod sim_access;
 mod sim_api;
 mod tls;
 mod undo;

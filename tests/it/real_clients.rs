@@ -95,7 +95,8 @@ fn aiobastion_works_against_the_simulator() {
         .arg(compat("aiobastion_check.py"))
         .arg(host)
         .arg(&ca));
-    // The driver checks the user was created, found, listed and deleted, and logs off.
+    // The driver checks the user was created, found, listed, put in a vault group and taken out
+    // of it, a group made and deleted, the user deleted, and logs off.
     assert!(out.contains("aiobastion ok"), "{out}");
 }
 

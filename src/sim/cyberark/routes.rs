@@ -2,6 +2,8 @@
 
 use serde_json::{Value as Json, json};
 
+use super::groups::GroupRoute;
+use super::lifecycle::Action;
 use super::users::gen1_view;
 use super::{CyberArkSim, USERNAME, error, invalid, not_found, user_not_found};
 use crate::sim::{SimRequest, SimResponse};
@@ -18,11 +20,15 @@ pub(super) enum Route {
     Gen1Users,
     Gen1User(String),
     Gen1Me,
+    Groups(GroupRoute),
+    UserAction(String, Action),
 }
 
 impl Route {
     pub(super) fn allows(&self, method: &str) -> bool {
         let allowed: &[&str] = match self {
+            Route::Groups(g) => return g.allows(method),
+            Route::UserAction(..) => &["POST"],
             Route::Logon(_) | Route::Gen1Logon | Route::Logoff | Route::Gen1Logoff => &["POST"],
             Route::Server | Route::LoginsInfo | Route::Gen1Me => &["GET"],
             Route::Users | Route::Gen1Users => &["GET", "POST"],
@@ -71,6 +77,12 @@ impl CyberArkSim {
             Route::Users
         } else if let Some(id) = one("/PasswordVault/API/Users/{}") {
             Route::User(id)
+        } else if let Some(g) = GroupRoute::of(req) {
+            Route::Groups(g)
+        } else if let Some(c) = r("/PasswordVault/API/Users/{}/{}")
+            && let Some(action) = Action::of(&c[1])
+        {
+            Route::UserAction(c[0].clone(), action)
         } else if r("/PasswordVault/WebServices/PIMServices.svc/Users").is_some() {
             Route::Gen1Users
         } else if let Some(name) = one("/PasswordVault/WebServices/PIMServices.svc/Users/{}") {
@@ -96,6 +108,8 @@ impl CyberArkSim {
                 200,
                 &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::util::dates::now() }),
             ),
+            (Route::Groups(g), _) => self.serve_groups(g, req, body),
+            (Route::UserAction(id, action), _) => self.user_action(&id, action, body.as_ref()),
             (Route::Users, "GET") => self.list(req),
             (Route::Users, _) => match self.create(&body.unwrap_or(Json::Null)) {
                 Ok((_, user)) => SimResponse::json(201, &user),
@@ -127,7 +141,11 @@ impl CyberArkSim {
         };
         match method {
             "GET" => match self.users.get(&id) {
-                Some(u) => SimResponse::json(200, &u.json),
+                Some(u) => {
+                    let mut user = u.json.clone();
+                    user["groupsMembership"] = self.memberships(id);
+                    SimResponse::json(200, &user)
+                }
                 None => user_not_found(&id.to_string()),
             },
             "PUT" => match self.update(id, &body.unwrap_or(Json::Null)) {

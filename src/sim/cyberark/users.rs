@@ -51,6 +51,15 @@ pub(super) fn user_name(u: &Json) -> &str {
     u.get("username").and_then(Json::as_str).unwrap_or_default()
 }
 
+/// Whether a password meets the vault's default policy: 8 to 39 characters with upper case,
+/// lower case and a digit.
+pub(super) fn password_ok(password: &str) -> bool {
+    (8..=39).contains(&password.chars().count())
+        && password.chars().any(|c| c.is_ascii_uppercase())
+        && password.chars().any(|c| c.is_ascii_lowercase())
+        && password.chars().any(|c| c.is_ascii_digit())
+}
+
 /// A create (or update) body read the way PVWA reads it, with every problem it finds.
 struct Reader<'a> {
     body: &'a Json,
@@ -119,17 +128,11 @@ impl Reader<'_> {
     /// The initial password, held to the vault's default policy when it is used to log on.
     fn password(&mut self, check: bool, methods: &[String]) -> String {
         let password = self.text("initialPassword", 39);
-        if check && methods.iter().any(|m| m == "AuthTypePass") {
-            let good = password.chars().count() >= 8
-                && password.chars().any(|c| c.is_ascii_uppercase())
-                && password.chars().any(|c| c.is_ascii_lowercase())
-                && password.chars().any(|c| c.is_ascii_digit());
-            if !good {
-                self.problems.push(
-                    "initialPassword does not meet the password policy (8-39 characters with upper case, lower case and a digit)"
-                        .into(),
-                );
-            }
+        if check && methods.iter().any(|m| m == "AuthTypePass") && !password_ok(&password) {
+            self.problems.push(
+                "initialPassword does not meet the password policy (8-39 characters with upper case, lower case and a digit)"
+                    .into(),
+            );
         }
         password
     }
