@@ -5,8 +5,9 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::cli::args::JournalArgs;
-use crate::journal::{self, Account, Proof, RunSummary, State};
+use crate::journal::{self, Account, Change, ChangeState, Proof, RunSummary, State};
 use crate::util::error::{self, Error};
+use crate::vendors::access::Direction;
 
 /// Lines of the journal that could not be read, said once on stderr.
 fn note_torn(torn: usize, path: &Path) {
@@ -142,6 +143,12 @@ fn one_run(run: &RunSummary) -> String {
             run.found.len()
         ));
     }
+    if !run.changes.is_empty() {
+        out.push_str("\naccess it changed:\n");
+        for c in &run.changes {
+            out.push_str(&change_line(c));
+        }
+    }
     let left = run.left().count();
     if left > 0 && !run.simulated {
         out.push_str(&format!(
@@ -149,7 +156,30 @@ fn one_run(run: &RunSummary) -> String {
             run.run
         ));
     }
+    let changed = run.changes_left().count();
+    if changed > 0 && !run.simulated {
+        out.push_str(&format!(
+            "onboard undo {} reverses the {changed} access change(s) still in force\n",
+            run.run
+        ));
+    }
     out
+}
+
+fn change_line(c: &Change) -> String {
+    let what = match c.access.direction {
+        Direction::Grant => "granted",
+        Direction::Revoke => "revoked",
+    };
+    let state = match &c.state {
+        ChangeState::Applied => "in force".to_string(),
+        ChangeState::Unknown => "UNKNOWN: the run never saw the answer".to_string(),
+        ChangeState::Undone { by } => format!("reversed by {by}"),
+    };
+    format!(
+        "  {what} {:<10} {:<24} {} {:<20} {state}\n",
+        c.vendor, c.username, c.access.kind, c.access.target
+    )
 }
 
 fn account_line(a: &Account) -> String {

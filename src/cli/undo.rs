@@ -8,7 +8,7 @@ use crate::cli::args::UndoArgs;
 use crate::config::{self, Config};
 use crate::journal::{self, History, Proof, RunInfo, RunSummary, State};
 use crate::runtime::session::{Mode, Session};
-use crate::runtime::undo::{Check, Step, Target, call_message, remove};
+use crate::runtime::undo::{Check, Reverse, Step, Target, call_message, remove, reverse};
 use crate::util::error::{Error, Exit, Problem};
 use crate::vendors;
 
@@ -32,6 +32,24 @@ fn targets(session: &Session, history: &History, run: &RunSummary) -> Vec<Target
                     older_than: claims.highest_before(&a.vendor, a.at),
                     answered: a.state == State::Exists && a.proof == Some(Proof::Answer),
                     at: a.at,
+                },
+            }
+        })
+        .collect()
+}
+
+/// The access changes a run made that may still hold, newest first.
+fn reversals(session: &Session, run: &RunSummary) -> Vec<Reverse> {
+    run.changes_left()
+        .map(|c| {
+            let vendor = vendors::find(&c.vendor);
+            Reverse {
+                vendor: vendor.map_or("?", |v| v.name),
+                username: c.username.clone(),
+                access: c.access.clone(),
+                ops: match vendor {
+                    Some(v) => session.ops(v.name).map_err(call_message),
+                    None => Err(format!("unknown vendor {}", c.vendor)),
                 },
             }
         })
@@ -62,8 +80,11 @@ pub fn undo(
         );
         return Ok(());
     }
-    if run.left().next().is_none() {
-        crate::outln!("nothing to undo: run {} left no account behind", run.run);
+    if run.left().next().is_none() && run.changes_left().next().is_none() {
+        crate::outln!(
+            "nothing to undo: run {} left no account or access behind",
+            run.run
+        );
         return Ok(());
     }
     let session = undo_session(config_path, &path, &run, args)?;
@@ -73,13 +94,16 @@ pub fn undo(
             .claimant(&history, vendor, id, &run.run, before)
             .map(|r| format!("run {}", r.run))
     };
-    let steps = remove(
+    // Access first, newest first: revoking from an account about to be deleted still works,
+    // deleting it first would leave nothing to revoke from.
+    let mut steps = reverse(&session, "undo", reversals(&session, &run));
+    steps.extend(remove(
         &session,
         "undo",
         targets(&session, &history, &run),
         Some(&claimant),
         args.force,
-    );
+    ));
     session.close();
     let result = print_undo(&session, &run, &steps, args);
     session.finish(result)
@@ -145,6 +169,14 @@ fn print_undo(
     }
     let count = |r: &str| steps.iter().filter(|s| s.result == r).count();
     let failed = steps.iter().filter(|s| s.failed()).count();
+    if steps.iter().any(|s| s.target.is_some()) {
+        out.push_str(&format!(
+            "{} access changes reversed, {} already reversed, {} would be reversed\n",
+            count("reversed"),
+            count("already_reversed"),
+            count("would_reverse"),
+        ));
+    }
     out.push_str(&format!(
         "{} deleted, {} already gone, {} not ours, {} not provably ours, {} would be deleted, {failed} failed\n",
         count("deleted"),

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use super::history::{Account, History, RunSummary};
 use super::read::Lines;
 
-const MAGIC: &str = "onboard-journal-index v1 ";
+// v2: runs carry their access changes; an older index is rebuilt.
+const MAGIC: &str = "onboard-journal-index v2 ";
 /// The first line: the magic and where the summary line starts, as 20 digits.
 const FIRST_LINE: usize = MAGIC.len() + 20 + 1;
 /// How much of the journal it takes to read before the index is worth writing.

@@ -22,9 +22,9 @@ mod read;
 mod record;
 
 pub use crate::vendors::Sent;
-pub use history::{Account, History, RunSummary, State, find_run};
+pub use history::{Account, Change, ChangeState, History, RunSummary, State, find_run};
 pub use index::{load, run, runs};
-pub use record::{Event, IntentRecord, Outcome, OutcomeRecord, Proof, Record};
+pub use record::{AccessChange, Event, IntentRecord, Outcome, OutcomeRecord, Proof, Record};
 
 /// Where the journal is unless `--journal` or `$ONBOARD_JOURNAL` says otherwise: the user's
 /// state folder (`~/.local/state/onboard/journal.jsonl` on Linux).
@@ -261,6 +261,28 @@ impl Journal {
         username: &str,
         sent: Option<Sent>,
     ) -> Result<u64, JournalError> {
+        self.intent_of(vendor, operation, username, sent, None)
+    }
+
+    /// Record that an access change is about to be sent, with what undoes it.
+    pub fn intent_access(
+        &self,
+        vendor: &str,
+        operation: &str,
+        username: &str,
+        access: AccessChange,
+    ) -> Result<u64, JournalError> {
+        self.intent_of(vendor, operation, username, None, Some(access))
+    }
+
+    fn intent_of(
+        &self,
+        vendor: &str,
+        operation: &str,
+        username: &str,
+        sent: Option<Sent>,
+        access: Option<AccessChange>,
+    ) -> Result<u64, JournalError> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.write(&Record::Intent(IntentRecord {
             run: Cow::Borrowed(&self.run),
@@ -271,6 +293,7 @@ impl Journal {
             operation: operation.into(),
             username: username.into(),
             sent,
+            access,
         }))?;
         Ok(seq)
     }
@@ -294,6 +317,7 @@ impl Journal {
             error_kind: event.error_kind.map(Cow::Borrowed),
             note: event.note.as_deref().map(crate::util::secret::scrub),
             message: event.message.as_deref().map(crate::util::secret::scrub),
+            access: event.access.clone(),
         });
         // A failure is kept in `broken`: later changes are refused and the run says so.
         let _ = self.write(&record);

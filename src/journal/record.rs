@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{Sent, current_row};
+use crate::vendors::access::Direction;
 use crate::vendors::error::VendorError;
 
 /// How a state-changing call ended.
@@ -21,6 +22,23 @@ pub enum Outcome {
     Unknown,
     /// Dry run: what would have been done.
     Planned,
+    /// Access given (a user put in a group) or taken away.
+    Granted,
+    Revoked,
+    /// The access was already so: nothing changed.
+    Unchanged,
+}
+
+/// An access change a record is about, with what undoes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessChange {
+    /// The vendor's kind of access (`group`).
+    pub kind: String,
+    /// The group (safe, account…) by name.
+    pub target: String,
+    pub direction: Direction,
+    /// The operation that undoes it (`remove_from_group`).
+    pub undo: String,
 }
 
 /// How a run knows that an account it records as created is the one it sent.
@@ -97,6 +115,8 @@ pub struct IntentRecord<'a> {
     pub username: Cow<'a, str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent: Option<Sent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessChange>,
 }
 
 /// How a change (or a call that found something already there) ended.
@@ -130,6 +150,8 @@ pub struct OutcomeRecord<'a> {
     pub note: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
     pub message: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessChange>,
 }
 
 impl Record<'_> {
@@ -165,6 +187,8 @@ pub struct Event {
     /// The vendor's message, scrubbed (failures only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessChange>,
 }
 
 impl Event {
@@ -187,7 +211,13 @@ impl Event {
             duration_ms: 0,
             note: None,
             message: None,
+            access: None,
         }
+    }
+
+    pub fn access(mut self, access: AccessChange) -> Self {
+        self.access = Some(access);
+        self
     }
 
     pub fn id(mut self, id: i64) -> Self {

@@ -396,7 +396,7 @@ impl Report {
         if args.json {
             let plan: Vec<Json> = plan
                 .iter()
-                .map(|p| json!({ "vendor": p.vendor, "action": p.action, "username": p.username, "fields": p.fields() }))
+                .map(|p| json!({ "vendor": p.vendor, "action": p.action, "username": p.username, "target": p.target, "fields": p.fields() }))
                 .collect();
             let doc = json!({
                 "ok": code == 0,
@@ -457,8 +457,14 @@ pub fn account_lines(events: &[Event]) -> String {
             Outcome::Failed => "FAILED ",
             Outcome::Unknown => "UNKNOWN",
             Outcome::Planned => "planned",
+            Outcome::Granted => "granted",
+            Outcome::Revoked => "revoked",
+            Outcome::Unchanged => "same   ",
         };
-        let id = e.id.map(|i| format!("id {i}")).unwrap_or_default();
+        let id = match &e.access {
+            Some(a) => format!("{} {}", a.kind, a.target),
+            None => e.id.map(|i| format!("id {i}")).unwrap_or_default(),
+        };
         let why = match (e.error_kind, &e.note) {
             (Some(k), _) => format!(" ({k} in {})", e.operation),
             (None, Some(n)) => format!(" ({n})"),
@@ -484,10 +490,10 @@ pub fn plan_text(plan: &[Planned]) -> String {
                 serde_json::Value::Null => String::new(),
                 f => format!(" {f}"),
             };
-            let id = if p.id > 0 {
-                format!(" (id {})", p.id)
-            } else {
-                String::new()
+            let id = match &p.target {
+                Some(t) => format!(": {t}"),
+                None if p.id > 0 => format!(" (id {})", p.id),
+                None => String::new(),
             };
             out.push_str(&format!(
                 "  {:<7} {:<10} {}{id}{fields}\n",

@@ -14,7 +14,7 @@ use crate::vendors::{UserApi, ops_of};
 
 /// The calls of one vendor in one session; its client is built on first use.
 pub struct Caller<A: UserApi> {
-    session: Arc<Session>,
+    pub(super) session: Arc<Session>,
     client: OnceLock<Arc<A>>,
     building: Mutex<()>,
 }
@@ -32,7 +32,7 @@ impl<A: UserApi> Caller<A> {
         A::spec().name
     }
 
-    fn client(&self) -> Result<Arc<A>, CallError> {
+    pub(super) fn client(&self) -> Result<Arc<A>, CallError> {
         if let Some(c) = self.client.get() {
             return Ok(c.clone());
         }
@@ -51,7 +51,7 @@ impl<A: UserApi> Caller<A> {
         Ok(client)
     }
 
-    fn offline(&self) -> bool {
+    pub(super) fn offline(&self) -> bool {
         self.session.mode.dry_run && self.session.mode.offline
     }
 
@@ -253,6 +253,7 @@ impl<A: UserApi> Caller<A> {
             username: request.username().to_string(),
             id,
             request: Some(request),
+            target: None,
         });
         user
     }
@@ -365,6 +366,7 @@ impl<A: UserApi> Caller<A> {
                 username: username.to_string(),
                 id,
                 request: None,
+                target: None,
             });
             return Ok(());
         }

@@ -10,14 +10,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use crate::config::{Profile, VendorSettings};
-use crate::journal::{Event, Journal, JournalError, Outcome, RunInfo, current_row};
+use crate::journal::{Event, Journal, JournalError, Outcome, RunInfo};
 use crate::runtime::handoff;
 use crate::runtime::io::Io;
 use crate::util::error::{Error, Exit, Problem};
 use crate::vendors::error::{ErrorKind, VendorError};
 use crate::vendors::retry::RetryPolicy;
-use crate::vendors::schema::Request;
 use crate::vendors::{self, Ops};
+
+mod made;
+
+pub use made::{ChangeMade, CreatedAccount, Planned};
 
 /// Ctrl-C or SIGTERM, seen by every waiting vendor call and between script operations.
 pub struct Cancel {
@@ -92,41 +95,6 @@ pub struct Mode {
     pub offline: bool,
 }
 
-/// An account this run created, for rollback.
-pub struct CreatedAccount {
-    /// The row of `--each` that created it.
-    pub row: Option<u64>,
-    pub vendor: &'static str,
-    pub username: String,
-    pub id: i64,
-    /// How the run knows it made this account; rollback leaves one known only by name.
-    pub proof: crate::journal::Proof,
-    pub ops: Arc<dyn Ops>,
-}
-
-/// A change a dry run would have made.
-#[derive(Clone, Debug)]
-pub struct Planned {
-    /// The row of `--each` that planned it.
-    pub row: Option<u64>,
-    pub vendor: &'static str,
-    /// `create` or `delete`.
-    pub action: &'static str,
-    pub username: String,
-    pub id: i64,
-    /// The request (creates only).
-    pub request: Option<Request>,
-}
-
-impl Planned {
-    /// The request as the plan shows it, secrets masked; `null` for a delete.
-    pub fn fields(&self) -> serde_json::Value {
-        self.request
-            .as_ref()
-            .map_or(serde_json::Value::Null, Request::to_display_json)
-    }
-}
-
 /// The shared state of one run (or one REPL session).
 pub struct Session {
     /// `None`: this session cannot call vendors (`check`, `docs`, the bulk preflight).
@@ -139,6 +107,7 @@ pub struct Session {
     pub mode: Mode,
     pub retry: RetryPolicy,
     created: Mutex<Vec<CreatedAccount>>,
+    changes: Mutex<Vec<ChangeMade>>,
     plan: Mutex<Vec<Planned>>,
     placeholder: AtomicI64,
 }
@@ -213,6 +182,7 @@ impl Session {
             mode,
             retry,
             created: Mutex::default(),
+            changes: Mutex::default(),
             plan: Mutex::default(),
             placeholder: AtomicI64::new(0),
         })
@@ -415,61 +385,6 @@ impl Session {
         }
         self.journal.outcome(Some(seq), event);
         result
-    }
-
-    pub fn remember_created(&self, account: CreatedAccount) {
-        if let Ok(mut c) = self.created.lock() {
-            c.push(account);
-        }
-    }
-
-    pub fn forget_created(&self, vendor: &str, id: i64) {
-        if let Ok(mut c) = self.created.lock() {
-            c.retain(|a| !(a.vendor == vendor && a.id == id));
-        }
-    }
-
-    /// What this thread's row (or, outside `--each`, the run) created and has not deleted,
-    /// newest last; taken off the list.
-    pub fn take_created(&self) -> Vec<CreatedAccount> {
-        let row = current_row();
-        let Ok(mut all) = self.created.lock() else {
-            return Vec::new();
-        };
-        let (mine, rest) = std::mem::take(&mut *all)
-            .into_iter()
-            .partition(|a| row.is_none() || a.row == row);
-        *all = rest;
-        mine
-    }
-
-    pub fn plan(&self, entry: Planned) {
-        if let Ok(mut p) = self.plan.lock() {
-            p.push(entry);
-        }
-    }
-
-    /// Forget what this thread's row planned (after `--each` checks a row).
-    pub fn forget_row_plan(&self) {
-        let row = current_row();
-        if let Ok(mut p) = self.plan.lock() {
-            p.retain(|e| e.row != row);
-        }
-    }
-
-    pub fn planned(&self) -> Vec<Planned> {
-        self.plan.lock().map(|p| p.clone()).unwrap_or_default()
-    }
-
-    /// A planned create of this user not planned away since, for dry-run lookups.
-    pub fn planned_user(&self, vendor: &str, username: &str) -> Option<Planned> {
-        let plan = self.plan.lock().ok()?;
-        let row = current_row();
-        let last = plan
-            .iter()
-            .rev()
-            .find(|p| p.row == row && p.vendor == vendor && p.username == username)?;
-        (last.action == "create").then(|| last.clone())
     }
 
     /// Ids for dry-run results: -1, -2, … so they can never be mistaken for real ones.

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::journal::{Event, Outcome, Proof, Sent};
+use crate::journal::{AccessChange, Event, Outcome, Proof, Sent};
+use crate::runtime::access::journalled_change;
 use crate::runtime::session::{CallError, Session};
 use crate::vendors::{Found, Ops};
 
@@ -50,9 +51,13 @@ pub struct Step {
     pub vendor: &'static str,
     pub username: String,
     pub id: Option<i64>,
-    /// `deleted`, `already_gone`, `not_ours`, `not_provably_ours`, `would_delete`, `failed`,
+    /// `deleted`, `already_gone`, `not_ours`, `not_provably_ours`, `would_delete`, and for
+    /// access changes `reversed`, `already_reversed`, `would_reverse`; or `failed`,
     /// `interrupted`.
     pub result: &'static str,
+    /// The access a reversed change was of (`vault group "NOC Operators"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -63,7 +68,10 @@ impl Step {
     }
 
     pub fn line(&self) -> String {
-        let id = self.id.map(|i| format!("id {i}")).unwrap_or_default();
+        let id = match &self.target {
+            Some(t) => t.clone(),
+            None => self.id.map(|i| format!("id {i}")).unwrap_or_default(),
+        };
         let what = self.result.replace('_', " ");
         let msg = self
             .message
@@ -78,7 +86,10 @@ impl Step {
 
     /// `cyberark alice (id 100): why`, for an error line.
     pub fn describe(&self) -> String {
-        let id = self.id.map(|i| format!(" (id {i})")).unwrap_or_default();
+        let id = match &self.target {
+            Some(t) => format!(" ({t})"),
+            None => self.id.map(|i| format!(" (id {i})")).unwrap_or_default(),
+        };
         let why = self.message.as_deref().unwrap_or(self.result);
         format!("{} {}{id}: {why}", self.vendor, self.username)
     }
@@ -161,6 +172,7 @@ pub fn remove(
             username: t.username.clone(),
             id: t.check.id,
             result: "failed",
+            target: None,
             message: None,
         };
         if session.cancel.is_cancelled() {
@@ -296,9 +308,82 @@ pub fn call_message(e: CallError) -> String {
     }
 }
 
-/// Delete everything this run (or, in `--each`, this row) created and has not deleted, newest
-/// first. An account found only by name after a lost answer is left, and said so.
+/// An access change to reverse: put back as it was before the run.
+pub struct Reverse {
+    pub vendor: &'static str,
+    pub username: String,
+    pub access: AccessChange,
+    pub ops: Result<Arc<dyn Ops>, String>,
+}
+
+/// Reverse access changes in the order given (newest first): a grant by its revoke, a revoke by
+/// its grant. Safe to repeat: one already reversed is no change.
+pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>) -> Vec<Step> {
+    let mut steps = Vec::with_capacity(changes.len());
+    for c in changes {
+        let what = format!("{} \"{}\"", c.access.kind, c.access.target);
+        let mut step = Step {
+            vendor: c.vendor,
+            username: c.username.clone(),
+            id: None,
+            result: "failed",
+            target: Some(what),
+            message: None,
+        };
+        if session.cancel.is_cancelled() {
+            step.result = "interrupted";
+        } else if session.mode.dry_run {
+            step.result = "would_reverse";
+        } else {
+            match &c.ops {
+                Err(e) => step.message = Some(e.clone()),
+                Ok(ops) => {
+                    // Undone in turn by the change it reverses.
+                    let redo = crate::vendors::find(c.vendor)
+                        .and_then(|v| crate::vendors::access::kind(v.access, &c.access.kind))
+                        .map_or("", |k| k.function(c.access.direction));
+                    let inverse = AccessChange {
+                        direction: c.access.direction.inverse(),
+                        undo: redo.to_string(),
+                        ..c.access.clone()
+                    };
+                    match journalled_change(
+                        session,
+                        c.vendor,
+                        operation,
+                        &c.username,
+                        &inverse,
+                        ops.clone(),
+                    ) {
+                        Ok(true) => step.result = "reversed",
+                        Ok(false) => step.result = "already_reversed",
+                        Err(CallError::Interrupted) => step.result = "interrupted",
+                        Err(e) => step.message = Some(call_message(e)),
+                    }
+                }
+            }
+        }
+        steps.push(step);
+    }
+    steps
+}
+
+/// Reverse everything this run (or, in `--each`, this row) changed of access, then delete what
+/// it created and has not deleted, each newest first. An account found only by name after a
+/// lost answer is left, and said so.
 pub fn rollback(session: &Session) -> Vec<Step> {
+    let changes = session
+        .take_changes()
+        .into_iter()
+        .rev()
+        .map(|c| Reverse {
+            vendor: c.vendor,
+            username: c.username,
+            access: c.access,
+            ops: Ok(c.ops),
+        })
+        .collect();
+    let mut steps = reverse(session, "rollback", changes);
     let targets = session
         .take_created()
         .into_iter()
@@ -315,7 +400,8 @@ pub fn rollback(session: &Session) -> Vec<Step> {
             },
         })
         .collect();
-    remove(session, "rollback", targets, None, false)
+    steps.extend(remove(session, "rollback", targets, None, false));
+    steps
 }
 
 /// Print rollback steps on stderr.

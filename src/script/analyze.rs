@@ -215,8 +215,9 @@ fn check_call(call: &FnCallExpr, pos: Position, out: &mut Analysis) {
     out.vendors.insert(vendor.name);
     let name = call.name.as_str();
     let at = call.namespace.position();
-    let known: Vec<&str> = bridge::FUNCTIONS.iter().map(|(n, _)| *n).collect();
-    if !known.contains(&name) {
+    let functions = bridge::functions_of(vendor);
+    let known: Vec<&str> = functions.iter().map(|(n, _)| *n).collect();
+    let Some(&(_, arity)) = functions.iter().find(|(n, _)| *n == name) else {
         out.findings.push(Finding {
             message: format!(
                 "{} has no function `{name}`{}",
@@ -228,21 +229,31 @@ fn check_call(call: &FnCallExpr, pos: Position, out: &mut Analysis) {
             pos: at,
         });
         return;
-    }
-    if call.args.len() != 1 {
+    };
+    if call.args.len() != arity {
         let what = if REQUEST_FNS.contains(&name) {
             "a request map"
-        } else {
+        } else if arity == 1 {
             "a user name"
+        } else {
+            "a user and what to grant"
+        };
+        let count = if arity == 1 {
+            "one argument"
+        } else {
+            "two arguments"
         };
         out.findings.push(Finding {
             message: format!(
-                "{}::{name} takes one argument ({what}), not {}",
+                "{}::{name} takes {count} ({what}), not {}",
                 vendor.name,
                 call.args.len()
             ),
             pos: at,
         });
+        return;
+    }
+    if arity != 1 {
         return;
     }
     let arg = &call.args[0];

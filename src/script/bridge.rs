@@ -15,7 +15,7 @@ use crate::vendors::record::UserRecord;
 use crate::vendors::schema::{Problem, Request};
 use crate::vendors::validate;
 use crate::vendors::values;
-use crate::vendors::{USERNAME_ARG, UserApi};
+use crate::vendors::{USERNAME_ARG, UserApi, VendorSpec};
 
 /// The functions of every vendor module, with the line of help each gets.
 pub const FUNCTIONS: &[(&str, &str)] = &[
@@ -40,6 +40,19 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
         "Delete a user, given its name or a user result; throws `not_found` if absent.",
     ),
 ];
+
+/// Every function of a vendor's module, with how many arguments it takes: the five every vendor
+/// has, and those of the kinds of access it declares.
+pub fn functions_of(spec: &VendorSpec) -> Vec<(&'static str, usize)> {
+    let mut out: Vec<(&'static str, usize)> = FUNCTIONS.iter().map(|(n, _)| (*n, 1)).collect();
+    for kind in spec.access {
+        out.extend([(kind.grant_fn, 2), (kind.revoke_fn, 2), (kind.list_fn, 1)]);
+    }
+    if !spec.access.is_empty() {
+        out.extend([("grant", 2), ("revoke", 2)]);
+    }
+    out
+}
 
 /// What a vendor function takes as its one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -138,6 +151,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exist
     install_requests(&mut module, &caller);
     install_lookups(&mut module, &caller);
     install_deletes(&mut module, &caller);
+    crate::script::grants::install_access(&mut module, &caller);
     engine.register_static_module(A::spec().name, module.into());
     let c = caller;
     let exists: Exists = Arc::new(move |name: &str| {
@@ -320,6 +334,7 @@ macro_rules! install_vendors {
                 ),
             )*];
             install_by_name(engine, exists);
+            crate::script::grants::register_grant(engine);
         }
     };
 }

@@ -7,6 +7,7 @@ pub mod compile;
 pub mod diagnostics;
 pub mod docs;
 pub mod engine;
+pub mod grants;
 pub mod helpers;
 pub mod library;
 pub mod modules;

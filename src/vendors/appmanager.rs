@@ -33,6 +33,8 @@ pub static SPEC: VendorSpec = VendorSpec {
     user_properties: AppManagerUser::PROPERTIES,
     example: r#"#{ username: name, role: "OPERATOR", password: random_password(16),
                 email: `${name}@example.com` }"#,
+    access: &[],
+    access_example: &[],
 };
 
 const SETTINGS: &[SettingSpec] = &[

@@ -1,5 +1,6 @@
 //! The vendors: their registry, what each declares, and the contract each client fulfils.
 
+pub(crate) mod access;
 pub(crate) mod check;
 pub(crate) mod error;
 pub(crate) mod http;
@@ -46,6 +47,10 @@ pub struct VendorSpec {
     /// A valid `create_user` request as a Rhai map, for a user named by the variable `name`:
     /// what the conformance suite creates for every vendor.
     pub example: &'static str,
+    /// The kinds of access the vendor grants (groups, safes, shares); each gets its functions.
+    pub access: &'static [access::AccessKind],
+    /// An access of each kind the simulator has, for the conformance suite: (kind, target).
+    pub access_example: &'static [(&'static str, &'static str)],
 }
 
 /// What the registry derives from a vendor's client type, so that no vendor spells it out.
@@ -107,6 +112,40 @@ pub trait UserApi: Send + Sync + Sized + 'static {
     /// What a dry run returns for a create: the request as a result, with a placeholder id.
     fn planned(request: &Request, id: i64) -> Self::User;
 
+    /// Grant or revoke access of a kind the spec declares; whether anything changed (false
+    /// when the vendor says it was already so).
+    fn change_access(
+        &self,
+        kind: &str,
+        direction: access::Direction,
+        username: &str,
+        target: &str,
+    ) -> impl Future<Output = Result<bool, VendorError>> + Send {
+        let _ = (direction, username, target);
+        async move { Err(unsupported(Self::spec().name, kind)) }
+    }
+
+    /// Whether the target of an access exists (a lookup: what a dry run checks before planning
+    /// a grant); `not_found` naming it when it does not.
+    fn check_target(
+        &self,
+        kind: &str,
+        target: &str,
+    ) -> impl Future<Output = Result<(), VendorError>> + Send {
+        let _ = (kind, target);
+        async { Ok(()) }
+    }
+
+    /// The access of a kind a user holds.
+    fn access(
+        &self,
+        kind: &str,
+        username: &str,
+    ) -> impl Future<Output = Result<Vec<access::Held>, VendorError>> + Send {
+        let _ = username;
+        async move { Err(unsupported(Self::spec().name, kind)) }
+    }
+
     /// End the vendor session (CyberArk logoff). Called once when the run ends, whatever happened.
     fn close(&self) -> impl Future<Output = ()> + Send {
         async {}
@@ -132,6 +171,14 @@ pub trait Ops: Send + Sync {
         sent: Option<&'a Sent>,
     ) -> BoxFuture<'a, Result<Option<Found>, VendorError>>;
     fn delete<'a>(&'a self, id: i64, username: &'a str) -> BoxFuture<'a, Result<(), VendorError>>;
+    /// Grant or revoke access (undo and rollback reverse a run's grants with it).
+    fn change_access<'a>(
+        &'a self,
+        kind: &'a str,
+        direction: access::Direction,
+        username: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<bool, VendorError>>;
     /// End the vendor session.
     fn close(&self) -> BoxFuture<'_, ()>;
 }
@@ -156,9 +203,28 @@ impl<A: UserApi> Ops for OpsOf<A> {
         Box::pin(self.0.delete_user(id, username))
     }
 
+    fn change_access<'a>(
+        &'a self,
+        kind: &'a str,
+        direction: access::Direction,
+        username: &'a str,
+        target: &'a str,
+    ) -> BoxFuture<'a, Result<bool, VendorError>> {
+        Box::pin(self.0.change_access(kind, direction, username, target))
+    }
+
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.0.close())
     }
+}
+
+/// The error of an access call a vendor does not have.
+fn unsupported(vendor: &'static str, kind: &str) -> VendorError {
+    VendorError::new(
+        vendor,
+        error::ErrorKind::Validation,
+        format!("{vendor} has no access of kind `{kind}`"),
+    )
 }
 
 /// A client as `Ops`.

@@ -32,6 +32,8 @@ pub static SPEC: VendorSpec = VendorSpec {
     user_properties: Pam360User::PROPERTIES,
     example: r#"#{ username: name, first_name: "Conformance", last_name: "Test",
                 email: `${name}@example.com`, password: random_password(16) }"#,
+    access: &[],
+    access_example: &[],
 };
 
 const SETTINGS: &[SettingSpec] = &[

@@ -162,3 +162,42 @@ print(vendors().contains(VENDOR));
         out.all()
     );
 }
+
+#[test]
+fn every_vendor_grants_reads_and_revokes_each_kind_of_access_it_declares() {
+    let sim = Sim::start();
+    for v in ALL {
+        for (kind, target) in v.access_example {
+            let Some(k) = v.access.iter().find(|k| k.key == *kind) else {
+                panic!(
+                    "{}: access_example names an undeclared kind `{kind}`",
+                    v.name
+                );
+            };
+            let body = format!(
+                r#"
+let u = V::create_user(req);
+print(V::{grant}(u, "{target}").changed);
+print(V::{list}(u).map(|a| a.name).contains("{target}"));
+print(V::grant(u, #{{ {kind}: "{target}" }}).changed);
+print(V::{revoke}(u, "{target}").changed);
+print(V::{list}(u).map(|a| a.name).contains("{target}"));
+"#,
+                grant = k.grant_fn,
+                revoke = k.revoke_fn,
+                list = k.list_fn,
+            );
+            let name = format!("conf_{}_{kind}", v.name);
+            let out = sim.run(&script(v, &name, &body), &[]);
+            assert_eq!(out.code, 0, "{} {kind}: {}", v.name, out.all());
+            assert_eq!(
+                out.stdout, "true\ntrue\nfalse\ntrue\nfalse\n",
+                "{} {kind}",
+                v.name
+            );
+            let undo = sim.undo("last", &[]);
+            assert_eq!(undo.code, 0, "{}", undo.all());
+            assert!(!sim.has_user(v.name, &name), "{}", undo.all());
+        }
+    }
+}

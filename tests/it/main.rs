@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against the real simulator over loopback HTTP.
 
+mod access;
 mod architecture;
 mod bad_answers;
 mod bulk;

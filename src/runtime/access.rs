@@ -1,0 +1,187 @@
+//! Grants and revokes as a run makes them: planned by a dry run, journaled before and after with
+//! what undoes them, retried, and remembered for rollback.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use crate::journal::{AccessChange, Event, Outcome, current_row};
+use crate::runtime::call::Caller;
+use crate::runtime::session::{CallError, ChangeMade, Planned, Session};
+use crate::vendors::access::{AccessKind, Direction, Grant, Held};
+use crate::vendors::error::VendorError;
+use crate::vendors::{Ops, UserApi, ops_of};
+
+impl<A: UserApi> Caller<A> {
+    /// What `username` holds of `kind` (a lookup: dry runs make it too, offline ones do not).
+    /// In a dry run, with what the plan so far would give and take away.
+    pub fn held(&self, kind: &'static AccessKind, username: &str) -> Result<Vec<Held>, CallError> {
+        let planned_user = self.session.mode.dry_run
+            && self
+                .session
+                .planned_user(Self::vendor(), username)
+                .is_some();
+        // A user the dry run would create holds nothing yet.
+        let mut held = if self.offline() || planned_user {
+            Vec::new()
+        } else {
+            let client = self.client()?;
+            let name = username.to_string();
+            self.session
+                .retrying(Self::vendor(), kind.list_fn, username, None, move || {
+                    let (client, name) = (client.clone(), name.clone());
+                    async move { client.access(kind.key, &name).await }
+                })?
+        };
+        if self.session.mode.dry_run {
+            let plan = self.session.planned_access(
+                Self::vendor(),
+                username,
+                kind.grant_fn,
+                kind.revoke_fn,
+            );
+            for (grant, target) in plan {
+                held.retain(|h| h.name != target);
+                if grant {
+                    held.push(Held {
+                        id: None,
+                        name: target,
+                        kind: "planned".into(),
+                    });
+                }
+            }
+        }
+        Ok(held)
+    }
+
+    /// A dry run's check that the target exists (a lookup; none offline).
+    fn check_target(&self, kind: &'static AccessKind, target: &str) -> Result<(), CallError> {
+        if self.offline() {
+            return Ok(());
+        }
+        let client = self.client()?;
+        let name = target.to_string();
+        self.session
+            .retrying(Self::vendor(), kind.grant_fn, target, None, move || {
+                let (client, name) = (client.clone(), name.clone());
+                async move { client.check_target(kind.key, &name).await }
+            })
+    }
+
+    /// Grant or revoke: no write when it is already so, and the change journaled with its undo.
+    pub fn change_access(
+        &self,
+        kind: &'static AccessKind,
+        direction: Direction,
+        username: &str,
+        target: &str,
+    ) -> Result<Grant, CallError> {
+        let operation = kind.function(direction);
+        let grant = |changed: bool| Grant {
+            vendor: Self::vendor(),
+            operation,
+            user: username.to_string(),
+            target: format!("{} \"{target}\"", kind.noun),
+            changed,
+            dry_run: self.session.mode.dry_run,
+        };
+        if self.session.mode.dry_run {
+            self.check_target(kind, target)?;
+            let holds = self.held(kind, username)?.iter().any(|h| h.name == target);
+            let needed = holds != (direction == Direction::Grant);
+            if needed {
+                self.session.plan(Planned {
+                    row: current_row(),
+                    vendor: Self::vendor(),
+                    action: operation,
+                    username: username.to_string(),
+                    id: 0,
+                    request: None,
+                    target: Some(target.to_string()),
+                });
+            }
+            return Ok(grant(needed));
+        }
+        let client = self.client()?;
+        let access = AccessChange {
+            kind: kind.key.to_string(),
+            target: target.to_string(),
+            direction,
+            undo: kind.function(direction.inverse()).to_string(),
+        };
+        let changed = journalled_change(
+            &self.session,
+            Self::vendor(),
+            operation,
+            username,
+            &access,
+            ops_of(client),
+        )?;
+        Ok(grant(changed))
+    }
+}
+
+/// One access change, journaled before and after: whether it changed anything. An attempt
+/// whose answer was lost and a retry told "already so" count as this call's change. A change
+/// made during a run (not a reversal) is remembered for rollback.
+pub fn journalled_change(
+    session: &Session,
+    vendor: &'static str,
+    operation: &'static str,
+    username: &str,
+    access: &AccessChange,
+    ops: Arc<dyn Ops>,
+) -> Result<bool, CallError> {
+    let seq = session
+        .journal
+        .intent_access(vendor, operation, username, access.clone())
+        .map_err(|e| CallError::Setup(format!("{e}; nothing was sent")))?;
+    let started = Instant::now();
+    let lost = Arc::new(AtomicBool::new(false));
+    let result = session.retrying(vendor, operation, username, Some(seq), || {
+        let (ops, lost, access) = (ops.clone(), lost.clone(), access.clone());
+        let name = username.to_string();
+        async move {
+            match ops
+                .change_access(&access.kind, access.direction, &name, &access.target)
+                .await
+            {
+                Ok(false) if lost.load(Ordering::Relaxed) => Ok(true),
+                Err(e) => {
+                    if e.may_have_applied() {
+                        lost.store(true, Ordering::Relaxed);
+                    }
+                    Err::<bool, VendorError>(e)
+                }
+                ok => ok,
+            }
+        }
+    });
+    let outcome = match (&result, access.direction) {
+        (Ok(false), _) => Outcome::Unchanged,
+        (Ok(true), Direction::Grant) => Outcome::Granted,
+        (Ok(true), Direction::Revoke) => Outcome::Revoked,
+        (Err(CallError::Vendor(_)), _) => Outcome::Failed,
+        (Err(_), _) => Outcome::Unknown,
+    };
+    let mut event = Event::new(vendor, operation, username, outcome)
+        .access(access.clone())
+        .took(started.elapsed());
+    match &result {
+        Err(CallError::Vendor(e)) => event = event.error(e),
+        Err(_) => event = event.note("interrupted while waiting for the vendor's answer"),
+        Ok(_) => {}
+    }
+    session.journal.outcome(Some(seq), event);
+    let reversal = matches!(operation, "rollback" | "undo");
+    if matches!(result, Ok(true)) && !reversal {
+        session.remember_change(ChangeMade {
+            row: current_row(),
+            vendor,
+            username: username.to_string(),
+            access: access.clone(),
+            ops,
+        });
+    }
+    result
+}
