@@ -143,6 +143,17 @@ fn cyberarks_ansible_collection_works_against_the_simulator() {
             .any(|p| p.starts_with("DELETE /PasswordVault/api/Users/")),
         "{paths:?}"
     );
+    // The group was joined once: 201, then PVWA's 409 PASWS213E, which the collection reads as
+    // "already a member".
+    let joins: Vec<u64> = sim
+        .log()
+        .iter()
+        .filter(|e| {
+            e["method"] == "POST" && e["path"].as_str().is_some_and(|p| p.ends_with("/Members"))
+        })
+        .filter_map(|e| e["status"].as_u64())
+        .collect();
+    assert_eq!(joins, [201, 409], "{paths:?}");
 }
 
 /// The requests psPAS 6 makes for New-PASSession, New-PASUser, Get-PASUser, Remove-PASUser and
