@@ -461,9 +461,24 @@ pub fn account_lines(events: &[Event]) -> String {
             Outcome::Revoked => "revoked",
             Outcome::Unchanged => "same   ",
         };
-        let id = match &e.access {
-            Some(a) => format!("{} {}", a.kind, a.target),
-            None => e.id.map(|i| format!("id {i}")).unwrap_or_default(),
+        let (what, id) = match &e.access {
+            // A state switched (enabled): no target, on or off.
+            Some(a)
+                if a.target.is_empty()
+                    && matches!(e.outcome, Outcome::Granted | Outcome::Revoked) =>
+            {
+                let to = if e.outcome == Outcome::Granted {
+                    "on"
+                } else {
+                    "off"
+                };
+                ("set    ", format!("{} {to}", a.kind))
+            }
+            Some(a) => (
+                what,
+                format!("{} {}", a.kind, a.target).trim_end().to_string(),
+            ),
+            None => (what, e.id.map(|i| format!("id {i}")).unwrap_or_default()),
         };
         let why = match (e.error_kind, &e.note) {
             (Some(k), _) => format!(" ({k} in {})", e.operation),
@@ -491,6 +506,7 @@ pub fn plan_text(plan: &[Planned]) -> String {
                 f => format!(" {f}"),
             };
             let id = match &p.target {
+                Some(t) if t.is_empty() => String::new(),
                 Some(t) => format!(": {t}"),
                 None if p.id > 0 => format!(" (id {})", p.id),
                 None => String::new(),

@@ -21,8 +21,15 @@ impl<A: UserApi> Caller<A> {
                 .session
                 .planned_user(Self::vendor(), username)
                 .is_some();
-        // A user the dry run would create holds nothing yet.
-        let mut held = if self.offline() || planned_user {
+        // A user the dry run would create holds nothing yet, and is in every state a new user
+        // starts in.
+        let mut held = if planned_user && kind.starts_on {
+            vec![Held {
+                id: None,
+                name: String::new(),
+                kind: kind.noun.into(),
+            }]
+        } else if self.offline() || planned_user {
             Vec::new()
         } else {
             let client = self.client()?;
@@ -81,7 +88,11 @@ impl<A: UserApi> Caller<A> {
             vendor: Self::vendor(),
             operation,
             user: username.to_string(),
-            target: format!("{} \"{target}\"", kind.noun),
+            target: if target.is_empty() {
+                kind.noun.to_string()
+            } else {
+                format!("{} \"{target}\"", kind.noun)
+            },
             changed,
             dry_run: self.session.mode.dry_run,
         };

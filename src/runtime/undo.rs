@@ -321,7 +321,11 @@ pub struct Reverse {
 pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>) -> Vec<Step> {
     let mut steps = Vec::with_capacity(changes.len());
     for c in changes {
-        let what = format!("{} \"{}\"", c.access.kind, c.access.target);
+        let what = if c.access.target.is_empty() {
+            c.access.kind.clone()
+        } else {
+            format!("{} \"{}\"", c.access.kind, c.access.target)
+        };
         let mut step = Step {
             vendor: c.vendor,
             username: c.username.clone(),

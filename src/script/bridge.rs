@@ -51,6 +51,9 @@ pub fn functions_of(spec: &VendorSpec) -> Vec<(&'static str, usize)> {
     if !spec.access.is_empty() {
         out.extend([("grant", 2), ("revoke", 2)]);
     }
+    for state in spec.states {
+        out.extend([(state.grant_fn, 1), (state.revoke_fn, 1)]);
+    }
     out
 }
 

@@ -82,6 +82,43 @@ pub fn install_access<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) 
     if !kinds.is_empty() {
         install_by_data(module, caller, kinds);
     }
+    for state in A::spec().states {
+        install_state(module, caller, state);
+    }
+}
+
+/// Switching a user on and off (`enable_user`, `disable_user`): read first, journaled, undone
+/// by the opposite switch.
+fn install_state<A: UserApi>(
+    module: &mut Module,
+    caller: &Arc<Caller<A>>,
+    state: &'static AccessKind,
+) {
+    for direction in [Direction::Grant, Direction::Revoke] {
+        let name = state.function(direction);
+        let to = match direction {
+            Direction::Grant => "on",
+            Direction::Revoke => "off",
+        };
+        let c = caller.clone();
+        FuncRegistration::new(name)
+            .with_volatility(true)
+            .with_params_info(["user: Dynamic", "Grant"])
+            .with_comments([format!(
+                "/// Switch `{}` {to} for a user (a name or a user a call returned). No change\n\
+                 /// when it already is (`changed == false`); undone by the opposite switch.\n\
+                 /// {}",
+                state.key, state.doc
+            )])
+            .set_into_module(module, move |ctx: NativeCallContext, user: Dynamic| {
+                let run = || -> RhaiResult<Grant> {
+                    let user = user_of::<A>(name, &user)?;
+                    c.change_access(state, direction, &user, "")
+                        .map_err(to_rhai)
+                };
+                run().map_err(|e| located(&ctx, e))
+            });
+    }
 }
 
 fn install_kind<A: UserApi>(

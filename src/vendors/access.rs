@@ -14,6 +14,8 @@ pub struct AccessKind {
     pub revoke_fn: &'static str,
     pub list_fn: &'static str,
     pub doc: &'static str,
+    /// Whether a new user holds it (a state like `enabled`); an access a new user never does.
+    pub starts_on: bool,
 }
 
 impl AccessKind {

@@ -12,7 +12,7 @@ use super::schema::Request;
 use super::access::{AccessKind, Direction, Held};
 use super::{UserApi, VendorSpec};
 use super::settings::{SettingKind, SettingSpec, VendorSettings};
-use crate::util::lenient::{field, int as lenient_int};
+use crate::util::lenient::{bool as lenient_bool_value, field, int as lenient_int};
 use crate::util::error::warn;
 use crate::util::secret::Secret;
 
@@ -45,6 +45,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     example: r#"#{ username: name, initial_password: random_password(20), email: `${name}@example.com`,
                 personal_details: #{ first_name: "Conformance", last_name: "Test" } }"#,
     access: ACCESS,
+    states: STATES,
     access_example: &[("group", "NOC Operators")],
 };
 
@@ -55,6 +56,17 @@ const ACCESS: &[AccessKind] = &[AccessKind {
     revoke_fn: "remove_from_group",
     list_fn: "groups",
     doc: "Vault groups, by exact name. Adding a member twice is no change (PVWA's 409 PASWS213E).",
+    starts_on: false,
+}];
+
+const STATES: &[AccessKind] = &[AccessKind {
+    key: "enabled",
+    noun: "enabled",
+    grant_fn: "enable_user",
+    revoke_fn: "disable_user",
+    list_fn: "",
+    doc: "PVWA 12.6+ (`POST Users/{id}/enable/`, `disable/`); the user is read first.",
+    starts_on: true,
 }];
 
 /// PVWA's codes for "already a member of this group" (the second from older versions).
@@ -337,8 +349,8 @@ impl CyberArk {
         }
     }
 
-    /// The vault groups a user is in, from its `groupsMembership`.
-    async fn memberships(&self, username: &str) -> Result<Vec<Held>, VendorError> {
+    /// The id and the Gen2 object of the user named exactly `username`.
+    async fn user_json(&self, username: &str) -> Result<(i64, Json), VendorError> {
         let Some(id) = self.search(username).await? else {
             return Err(VendorError::new(
                 NAME,
@@ -349,9 +361,30 @@ impl CyberArk {
         let url = self.http.url("/PasswordVault/API/Users", &[&id.to_string(), ""]);
         let reply = self.call(Method::GET, url, None).await?;
         if reply.status != 200 {
-            return Err(self.error(&reply, &format!("reading the groups of {username}")));
+            return Err(self.error(&reply, &format!("reading user {username}")));
         }
-        let user: Json = reply.json(&self.http, "a user")?;
+        Ok((id, reply.json(&self.http, "a user")?))
+    }
+
+    /// Enable or disable a user, unless it already is: whether anything changed.
+    async fn switch_enabled(&self, on: bool, username: &str) -> Result<bool, VendorError> {
+        let (id, user) = self.user_json(username).await?;
+        let enabled = field(&user, "enableUser").and_then(lenient_bool_value).unwrap_or(true);
+        if enabled == on {
+            return Ok(false);
+        }
+        let action = if on { "enable" } else { "disable" };
+        let url = self.http.url("/PasswordVault/API/Users", &[&id.to_string(), action, ""]);
+        let reply = self.call(Method::POST, url, None).await?;
+        match reply.status {
+            200 | 204 => Ok(true),
+            _ => Err(self.error(&reply, &format!("{action} user {username}"))),
+        }
+    }
+
+    /// The vault groups a user is in, from its `groupsMembership`.
+    async fn memberships(&self, username: &str) -> Result<Vec<Held>, VendorError> {
+        let (_, user) = self.user_json(username).await?;
         let groups = field(&user, "groupsMembership").and_then(Json::as_array).cloned().unwrap_or_default();
         Ok(groups
             .iter()
@@ -433,6 +466,7 @@ impl UserApi for CyberArk {
     async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str) -> Result<bool, VendorError> {
         match kind {
             "group" => self.membership(direction, username, target).await,
+            "enabled" => self.switch_enabled(direction == Direction::Grant, username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark has no access of kind `{other}`"))),
         }
     }
@@ -447,6 +481,14 @@ impl UserApi for CyberArk {
     async fn access(&self, kind: &str, username: &str) -> Result<Vec<Held>, VendorError> {
         match kind {
             "group" => self.memberships(username).await,
+            "enabled" => {
+                let (_, user) = self.user_json(username).await?;
+                let on = field(&user, "enableUser").and_then(lenient_bool_value).unwrap_or(true);
+                Ok(on
+                    .then(|| Held { id: None, name: String::new(), kind: "enabled".into() })
+                    .into_iter()
+                    .collect())
+            }
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark has no access of kind `{other}`"))),
         }
     }

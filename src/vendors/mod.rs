@@ -49,6 +49,9 @@ pub struct VendorSpec {
     pub example: &'static str,
     /// The kinds of access the vendor grants (groups, safes, shares); each gets its functions.
     pub access: &'static [access::AccessKind],
+    /// States a user is switched on and off in (enabled): like access without a target, read
+    /// first so that switching to the state it is in sends nothing. `grant_fn` switches on.
+    pub states: &'static [access::AccessKind],
     /// An access of each kind the simulator has, for the conformance suite: (kind, target).
     pub access_example: &'static [(&'static str, &'static str)],
 }

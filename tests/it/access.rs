@@ -225,3 +225,67 @@ fn the_access_functions_are_in_the_docs() {
         );
     }
 }
+
+/// Requests that switch a user on or off.
+fn switches(sim: &Sim) -> Vec<String> {
+    sim.log()
+        .iter()
+        .filter(|r| r["method"] == "POST")
+        .filter_map(|r| r["path"].as_str().map(String::from))
+        .filter(|p| p.ends_with("/enable/") || p.ends_with("/disable/"))
+        .collect()
+}
+
+#[test]
+fn disable_reads_first_sends_nothing_when_already_so_and_undo_enables_again() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"
+let u = cyberark::create_user(#{ username: "dina", initial_password: random_password(20) });
+print(cyberark::disable_user(u).changed);
+print(cyberark::disable_user("dina").changed);
+print(cyberark::get_user("dina").enabled);
+print(cyberark::disable_user("Auditor").changed);
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "true\nfalse\nfalse\ntrue\n", "{}", out.all());
+    assert_eq!(switches(&sim).len(), 2, "the second disable sent nothing");
+    let undo = sim.undo("last", &[]);
+    assert_eq!(undo.code, 0, "{}", undo.all());
+    assert!(
+        undo.stdout.contains("2 access changes reversed"),
+        "{}",
+        undo.all()
+    );
+    let check = sim.run(r#"print(cyberark::get_user("Auditor").enabled);"#, &[]);
+    assert_eq!(check.stdout, "true\n", "{}", check.all());
+    // Undo switched both back on (dina before deleting her), once each.
+    assert_eq!(switches(&sim).len(), 4);
+    assert!(!sim.has_user("cyberark", "dina"));
+}
+
+#[test]
+fn a_dry_run_of_a_switch_plans_it_against_the_state_it_reads() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"
+let u = cyberark::create_user(#{ username: "dora", initial_password: random_password(20) });
+print(cyberark::enable_user(u).changed);
+print(cyberark::disable_user(u).changed);
+print(cyberark::disable_user(u).changed);
+print(cyberark::enable_user("Auditor").changed);
+"#,
+        &["--dry-run"],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    // A new user starts enabled; Auditor is enabled already.
+    assert_eq!(out.stdout, "false\ntrue\nfalse\nfalse\n", "{}", out.all());
+    assert!(
+        out.stderr.contains("disable_user cyberark   dora"),
+        "{}",
+        out.all()
+    );
+    assert!(switches(&sim).is_empty());
+}

@@ -201,3 +201,34 @@ print(V::{list}(u).map(|a| a.name).contains("{target}"));
         }
     }
 }
+
+#[test]
+fn every_vendor_switches_each_state_it_declares_off_and_on_once() {
+    let sim = Sim::start();
+    for v in ALL {
+        for state in v.states {
+            let body = format!(
+                r#"
+let u = V::create_user(req);
+print(V::{off}(u).changed);
+print(V::{off}(u).changed);
+print(V::{on}(u).changed);
+print(V::{on}(u).changed);
+"#,
+                off = state.revoke_fn,
+                on = state.grant_fn,
+            );
+            let name = format!("conf_{}_{}", v.name, state.key);
+            let out = sim.run(&script(v, &name, &body), &[]);
+            assert_eq!(out.code, 0, "{} {}: {}", v.name, state.key, out.all());
+            assert_eq!(
+                out.stdout, "true\nfalse\ntrue\nfalse\n",
+                "{} {}",
+                v.name, state.key
+            );
+            let undo = sim.undo("last", &[]);
+            assert_eq!(undo.code, 0, "{}", undo.all());
+            assert!(!sim.has_user(v.name, &name), "{}", undo.all());
+        }
+    }
+}
