@@ -20,6 +20,11 @@ fn new_hire() {
         out.stdout
     );
     assert!(
+        out.stdout.contains("CyberArk: jdoe is in NOC Operators\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
         out.stdout.contains("PAM360: created jdoe-api"),
         "{}",
         out.stdout
