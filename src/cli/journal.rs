@@ -5,7 +5,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::cli::args::JournalArgs;
-use crate::journal::{self, Account, Change, ChangeState, Proof, RunSummary, State};
+use crate::journal::{self, Account, Altered, Change, ChangeState, Proof, RunSummary, State};
 use crate::util::error::{self, Error};
 use crate::vendors::access::Direction;
 
@@ -144,7 +144,7 @@ fn one_run(run: &RunSummary) -> String {
         ));
     }
     if !run.changes.is_empty() {
-        out.push_str("\naccess it changed:\n");
+        out.push_str("\nchanges it made to users:\n");
         for c in &run.changes {
             out.push_str(&change_line(c));
         }
@@ -159,7 +159,7 @@ fn one_run(run: &RunSummary) -> String {
     let changed = run.changes_left().count();
     if changed > 0 && !run.simulated {
         out.push_str(&format!(
-            "onboard undo {} reverses the {changed} access change(s) still in force\n",
+            "onboard undo {} reverses the {changed} change(s) to users still in force\n",
             run.run
         ));
     }
@@ -167,18 +167,27 @@ fn one_run(run: &RunSummary) -> String {
 }
 
 fn change_line(c: &Change) -> String {
-    let what = match c.access.direction {
-        Direction::Grant => "granted",
-        Direction::Revoke => "revoked",
-    };
     let state = match &c.state {
         ChangeState::Applied => "in force".to_string(),
         ChangeState::Unknown => "UNKNOWN: the run never saw the answer".to_string(),
         ChangeState::Undone { by } => format!("reversed by {by}"),
     };
+    let (what, detail) = match &c.what {
+        Altered::Access(a) => {
+            let what = match a.direction {
+                Direction::Grant => "granted",
+                Direction::Revoke => "revoked",
+            };
+            (what, format!("{} {}", a.kind, a.target))
+        }
+        Altered::Update(u) => {
+            let fields: Vec<&str> = u.fields.iter().map(|f| f.field.as_str()).collect();
+            ("updated", fields.join(", "))
+        }
+    };
     format!(
-        "  {what} {:<10} {:<24} {} {:<20} {state}\n",
-        c.vendor, c.username, c.access.kind, c.access.target
+        "  {what} {:<10} {:<24} {detail:<26} {state}\n",
+        c.vendor, c.username
     )
 }
 

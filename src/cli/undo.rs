@@ -46,7 +46,7 @@ fn reversals(session: &Session, run: &RunSummary) -> Vec<Reverse> {
             Reverse {
                 vendor: vendor.map_or("?", |v| v.name),
                 username: c.username.clone(),
-                access: c.access.clone(),
+                what: c.what.clone(),
                 ops: match vendor {
                     Some(v) => session.ops(v.name).map_err(call_message),
                     None => Err(format!("unknown vendor {}", c.vendor)),
@@ -171,7 +171,7 @@ fn print_undo(
     let failed = steps.iter().filter(|s| s.failed()).count();
     if steps.iter().any(|s| s.target.is_some()) {
         out.push_str(&format!(
-            "{} access changes reversed, {} already reversed, {} would be reversed\n",
+            "{} changes to users reversed, {} already reversed, {} would be reversed\n",
             count("reversed"),
             count("already_reversed"),
             count("would_reverse"),

@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 mod changes;
 
-pub use changes::{Change, ChangeState};
+pub use changes::{Altered, Change, ChangeState};
 
 use serde::{Deserialize, Serialize};
 
@@ -254,14 +254,14 @@ impl History {
         };
         self.map();
         match record {
-            Record::Intent(i) if i.access.is_some() => {
-                if let Some(access) = &i.access {
-                    self.change_announced(ri, at, i, access);
+            Record::Intent(i) if i.access.is_some() || i.update.is_some() => {
+                if let Some(what) = Altered::of(&i.access, &i.update) {
+                    self.change_announced(ri, at, i, what);
                 }
             }
-            Record::Outcome(o) if o.access.is_some() => {
-                if let Some(access) = &o.access {
-                    self.change_ended(ri, at, o, access);
+            Record::Outcome(o) if o.access.is_some() || o.update.is_some() => {
+                if let Some(what) = Altered::of(&o.access, &o.update) {
+                    self.change_ended(ri, at, o, what);
                 }
             }
             Record::Intent(i) if is_create(&i.operation) => {

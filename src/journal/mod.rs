@@ -22,9 +22,11 @@ mod read;
 mod record;
 
 pub use crate::vendors::Sent;
-pub use history::{Account, Change, ChangeState, History, RunSummary, State, find_run};
+pub use history::{Account, Altered, Change, ChangeState, History, RunSummary, State, find_run};
 pub use index::{load, run, runs};
-pub use record::{AccessChange, Event, IntentRecord, Outcome, OutcomeRecord, Proof, Record};
+pub use record::{
+    AccessChange, Event, FieldsChange, IntentRecord, Outcome, OutcomeRecord, Proof, Record,
+};
 
 /// Where the journal is unless `--journal` or `$ONBOARD_JOURNAL` says otherwise: the user's
 /// state folder (`~/.local/state/onboard/journal.jsonl` on Linux).
@@ -261,7 +263,7 @@ impl Journal {
         username: &str,
         sent: Option<Sent>,
     ) -> Result<u64, JournalError> {
-        self.intent_of(vendor, operation, username, sent, None)
+        self.intent_of(vendor, operation, username, sent, None, None)
     }
 
     /// Record that an access change is about to be sent, with what undoes it.
@@ -272,7 +274,18 @@ impl Journal {
         username: &str,
         access: AccessChange,
     ) -> Result<u64, JournalError> {
-        self.intent_of(vendor, operation, username, None, Some(access))
+        self.intent_of(vendor, operation, username, None, Some(access), None)
+    }
+
+    /// Record that an update is about to be sent, with the values it replaces.
+    pub fn intent_update(
+        &self,
+        vendor: &str,
+        operation: &str,
+        username: &str,
+        update: FieldsChange,
+    ) -> Result<u64, JournalError> {
+        self.intent_of(vendor, operation, username, None, None, Some(update))
     }
 
     fn intent_of(
@@ -282,6 +295,7 @@ impl Journal {
         username: &str,
         sent: Option<Sent>,
         access: Option<AccessChange>,
+        update: Option<FieldsChange>,
     ) -> Result<u64, JournalError> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.write(&Record::Intent(IntentRecord {
@@ -294,6 +308,7 @@ impl Journal {
             username: username.into(),
             sent,
             access,
+            update,
         }))?;
         Ok(seq)
     }
@@ -318,6 +333,7 @@ impl Journal {
             note: event.note.as_deref().map(crate::util::secret::scrub),
             message: event.message.as_deref().map(crate::util::secret::scrub),
             access: event.access.clone(),
+            update: event.update.clone(),
         });
         // A failure is kept in `broken`: later changes are refused and the run says so.
         let _ = self.write(&record);

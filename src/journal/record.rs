@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Sent, current_row};
 use crate::vendors::access::Direction;
 use crate::vendors::error::VendorError;
+use crate::vendors::update::FieldChange;
 
 /// How a state-changing call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,16 @@ pub enum Outcome {
     Revoked,
     /// The access was already so: nothing changed.
     Unchanged,
+    /// Fields of an existing user written.
+    Updated,
+}
+
+/// The fields an update writes, each with its value before (what undoes it) and after.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FieldsChange {
+    pub fields: Vec<FieldChange>,
+    /// The operation that undoes it, with the values before.
+    pub undo: String,
 }
 
 /// An access change a record is about, with what undoes it.
@@ -117,6 +128,8 @@ pub struct IntentRecord<'a> {
     pub sent: Option<Sent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<FieldsChange>,
 }
 
 /// How a change (or a call that found something already there) ended.
@@ -152,6 +165,8 @@ pub struct OutcomeRecord<'a> {
     pub message: Option<Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessChange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<FieldsChange>,
 }
 
 impl Record<'_> {
@@ -189,6 +204,8 @@ pub struct Event {
     pub message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update: Option<FieldsChange>,
 }
 
 impl Event {
@@ -212,7 +229,13 @@ impl Event {
             note: None,
             message: None,
             access: None,
+            update: None,
         }
+    }
+
+    pub fn update(mut self, update: FieldsChange) -> Self {
+        self.update = Some(update);
+        self
     }
 
     pub fn access(mut self, access: AccessChange) -> Self {

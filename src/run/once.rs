@@ -460,6 +460,7 @@ pub fn account_lines(events: &[Event]) -> String {
             Outcome::Granted => "granted",
             Outcome::Revoked => "revoked",
             Outcome::Unchanged => "same   ",
+            Outcome::Updated => "updated",
         };
         let (what, id) = match &e.access {
             // A state switched (enabled): no target, on or off.
@@ -478,7 +479,13 @@ pub fn account_lines(events: &[Event]) -> String {
                 what,
                 format!("{} {}", a.kind, a.target).trim_end().to_string(),
             ),
-            None => (what, e.id.map(|i| format!("id {i}")).unwrap_or_default()),
+            None => match &e.update {
+                Some(u) => {
+                    let fields: Vec<&str> = u.fields.iter().map(|f| f.field.as_str()).collect();
+                    (what, fields.join(", "))
+                }
+                None => (what, e.id.map(|i| format!("id {i}")).unwrap_or_default()),
+            },
         };
         let why = match (e.error_kind, &e.note) {
             (Some(k), _) => format!(" ({k} in {})", e.operation),

@@ -301,7 +301,11 @@ impl Summary {
                 Outcome::Existed => counts[1] += 1,
                 Outcome::Deleted => counts[2] += 1,
                 Outcome::Failed | Outcome::Unknown => counts[3] += 1,
-                Outcome::Planned | Outcome::Granted | Outcome::Revoked | Outcome::Unchanged => {}
+                Outcome::Planned
+                | Outcome::Granted
+                | Outcome::Revoked
+                | Outcome::Unchanged
+                | Outcome::Updated => {}
             }
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use crate::journal::{AccessChange, Event, Outcome, current_row};
+use crate::journal::{AccessChange, Altered, Event, FieldsChange, Outcome, current_row};
 use crate::runtime::call::Caller;
 use crate::runtime::session::{CallError, ChangeMade, Planned, Session};
 use crate::vendors::access::{AccessKind, Direction, Grant, Held};
@@ -190,7 +190,54 @@ pub fn journalled_change(
             row: current_row(),
             vendor,
             username: username.to_string(),
-            access: access.clone(),
+            what: Altered::Access(access.clone()),
+            ops,
+        });
+    }
+    result
+}
+
+/// One update, journaled before and after with the values it replaces: the fields written.
+/// A run's own update (not a reversal) is remembered for rollback.
+pub fn journalled_update(
+    session: &Session,
+    vendor: &'static str,
+    operation: &'static str,
+    username: &str,
+    update: &FieldsChange,
+    ops: Arc<dyn Ops>,
+) -> Result<(), CallError> {
+    let seq = session
+        .journal
+        .intent_update(vendor, operation, username, update.clone())
+        .map_err(|e| CallError::Setup(format!("{e}; nothing was sent")))?;
+    let started = Instant::now();
+    let body = crate::vendors::update::partial(&update.fields, false);
+    // Writing the same values twice is harmless: a lost answer is simply written again.
+    let result = session.retrying(vendor, operation, username, Some(seq), || {
+        let (ops, body, name) = (ops.clone(), body.clone(), username.to_string());
+        async move { ops.write_fields(&name, &body).await }
+    });
+    let outcome = match &result {
+        Ok(()) => Outcome::Updated,
+        Err(CallError::Vendor(_)) => Outcome::Failed,
+        Err(_) => Outcome::Unknown,
+    };
+    let mut event = Event::new(vendor, operation, username, outcome)
+        .update(update.clone())
+        .took(started.elapsed());
+    match &result {
+        Err(CallError::Vendor(e)) => event = event.error(e),
+        Err(_) => event = event.note("interrupted while waiting for the vendor's answer"),
+        Ok(()) => {}
+    }
+    session.journal.outcome(Some(seq), event);
+    if result.is_ok() && !matches!(operation, "rollback" | "undo") {
+        session.remember_change(ChangeMade {
+            row: current_row(),
+            vendor,
+            username: username.to_string(),
+            what: Altered::Update(update.clone()),
             ops,
         });
     }

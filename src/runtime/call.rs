@@ -297,6 +297,7 @@ impl<A: UserApi> Caller<A> {
         note: Option<String>,
     ) -> A::User {
         user.common_mut().created = true;
+        user.common_mut().changed = true;
         let c = user.common();
         let mut event = Event::new(Self::vendor(), end.operation, &c.username, Outcome::Created)
             .id(c.id)
@@ -325,6 +326,14 @@ impl<A: UserApi> Caller<A> {
     pub fn ensure(&self, request: Request) -> Result<A::User, CallError> {
         let started = Instant::now();
         if let Some(user) = self.get("ensure_user", request.username())? {
+            // Where the vendor can update, an existing user converges on what the map declares.
+            if A::spec().update.is_some() {
+                let username = request.username().to_string();
+                let changes = self.differences("ensure_user", &username, &request)?;
+                if !changes.is_empty() {
+                    return self.write("ensure_user", &username, request, changes);
+                }
+            }
             return Ok(self.existed(user, started));
         }
         let username = request.username().to_string();
@@ -341,6 +350,7 @@ impl<A: UserApi> Caller<A> {
 
     fn existed(&self, mut user: A::User, started: Instant) -> A::User {
         user.common_mut().created = false;
+        user.common_mut().changed = false;
         let c = user.common();
         self.session.journal.outcome(
             None,

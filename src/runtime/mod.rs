@@ -7,3 +7,4 @@ pub mod handoff;
 pub mod io;
 pub mod session;
 pub mod undo;
+pub mod update;

@@ -7,9 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::journal::{AccessChange, Event, Outcome, Proof, Sent};
-use crate::runtime::access::journalled_change;
+use crate::journal::{AccessChange, Altered, Event, FieldsChange, Outcome, Proof, Sent};
+use crate::runtime::access::{journalled_change, journalled_update};
 use crate::runtime::session::{CallError, Session};
+use crate::vendors::update::FieldChange;
 use crate::vendors::{Found, Ops};
 
 /// Lookups at once during undo and rollback (each vendor's `max_concurrent` still applies).
@@ -308,30 +309,25 @@ pub fn call_message(e: CallError) -> String {
     }
 }
 
-/// An access change to reverse: put back as it was before the run.
+/// A change to an existing user to reverse: put back as it was before the run.
 pub struct Reverse {
     pub vendor: &'static str,
     pub username: String,
-    pub access: AccessChange,
+    pub what: Altered,
     pub ops: Result<Arc<dyn Ops>, String>,
 }
 
-/// Reverse access changes in the order given (newest first): a grant by its revoke, a revoke by
-/// its grant. Safe to repeat: one already reversed is no change.
+/// Reverse changes in the order given (newest first): a grant by its revoke, a revoke by its
+/// grant, an update by writing back the values before it. Safe to repeat.
 pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>) -> Vec<Step> {
     let mut steps = Vec::with_capacity(changes.len());
     for c in changes {
-        let what = if c.access.target.is_empty() {
-            c.access.kind.clone()
-        } else {
-            format!("{} \"{}\"", c.access.kind, c.access.target)
-        };
         let mut step = Step {
             vendor: c.vendor,
             username: c.username.clone(),
             id: None,
             result: "failed",
-            target: Some(what),
+            target: Some(describe(&c.what)),
             message: None,
         };
         if session.cancel.is_cancelled() {
@@ -341,35 +337,69 @@ pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>
         } else {
             match &c.ops {
                 Err(e) => step.message = Some(e.clone()),
-                Ok(ops) => {
-                    // Undone in turn by the change it reverses.
-                    let redo = crate::vendors::find(c.vendor)
-                        .and_then(|v| crate::vendors::access::kind(v.access, &c.access.kind))
-                        .map_or("", |k| k.function(c.access.direction));
-                    let inverse = AccessChange {
-                        direction: c.access.direction.inverse(),
-                        undo: redo.to_string(),
-                        ..c.access.clone()
-                    };
-                    match journalled_change(
-                        session,
-                        c.vendor,
-                        operation,
-                        &c.username,
-                        &inverse,
-                        ops.clone(),
-                    ) {
-                        Ok(true) => step.result = "reversed",
-                        Ok(false) => step.result = "already_reversed",
-                        Err(CallError::Interrupted) => step.result = "interrupted",
-                        Err(e) => step.message = Some(call_message(e)),
-                    }
-                }
+                Ok(ops) => match reverse_one(session, operation, &c, ops.clone()) {
+                    Ok(true) => step.result = "reversed",
+                    Ok(false) => step.result = "already_reversed",
+                    Err(CallError::Interrupted) => step.result = "interrupted",
+                    Err(e) => step.message = Some(call_message(e)),
+                },
             }
         }
         steps.push(step);
     }
     steps
+}
+
+fn describe(what: &Altered) -> String {
+    match what {
+        Altered::Access(a) if a.target.is_empty() => a.kind.clone(),
+        Altered::Access(a) => format!("{} \"{}\"", a.kind, a.target),
+        Altered::Update(u) => {
+            let fields: Vec<&str> = u.fields.iter().map(|f| f.field.as_str()).collect();
+            format!("fields {}", fields.join(", "))
+        }
+    }
+}
+
+/// The inverse of one change, journaled: whether anything changed.
+fn reverse_one(
+    session: &Session,
+    operation: &'static str,
+    c: &Reverse,
+    ops: Arc<dyn Ops>,
+) -> Result<bool, CallError> {
+    match &c.what {
+        Altered::Access(access) => {
+            // Undone in turn by the change it reverses.
+            let redo = crate::vendors::find(c.vendor)
+                .and_then(|v| {
+                    crate::vendors::access::kind(v.access, &access.kind)
+                        .or_else(|| crate::vendors::access::kind(v.states, &access.kind))
+                })
+                .map_or("", |k| k.function(access.direction));
+            let inverse = AccessChange {
+                direction: access.direction.inverse(),
+                undo: redo.to_string(),
+                ..access.clone()
+            };
+            journalled_change(session, c.vendor, operation, &c.username, &inverse, ops)
+        }
+        Altered::Update(update) => {
+            let back = FieldsChange {
+                fields: update
+                    .fields
+                    .iter()
+                    .map(|f| FieldChange {
+                        before: f.after.clone(),
+                        after: f.before.clone(),
+                        ..f.clone()
+                    })
+                    .collect(),
+                undo: update.undo.clone(),
+            };
+            journalled_update(session, c.vendor, operation, &c.username, &back, ops).map(|()| true)
+        }
+    }
 }
 
 /// Reverse everything this run (or, in `--each`, this row) changed of access, then delete what
@@ -383,7 +413,7 @@ pub fn rollback(session: &Session) -> Vec<Step> {
         .map(|c| Reverse {
             vendor: c.vendor,
             username: c.username,
-            access: c.access,
+            what: c.what,
             ops: Ok(c.ops),
         })
         .collect();

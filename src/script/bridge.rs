@@ -54,6 +54,9 @@ pub fn functions_of(spec: &VendorSpec) -> Vec<(&'static str, usize)> {
     for state in spec.states {
         out.extend([(state.grant_fn, 1), (state.revoke_fn, 1)]);
     }
+    if spec.update.is_some() {
+        out.push(("update_user", 2));
+    }
     out
 }
 
@@ -154,6 +157,7 @@ pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exist
     install_requests(&mut module, &caller);
     install_lookups(&mut module, &caller);
     install_deletes(&mut module, &caller);
+    install_update(&mut module, &caller);
     crate::script::grants::install_access(&mut module, &caller);
     engine.register_static_module(A::spec().name, module.into());
     let c = caller;
@@ -206,7 +210,12 @@ fn install_requests<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
         .with_comments(doc(
             "ensure_user",
             &[
-                "Only the user name is compared; an existing user is not changed.",
+                if A::spec().update.is_some() {
+                    "An existing user converges: the fields the map declares that differ are \
+                     updated (`changed`, `changes`); the initial password is not compared."
+                } else {
+                    "Only the user name is compared; an existing user is not changed."
+                },
                 &fields_help,
             ],
         ))
@@ -216,6 +225,67 @@ fn install_requests<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
                 let run = || {
                     let req = request::<A>("ensure_user", &map)?;
                     c.ensure(req).map_err(to_rhai)
+                };
+                run().map_err(|e| located(&ctx, e))
+            },
+        );
+}
+
+/// `update_user(user, map)`: the create's fields, less the name and the initial password.
+fn install_update<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
+    let Some(spec) = A::spec().update else {
+        return;
+    };
+    let c = caller.clone();
+    FuncRegistration::new("update_user")
+        .with_volatility(true)
+        .with_params_info(["user: Dynamic", "changes: Map", A::User::TYPE_NAME])
+        .with_comments([format!(
+            "/// Write the fields of `changes` (the create request's keys, less the name and the\n\
+             /// initial password) that differ from the user's, and return the user with `changed`\n\
+             /// and `changes` (field, before, after). Nothing is written when nothing differs.\n\
+             /// The fields: `onboard docs {}::create_user`.",
+            A::spec().name
+        )])
+        .set_into_module(
+            module,
+            move |ctx: NativeCallContext, user: Dynamic, changes: Map| -> RhaiResult<A::User> {
+                let run = || {
+                    let name = A::spec().name;
+                    let username = user
+                        .read_lock::<ImmutableString>()
+                        .map(|n| n.to_string())
+                        .or_else(|| user.read_lock::<A::User>().map(|u| u.common().username.clone()))
+                        .ok_or_else(|| {
+                            VendorError::new(
+                                name,
+                                ErrorKind::Validation,
+                                format!("{name}::update_user takes a user name or a user a call returned, not {}", user.type_name()),
+                            )
+                            .during("update_user")
+                            .into_rhai()
+                        })?;
+                    let fixed: Vec<&str> = spec
+                        .fields
+                        .iter()
+                        .filter(|f| f.key == "username" || matches!(f.kind, crate::vendors::schema::Kind::Secret { .. }))
+                        .map(|f| f.key)
+                        .filter(|k| changes.contains_key(*k))
+                        .collect();
+                    if let Some(key) = fixed.first() {
+                        return Err(VendorError::new(
+                            name,
+                            ErrorKind::Validation,
+                            format!("`{key}` cannot be changed by {name}::update_user"),
+                        )
+                        .during("update_user")
+                        .into_rhai());
+                    }
+                    let mut map = changes.clone();
+                    map.insert("username".into(), username.clone().into());
+                    let request = validate::validate(spec, &map)
+                        .map_err(|p| validation_error(name, "update_user", &p).into_rhai())?;
+                    c.update("update_user", &username, request).map_err(to_rhai)
                 };
                 run().map_err(|e| located(&ctx, e))
             },
@@ -314,6 +384,10 @@ fn register_record<T: UserRecord>(engine: &mut Engine) {
     engine.register_get("username", |r: &mut T| r.common().username.clone());
     engine.register_get("created", |r: &mut T| r.common().created);
     engine.register_get("dry_run", |r: &mut T| r.common().dry_run);
+    engine.register_get("changed", |r: &mut T| r.common().changed);
+    engine.register_get("changes", |r: &mut T| {
+        crate::vendors::record::changes_array(&r.common().changes)
+    });
     for (name, _) in T::PROPERTIES {
         engine.register_get(*name, move |r: &mut T| r.property(name));
     }

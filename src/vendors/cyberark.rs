@@ -19,7 +19,7 @@ use crate::util::secret::Secret;
 mod user;
 
 pub use user::CyberArkUser;
-use user::CREATE;
+use user::{CREATE, UPDATE};
 
 const NAME: &str = "cyberark";
 
@@ -45,6 +45,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     example: r#"#{ username: name, initial_password: random_password(20), email: `${name}@example.com`,
                 personal_details: #{ first_name: "Conformance", last_name: "Test" } }"#,
     access: ACCESS,
+    update: Some(&UPDATE),
     states: STATES,
     access_example: &[("group", "NOC Operators")],
 };
@@ -68,6 +69,15 @@ const STATES: &[AccessKind] = &[AccessKind {
     doc: "PVWA 12.6+ (`POST Users/{id}/enable/`, `disable/`); the user is read first.",
     starts_on: true,
 }];
+
+/// What a user `PUT` must not carry: PVWA sets these itself (psPAS strips the same).
+const READ_ONLY: &[&str] = &[
+    "id",
+    "lastSuccessfulLoginDate",
+    "source",
+    "componentUser",
+    "groupsMembership",
+];
 
 /// PVWA's codes for "already a member of this group" (the second from older versions).
 const ALREADY_MEMBER: &[&str] = &["PASWS213E", "ITATS262E"];
@@ -366,6 +376,22 @@ impl CyberArk {
         Ok((id, reply.json(&self.http, "a user")?))
     }
 
+    /// Read, merge, write: PVWA's `PUT` replaces the whole user, so the body is the user as it
+    /// is with the changes written over it, less the fields PVWA sets itself (as psPAS does).
+    async fn put_fields(&self, username: &str, partial: &Json) -> Result<(), VendorError> {
+        let (id, current) = self.user_json(username).await?;
+        let mut body = super::update::merged(&current, partial);
+        if let Json::Object(fields) = &mut body {
+            fields.retain(|k, _| !READ_ONLY.iter().any(|r| r.eq_ignore_ascii_case(k)));
+        }
+        let url = self.http.url("/PasswordVault/API/Users", &[&id.to_string(), ""]);
+        let reply = self.call(Method::PUT, url, Some(&body)).await?;
+        match reply.status {
+            200 | 204 => Ok(()),
+            _ => Err(self.error(&reply, &format!("updating user {username}"))),
+        }
+    }
+
     /// Enable or disable a user, unless it already is: whether anything changed.
     async fn switch_enabled(&self, on: bool, username: &str) -> Result<bool, VendorError> {
         let (id, user) = self.user_json(username).await?;
@@ -469,6 +495,18 @@ impl UserApi for CyberArk {
             "enabled" => self.switch_enabled(direction == Direction::Grant, username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark has no access of kind `{other}`"))),
         }
+    }
+
+    async fn user_fields(&self, username: &str) -> Result<Option<Json>, VendorError> {
+        match self.user_json(username).await {
+            Ok((_, user)) => Ok(Some(user)),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn write_fields(&self, username: &str, partial: &Json) -> Result<(), VendorError> {
+        self.put_fields(username, partial).await
     }
 
     async fn check_target(&self, kind: &str, target: &str) -> Result<(), VendorError> {

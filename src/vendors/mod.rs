@@ -9,6 +9,7 @@ pub(crate) mod retry;
 pub(crate) mod schema;
 pub(crate) mod settings;
 pub(crate) mod shown;
+pub(crate) mod update;
 pub(crate) mod validate;
 pub(crate) mod values;
 
@@ -49,6 +50,8 @@ pub struct VendorSpec {
     pub example: &'static str,
     /// The kinds of access the vendor grants (groups, safes, shares); each gets its functions.
     pub access: &'static [access::AccessKind],
+    /// The request of `update_user` (the create's fields), for vendors that can update a user.
+    pub update: Option<&'static RequestSpec>,
     /// States a user is switched on and off in (enabled): like access without a target, read
     /// first so that switching to the state it is in sends nothing. `grant_fn` switches on.
     pub states: &'static [access::AccessKind],
@@ -128,6 +131,27 @@ pub trait UserApi: Send + Sync + Sized + 'static {
         async move { Err(unsupported(Self::spec().name, kind)) }
     }
 
+    /// The user's object as the vendor has it, wire names (what an update is compared with);
+    /// `None` when there is no such user.
+    fn user_fields(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<serde_json::Value>, VendorError>> + Send {
+        let _ = username;
+        async move { Err(unsupported(Self::spec().name, "update")) }
+    }
+
+    /// Write the values of a partial wire body onto the user (the vendor's whole-user update,
+    /// read and merged first where it replaces).
+    fn write_fields(
+        &self,
+        username: &str,
+        partial: &serde_json::Value,
+    ) -> impl Future<Output = Result<(), VendorError>> + Send {
+        let _ = (username, partial);
+        async move { Err(unsupported(Self::spec().name, "update")) }
+    }
+
     /// Whether the target of an access exists (a lookup: what a dry run checks before planning
     /// a grant); `not_found` naming it when it does not.
     fn check_target(
@@ -174,6 +198,12 @@ pub trait Ops: Send + Sync {
         sent: Option<&'a Sent>,
     ) -> BoxFuture<'a, Result<Option<Found>, VendorError>>;
     fn delete<'a>(&'a self, id: i64, username: &'a str) -> BoxFuture<'a, Result<(), VendorError>>;
+    /// Write fields back (undo and rollback reverse a run's updates with it).
+    fn write_fields<'a>(
+        &'a self,
+        username: &'a str,
+        partial: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), VendorError>>;
     /// Grant or revoke access (undo and rollback reverse a run's grants with it).
     fn change_access<'a>(
         &'a self,
@@ -214,6 +244,14 @@ impl<A: UserApi> Ops for OpsOf<A> {
         target: &'a str,
     ) -> BoxFuture<'a, Result<bool, VendorError>> {
         Box::pin(self.0.change_access(kind, direction, username, target))
+    }
+
+    fn write_fields<'a>(
+        &'a self,
+        username: &'a str,
+        partial: &'a serde_json::Value,
+    ) -> BoxFuture<'a, Result<(), VendorError>> {
+        Box::pin(self.0.write_fields(username, partial))
     }
 
     fn close(&self) -> BoxFuture<'_, ()> {

@@ -33,6 +33,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     example: r#"#{ username: name, first_name: "Conformance", last_name: "Test",
                 email: `${name}@example.com`, password: random_password(16) }"#,
     access: &[],
+    update: None,
     states: &[],
     access_example: &[],
 };
@@ -270,6 +271,8 @@ impl Pam360 {
                 created,
                 dry_run: false,
                 http_status: None,
+                changed: created,
+                changes: Vec::new(),
             },
             auth_token,
             message,

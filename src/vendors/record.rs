@@ -16,6 +16,11 @@ pub struct Common {
     /// The HTTP status of the answer that produced this record, for the journal (not shown
     /// to scripts).
     pub http_status: Option<u16>,
+    /// Whether the call changed the user (a create did; an update or converging ensure that
+    /// found nothing to change did not).
+    pub changed: bool,
+    /// The fields an update or converging ensure wrote, before and after (never a secret).
+    pub changes: Vec<super::update::FieldChange>,
 }
 
 impl Common {
@@ -28,6 +33,8 @@ impl Common {
             created: true,
             dry_run: true,
             http_status: None,
+            changed: true,
+            changes: Vec::new(),
         }
     }
 }
@@ -47,6 +54,14 @@ pub const COMMON_PROPERTIES: &[(&str, &str)] = &[
     (
         "dry_run",
         "true when nothing was sent (onboard run --dry-run)",
+    ),
+    (
+        "changed",
+        "true when this call changed the user (a create, or an update that wrote something)",
+    ),
+    (
+        "changes",
+        "what an update wrote: an array of #{ field, before, after }",
     ),
 ];
 
@@ -72,6 +87,8 @@ pub trait UserRecord: Clone + Send + Sync + 'static {
         m.insert("username".into(), c.username.clone().into());
         m.insert("created".into(), c.created.into());
         m.insert("dry_run".into(), c.dry_run.into());
+        m.insert("changed".into(), c.changed.into());
+        m.insert("changes".into(), changes_array(&c.changes));
         for (name, _) in Self::PROPERTIES {
             m.insert((*name).into(), self.property(name));
         }
@@ -102,6 +119,22 @@ pub trait UserRecord: Clone + Send + Sync + 'static {
 /// The one-line summary of a record held in a `Dynamic`, if it is a `T`.
 pub fn summary_of<T: UserRecord>(value: &Dynamic) -> Option<String> {
     value.read_lock::<T>().map(|r| r.summary())
+}
+
+/// `changes` as scripts see it.
+pub fn changes_array(changes: &[super::update::FieldChange]) -> Dynamic {
+    Dynamic::from_array(
+        changes
+            .iter()
+            .map(|c| {
+                let mut m = Map::new();
+                m.insert("field".into(), c.field.clone().into());
+                m.insert("before".into(), values::from_json(&c.before));
+                m.insert("after".into(), values::from_json(&c.after));
+                Dynamic::from_map(m)
+            })
+            .collect(),
+    )
 }
 
 /// The map of a record held in a `Dynamic`, if it is a `T`.

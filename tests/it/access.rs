@@ -109,7 +109,7 @@ fn undo_puts_every_membership_back_and_a_second_undo_changes_nothing() {
     let undo = sim.undo("last", &[]);
     assert_eq!(undo.code, 0, "{}", undo.all());
     assert!(
-        undo.stdout.contains("3 access changes reversed"),
+        undo.stdout.contains("3 changes to users reversed"),
         "{}",
         undo.all()
     );
@@ -255,7 +255,7 @@ print(cyberark::disable_user("Auditor").changed);
     let undo = sim.undo("last", &[]);
     assert_eq!(undo.code, 0, "{}", undo.all());
     assert!(
-        undo.stdout.contains("2 access changes reversed"),
+        undo.stdout.contains("2 changes to users reversed"),
         "{}",
         undo.all()
     );

@@ -25,5 +25,6 @@ mod sim_access;
 mod sim_api;
 mod tls;
 mod undo;
+mod updates;
 mod validation;
 mod vendors;

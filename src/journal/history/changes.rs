@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{History, RunSummary};
-use crate::journal::{AccessChange, IntentRecord, Outcome, OutcomeRecord};
+use crate::journal::{AccessChange, FieldsChange, IntentRecord, Outcome, OutcomeRecord};
 
 /// Whether an access change is still in force.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,12 +19,43 @@ pub enum ChangeState {
     },
 }
 
-/// One access change of a run.
+/// What a change to an existing user altered.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Altered {
+    Access(AccessChange),
+    Update(FieldsChange),
+}
+
+impl Altered {
+    /// What a record is about, if it alters an existing user.
+    pub fn of(access: &Option<AccessChange>, update: &Option<FieldsChange>) -> Option<Altered> {
+        match (access, update) {
+            (Some(a), _) => Some(Altered::Access(a.clone())),
+            (None, Some(u)) => Some(Altered::Update(u.clone())),
+            (None, None) => None,
+        }
+    }
+
+    /// Whether `reversal` (done by an undo or rollback) reverses this.
+    fn reversed_by(&self, reversal: &Altered) -> bool {
+        match (self, reversal) {
+            (Altered::Access(a), Altered::Access(r)) => {
+                a.kind == r.kind && a.target == r.target && a.direction == r.direction.inverse()
+            }
+            (Altered::Update(_), Altered::Update(_)) => true,
+            _ => false,
+        }
+    }
+}
+
+/// One change a run made to an existing user: access given or taken, fields written.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Change {
     pub vendor: String,
     pub username: String,
-    pub access: AccessChange,
+    #[serde(flatten)]
+    pub what: Altered,
     pub seq: u64,
     /// Where in the journal it was announced: the order of events across runs.
     pub at: u64,
@@ -48,13 +79,13 @@ fn reverses(operation: &str) -> bool {
 }
 
 impl History {
-    /// An access change announced by run `ri`.
+    /// A change to an existing user announced by run `ri`.
     pub(super) fn change_announced(
         &mut self,
         ri: usize,
         at: u64,
         i: &IntentRecord<'_>,
-        access: &AccessChange,
+        what: Altered,
     ) {
         if reverses(&i.operation) || self.runs[ri].command == "undo" {
             return;
@@ -62,43 +93,47 @@ impl History {
         self.runs[ri].changes.push(Change {
             vendor: i.vendor.to_string(),
             username: i.username.to_string(),
-            access: access.clone(),
+            what,
             seq: i.seq,
             at,
             state: ChangeState::Unknown,
         });
     }
 
-    /// How an access change of run `ri` ended.
+    /// How a change of run `ri` ended.
     pub(super) fn change_ended(
         &mut self,
         ri: usize,
         at: u64,
         o: &OutcomeRecord<'_>,
-        access: &AccessChange,
+        what: Altered,
     ) {
         let reversal = reverses(&o.operation) || self.runs[ri].command == "undo";
         match o.outcome {
             // A reversal that found it already so leaves it reversed all the same.
-            Outcome::Granted | Outcome::Revoked | Outcome::Unchanged if reversal => {
+            Outcome::Granted | Outcome::Revoked | Outcome::Updated | Outcome::Unchanged
+                if reversal =>
+            {
                 let by = if self.runs[ri].command == "undo" {
                     format!("undo {}", self.runs[ri].run)
                 } else {
                     "rollback".to_string()
                 };
-                self.undone(o, access, by);
+                self.undone(o, &what, by);
             }
-            Outcome::Granted | Outcome::Revoked => match self.own_change(ri, o.seq) {
-                Some(ci) => self.runs[ri].changes[ci].state = ChangeState::Applied,
-                None => self.runs[ri].changes.push(Change {
-                    vendor: o.vendor.to_string(),
-                    username: o.username.to_string(),
-                    access: access.clone(),
-                    seq: o.seq,
-                    at,
-                    state: ChangeState::Applied,
-                }),
-            },
+            Outcome::Granted | Outcome::Revoked | Outcome::Updated => {
+                match self.own_change(ri, o.seq) {
+                    Some(ci) => self.runs[ri].changes[ci].state = ChangeState::Applied,
+                    None => self.runs[ri].changes.push(Change {
+                        vendor: o.vendor.to_string(),
+                        username: o.username.to_string(),
+                        what,
+                        seq: o.seq,
+                        at,
+                        state: ChangeState::Applied,
+                    }),
+                }
+            }
             Outcome::Unchanged | Outcome::Failed => {
                 if let Some(ci) = self.own_change(ri, o.seq) {
                     self.runs[ri].changes.remove(ci);
@@ -116,15 +151,12 @@ impl History {
     }
 
     /// A reversal marks the newest change it reverses, in any run, as undone.
-    fn undone(&mut self, o: &OutcomeRecord<'_>, access: &AccessChange, by: String) {
-        let reversed = access.direction.inverse();
+    fn undone(&mut self, o: &OutcomeRecord<'_>, reversal: &Altered, by: String) {
         let hit = self.runs.iter_mut().rev().find_map(|run| {
             run.changes.iter_mut().rev().find(|c| {
                 c.vendor == o.vendor
                     && c.username == o.username
-                    && c.access.kind == access.kind
-                    && c.access.target == access.target
-                    && c.access.direction == reversed
+                    && c.what.reversed_by(reversal)
                     && !matches!(c.state, ChangeState::Undone { .. })
             })
         });

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::Session;
-use crate::journal::{AccessChange, current_row};
+use crate::journal::{Altered, current_row};
 use crate::vendors::Ops;
 use crate::vendors::schema::Request;
 
@@ -20,12 +20,12 @@ pub struct CreatedAccount {
     pub ops: Arc<dyn Ops>,
 }
 
-/// An access change this run made, for rollback: reversed by the inverse call.
+/// A change this run made to an existing user, for rollback: reversed by its undo.
 pub struct ChangeMade {
     pub row: Option<u64>,
     pub vendor: &'static str,
     pub username: String,
-    pub access: AccessChange,
+    pub what: Altered,
     pub ops: Arc<dyn Ops>,
 }
 

@@ -117,6 +117,15 @@ pub(super) static CREATE: RequestSpec = RequestSpec {
     check: Some(check_create),
 };
 
+/// `update_user`: the create's fields (the name and initial password are refused before this).
+pub(super) static UPDATE: RequestSpec = RequestSpec {
+    vendor: NAME,
+    function: "update_user",
+    fields: FIELDS,
+    exclusive: &[],
+    check: None,
+};
+
 fn check_create(req: &Request) -> Result<(), String> {
     let password_logon = match req.get("authentication_method") {
         Some(Value::List(methods)) => methods.iter().any(|m| *m == Value::Text("AuthTypePass".into())),
@@ -314,6 +323,8 @@ impl CyberArkUser {
                 created,
                 dry_run: false,
                 http_status: None,
+                changed: created,
+                changes: Vec::new(),
             },
             raw: Raw::new(Source::Answer(reply.body)),
         })

@@ -1,0 +1,170 @@
+//! Updates that converge: `update_user` and `ensure_user` write only what differs, keep every
+//! other field (PVWA's PUT replaces the whole user), and are undone by writing the old values back.
+
+use serde_json::Value as Json;
+
+use crate::common::Sim;
+
+/// The `PUT`s the simulator received.
+fn puts(sim: &Sim) -> usize {
+    sim.log().iter().filter(|r| r["method"] == "PUT").count()
+}
+
+/// A vault user as the simulator holds it.
+fn vault_user(sim: &Sim, name: &str) -> Json {
+    sim.users("cyberark")
+        .into_iter()
+        .find(|u| u["username"] == name)
+        .unwrap_or(Json::Null)
+}
+
+const CREATE: &str = r#"
+let u = cyberark::create_user(#{ username: "uma", initial_password: random_password(20),
+    email: "uma@example.com", first_name: "Una", last_name: "Ortiz", department: "Sales" });
+"#;
+
+#[test]
+fn an_update_writes_only_what_differs_and_keeps_every_other_field() {
+    let sim = Sim::start();
+    let out = sim.run(
+        &format!(
+            "{CREATE}
+let v = cyberark::update_user(u, #{{ first_name: \"Uma\", department: \"NOC\" }});
+print(`${{v.changed}}|${{v.changes.map(|c| `${{c.field}}:${{c.before}}>${{c.after}}`)}}`);
+let w = cyberark::update_user(\"uma\", #{{ first_name: \"Uma\" }});
+print(`${{w.changed}}|${{w.changes}}`);"
+        ),
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "true|[\"personal_details.department:Sales>NOC\", \"personal_details.first_name:Una>Uma\"]\nfalse|[]\n",
+        "{}",
+        out.all()
+    );
+    assert_eq!(puts(&sim), 1, "the second update wrote nothing");
+    let user = vault_user(&sim, "uma");
+    assert_eq!(user["personalDetails"]["firstName"], "Uma");
+    // What the update did not name is still there (the simulator clears what a PUT leaves out).
+    assert_eq!(
+        user["internet"]["businessEmail"], "uma@example.com",
+        "{user}"
+    );
+    assert_eq!(user["personalDetails"]["lastName"], "Ortiz");
+    let update = sim
+        .journal_records()
+        .into_iter()
+        .find(|r| r["type"] == "intent" && r["operation"] == "update_user")
+        .expect("journaled before it was sent");
+    assert_eq!(update["update"]["undo"], "update_user");
+    assert_eq!(update["update"]["fields"][0]["before"], "Sales", "{update}");
+}
+
+#[test]
+fn ensure_user_converges_and_a_second_identical_run_writes_nothing() {
+    let sim = Sim::start();
+    let script = r#"
+let r = cyberark::ensure_user(#{ username: "eve", initial_password: random_password(20),
+    email: "eve@example.com", first_name: var_or("first", "Eve") });
+print(`${r.created}|${r.changed}|${r.changes.map(|c| c.field)}`);
+"#;
+    let first = sim.run(script, &[]);
+    assert_eq!(first.stdout, "true|true|[]\n", "{}", first.all());
+    let changed = sim.run(script, &["--var", "first=Eva"]);
+    assert_eq!(
+        changed.stdout,
+        "false|true|[\"personal_details.first_name\"]\n",
+        "{}",
+        changed.all()
+    );
+    let writes = puts(&sim);
+    let again = sim.run(script, &["--var", "first=Eva"]);
+    assert_eq!(again.stdout, "false|false|[]\n", "{}", again.all());
+    assert_eq!(puts(&sim), writes, "converged: no write");
+}
+
+#[test]
+fn undo_and_rollback_write_the_old_values_back() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"cyberark::update_user("Auditor", #{ department: "Audit", email: "audit@example.com" });"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        vault_user(&sim, "Auditor")["personalDetails"]["department"],
+        "Audit"
+    );
+    let undo = sim.undo("last", &[]);
+    assert_eq!(undo.code, 0, "{}", undo.all());
+    assert!(
+        undo.stdout.contains("1 changes to users reversed"),
+        "{}",
+        undo.all()
+    );
+    let user = vault_user(&sim, "Auditor");
+    assert_eq!(user["personalDetails"]["department"], "", "{user}");
+    assert_eq!(user["internet"]["businessEmail"], "");
+    let again = sim.undo("last", &[]);
+    assert!(again.stdout.contains("nothing to undo"), "{}", again.all());
+
+    let failed = sim.run(
+        r#"cyberark::update_user("Auditor", #{ department: "Audit" }); throw "boom";"#,
+        &["--rollback-on-error"],
+    );
+    assert_eq!(failed.code, 1, "{}", failed.all());
+    assert_eq!(
+        vault_user(&sim, "Auditor")["personalDetails"]["department"],
+        ""
+    );
+}
+
+#[test]
+fn a_dry_run_plans_the_field_diff_and_writes_nothing() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"let v = cyberark::update_user("Auditor", #{ department: "Audit" });
+print(`${v.changed}|${v.dry_run}|${v.changes.map(|c| c.field)}`);"#,
+        &["--dry-run"],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "true|true|[\"personal_details.department\"]\n",
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr
+            .contains("update_user cyberark   Auditor: personal_details.department"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(puts(&sim), 0);
+}
+
+#[test]
+fn the_name_and_the_initial_password_cannot_be_updated_and_typos_are_caught() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"
+try { cyberark::update_user("Auditor", #{ initial_password: "Passw0rd-Xy" }); } catch (e) { print(e.message); }
+try { cyberark::update_user("Auditor", #{ username: "other" }); } catch (e) { print(e.message); }
+try { cyberark::update_user("Auditor", #{ frist_name: "A" }); } catch (e) { print(e.message); }
+try { cyberark::update_user("nobody", #{ first_name: "A" }); } catch (e) { print(e.kind); }
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "`initial_password` cannot be changed by cyberark::update_user\n\
+         `username` cannot be changed by cyberark::update_user\n\
+         unknown field `frist_name` for cyberark::update_user; did you mean `first_name`?\n\
+         not_found\n",
+        "{}",
+        out.all()
+    );
+    assert_eq!(puts(&sim), 0);
+}
