@@ -6,6 +6,7 @@ pub mod progress;
 pub mod report;
 pub mod row_check;
 pub mod rows;
+pub mod summary;
 
 use std::path::PathBuf;
 

@@ -7,10 +7,12 @@ use rhai::{Dynamic, Engine, EvalAltResult, Scope};
 use serde_json::{Value as Json, json};
 
 use crate::config::{self, ProfileChoice, choose_profile};
-use crate::journal::{self, Event, Outcome, RunInfo};
+use crate::journal::{self, Outcome, RunInfo};
 use crate::run::Options;
+use crate::run::summary::summary;
+pub use crate::run::summary::{account_lines, plan_text};
 use crate::runtime::io::Io;
-use crate::runtime::session::{Mode, Planned, Session};
+use crate::runtime::session::{Mode, Session};
 use crate::runtime::undo;
 use crate::script::compile::{Checked, compile_checked, parse_vars, script_dir};
 use crate::script::diagnostics::{self, Diagnostic, Failure, Sources};
@@ -437,92 +439,4 @@ impl Report {
         }
         result
     }
-}
-
-fn summary(events: &[Event], run: &str) -> String {
-    format!(
-        "\nonboard: what run {run} changed\n{}",
-        account_lines(events)
-    )
-}
-
-/// One line per account a run touched: what became of it, where, and why when it failed.
-pub fn account_lines(events: &[Event]) -> String {
-    let mut out = String::new();
-    for e in events {
-        let what = match e.outcome {
-            Outcome::Created => "created",
-            Outcome::Existed => "existed",
-            Outcome::Deleted => "deleted",
-            Outcome::Failed => "FAILED ",
-            Outcome::Unknown => "UNKNOWN",
-            Outcome::Planned => "planned",
-            Outcome::Granted => "granted",
-            Outcome::Revoked => "revoked",
-            Outcome::Unchanged => "same   ",
-            Outcome::Updated => "updated",
-        };
-        let (what, id) = match &e.access {
-            // A state switched (enabled): no target, on or off.
-            Some(a)
-                if a.target.is_empty()
-                    && matches!(e.outcome, Outcome::Granted | Outcome::Revoked) =>
-            {
-                let to = if e.outcome == Outcome::Granted {
-                    "on"
-                } else {
-                    "off"
-                };
-                ("set    ", format!("{} {to}", a.kind))
-            }
-            Some(a) => (
-                what,
-                format!("{} {}", a.kind, a.target).trim_end().to_string(),
-            ),
-            None => match &e.update {
-                Some(u) => {
-                    let fields: Vec<&str> = u.fields.iter().map(|f| f.field.as_str()).collect();
-                    (what, fields.join(", "))
-                }
-                None => (what, e.id.map(|i| format!("id {i}")).unwrap_or_default()),
-            },
-        };
-        let why = match (e.error_kind, &e.note) {
-            (Some(k), _) => format!(" ({k} in {})", e.operation),
-            (None, Some(n)) => format!(" ({n})"),
-            _ => String::new(),
-        };
-        out.push_str(&format!(
-            "  {what} {:<10} {:<24} {id}{why}\n",
-            e.vendor, e.username
-        ));
-    }
-    out
-}
-
-pub fn plan_text(plan: &[Planned]) -> String {
-    if plan.is_empty() {
-        return "\nonboard: dry run: nothing was sent, and the script would change nothing\n"
-            .into();
-    }
-    let mut out = String::from("\nonboard: dry run: nothing was sent. The plan:\n");
-    for vendor in crate::vendors::ALL {
-        for p in plan.iter().filter(|p| p.vendor == vendor.name) {
-            let fields = match p.fields() {
-                serde_json::Value::Null => String::new(),
-                f => format!(" {f}"),
-            };
-            let id = match &p.target {
-                Some(t) if t.is_empty() => String::new(),
-                Some(t) => format!(": {t}"),
-                None if p.id > 0 => format!(" (id {})", p.id),
-                None => String::new(),
-            };
-            out.push_str(&format!(
-                "  {:<7} {:<10} {}{id}{fields}\n",
-                p.action, p.vendor, p.username
-            ));
-        }
-    }
-    out
 }
