@@ -252,19 +252,7 @@ fn install_update<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
             move |ctx: NativeCallContext, user: Dynamic, changes: Map| -> RhaiResult<A::User> {
                 let run = || {
                     let name = A::spec().name;
-                    let username = user
-                        .read_lock::<ImmutableString>()
-                        .map(|n| n.to_string())
-                        .or_else(|| user.read_lock::<A::User>().map(|u| u.common().username.clone()))
-                        .ok_or_else(|| {
-                            VendorError::new(
-                                name,
-                                ErrorKind::Validation,
-                                format!("{name}::update_user takes a user name or a user a call returned, not {}", user.type_name()),
-                            )
-                            .during("update_user")
-                            .into_rhai()
-                        })?;
+                    let username = crate::script::grants::user_of::<A>("update_user", &user)?;
                     let fixed: Vec<&str> = spec
                         .fields
                         .iter()

@@ -59,7 +59,7 @@ fn invalid(vendor: &'static str, operation: &'static str, message: String) -> Bo
         .into_rhai()
 }
 
-fn user_of<A: UserApi>(operation: &'static str, user: &Dynamic) -> RhaiResult<String> {
+pub fn user_of<A: UserApi>(operation: &'static str, user: &Dynamic) -> RhaiResult<String> {
     let name = A::spec().name;
     user_name::<A>(user).ok_or_else(|| {
         invalid(

@@ -70,15 +70,7 @@ impl Session {
     /// What this thread's row (or, outside `--each`, the run) created and has not deleted,
     /// newest last; taken off the list.
     pub fn take_created(&self) -> Vec<CreatedAccount> {
-        let row = current_row();
-        let Ok(mut all) = self.created.lock() else {
-            return Vec::new();
-        };
-        let (mine, rest) = std::mem::take(&mut *all)
-            .into_iter()
-            .partition(|a| row.is_none() || a.row == row);
-        *all = rest;
-        mine
+        take_row(&self.created, |a| a.row)
     }
 
     pub fn remember_change(&self, change: ChangeMade) {
@@ -87,18 +79,10 @@ impl Session {
         }
     }
 
-    /// What this thread's row (or the run) changed of access and has not reversed, newest
-    /// last; taken off the list.
+    /// What this thread's row (or the run) changed of existing users and has not reversed,
+    /// newest last; taken off the list.
     pub fn take_changes(&self) -> Vec<ChangeMade> {
-        let row = current_row();
-        let Ok(mut all) = self.changes.lock() else {
-            return Vec::new();
-        };
-        let (mine, rest) = std::mem::take(&mut *all)
-            .into_iter()
-            .partition(|c| row.is_none() || c.row == row);
-        *all = rest;
-        mine
+        take_row(&self.changes, |c| c.row)
     }
 
     pub fn plan(&self, entry: Planned) {
@@ -149,4 +133,17 @@ impl Session {
             .filter_map(|p| Some((p.action == grant_fn, p.target.clone()?)))
             .collect()
     }
+}
+
+/// The entries of this thread's row (all of them outside `--each`), taken off `list`.
+fn take_row<T>(list: &std::sync::Mutex<Vec<T>>, row_of: fn(&T) -> Option<u64>) -> Vec<T> {
+    let row = current_row();
+    let Ok(mut all) = list.lock() else {
+        return Vec::new();
+    };
+    let (mine, rest) = std::mem::take(&mut *all)
+        .into_iter()
+        .partition(|e| row.is_none() || row_of(e) == row);
+    *all = rest;
+    mine
 }
