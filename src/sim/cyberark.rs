@@ -31,12 +31,19 @@ pub struct Knobs {
     /// (deterministic re-logon tests).
     #[arg(long = "cyberark-session-requests", value_name = "N", hide = true)]
     pub session_requests: Option<u32>,
+    /// The vault authorizations the logon user holds (default: all of them); a call that
+    /// needs one it lacks is refused with 403, as PVWA refuses it.
+    #[arg(long = "cyberark-authorizations", value_delimiter = ',', value_name = "AUTH,...")]
+    pub authorizations: Vec<String>,
+    /// Answer a name with a dot and no trailing slash with IIS's HTML 404, as a real PVWA does.
+    #[arg(long = "cyberark-iis-dots")]
+    pub iis_dots: bool,
 }
 
 pub static SIM: SimSpec = SimSpec {
     name: "cyberark",
     user_name_key: "username",
-    new: |options| Box::new(CyberArkSim::new(options.vendors.cyberark.session_requests)),
+    new: |options| Box::new(CyberArkSim::new(&options.vendors.cyberark)),
     profile: |url| {
         vec![
             ("url", super::toml_string(url)),
@@ -54,6 +61,14 @@ pub const PASSWORD: &str = "Sim-Vault-Passw0rd";
 const SESSION_TTL: Duration = Duration::from_secs(1200);
 /// .NET `DateTime.MinValue` in Unix seconds, which PVWA sends for "never expires".
 pub(super) const NEVER: i64 = -62_135_578_800;
+
+/// What IIS answers for a path whose last part has a dot and no trailing slash.
+const IIS_404: &str = "<!DOCTYPE html><html><head><title>404 - File or directory not found.</title></head><body><h2>404 - File or directory not found.</h2></body></html>";
+
+/// IIS takes a last path part with a dot for a file name unless the path ends with `/`.
+fn iis_would_refuse(req: &SimRequest) -> bool {
+    !req.path.ends_with('/') && req.path.rsplit('/').next().is_some_and(|last| last.contains('.'))
+}
 
 const LOGON_METHODS: &[&str] = &["cyberark", "ldap", "radius", "windows"];
 struct User {
@@ -111,11 +126,22 @@ pub struct CyberArkSim {
     group_changes: u64,
     sessions: HashMap<String, Session>,
     session_requests: Option<u32>,
+    /// The logon user's vault authorizations (`--cyberark-authorizations`).
+    authorizations: Vec<String>,
+    iis_dots: bool,
 }
 
 impl CyberArkSim {
-    fn new(session_requests: Option<u32>) -> Self {
+    fn new(knobs: &Knobs) -> Self {
+        let session_requests = knobs.session_requests;
+        let authorizations = if knobs.authorizations.is_empty() {
+            AUTHORIZATIONS.iter().map(|a| a.to_string()).collect()
+        } else {
+            knobs.authorizations.clone()
+        };
         let mut sim = CyberArkSim {
+            authorizations: authorizations.clone(),
+            iis_dots: knobs.iis_dots,
             users: Directory::default(),
             next_id: 100,
             groups: Vec::new(),
@@ -128,6 +154,9 @@ impl CyberArkSim {
             let mut body = json!({ "username": name, "authenticationMethod": ["AuthTypePass"] });
             if name == "Administrator" {
                 body["vaultAuthorization"] = json!(AUTHORIZATIONS);
+            }
+            if name == USERNAME {
+                body["vaultAuthorization"] = json!(authorizations);
             }
             if let Ok(mut json) = build_user(&body, id, false) {
                 json["location"] = json!("\\");
@@ -395,6 +424,14 @@ impl SimVendor for CyberArkSim {
         }
         if let Err(resp) = self.authorize(req) {
             return resp;
+        }
+        if self.iis_dots && iis_would_refuse(req) {
+            return SimResponse::text(404, IIS_404).header("Content-Type", "text/html");
+        }
+        if let Some(needed) = route.needs(method)
+            && !self.authorizations.iter().any(|a| a.eq_ignore_ascii_case(needed))
+        {
+            return error(403, "PASWS041E", &format!("You are not authorized to perform this action (it needs {needed})."));
         }
         let body = match json_body(req) {
             Ok(b) => b,

@@ -289,3 +289,60 @@ print(cyberark::enable_user("Auditor").changed);
     );
     assert!(switches(&sim).is_empty());
 }
+
+#[test]
+fn a_grant_the_logon_user_may_not_give_is_forbidden_and_changes_nothing() {
+    let sim = Sim::with(&["--cyberark-authorizations", "AuditUsers"]);
+    let before = memberships(&sim);
+    let out = sim.run(
+        r#"
+try { cyberark::add_to_group("Auditor", "NOC Operators"); } catch (e) { print(`${e.kind} ${e.status}`); }
+try { cyberark::disable_user("Auditor"); } catch (e) { print(`${e.kind} ${e.status}`); }
+print(cyberark::groups("Auditor"));
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "forbidden 403\nforbidden 403\n[]\n",
+        "{}",
+        out.all()
+    );
+    assert_eq!(memberships(&sim), before);
+    let failed = sim
+        .journal_records()
+        .iter()
+        .filter(|r| r["type"] == "outcome" && r["outcome"] == "failed")
+        .count();
+    assert_eq!(failed, 2, "both refusals are journaled as failed");
+    let undo = sim.undo("last", &[]);
+    assert!(undo.stdout.contains("nothing to undo"), "{}", undo.all());
+}
+
+#[test]
+fn a_name_with_a_dot_gets_the_trailing_slash_iis_needs() {
+    let sim = Sim::with(&["--cyberark-iis-dots"]);
+    let out = sim.run(
+        r#"
+let u = cyberark::create_user(#{ username: "jane.doe", initial_password: random_password(20) });
+print(cyberark::add_to_group(u, "NOC Operators").changed);
+print(cyberark::remove_from_group(u, "NOC Operators").changed);
+print(cyberark::disable_user(u).changed);
+print(cyberark::update_user(u, #{ department: "NOC" }).changed);
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "true\ntrue\ntrue\ntrue\n", "{}", out.all());
+    // Without the slash, IIS answers its own HTML page, not the API's JSON.
+    let token = sim.cyberark_token();
+    let (status, body) = sim.send(
+        "DELETE",
+        "/PasswordVault/API/UserGroups/11/Members/jane.doe",
+        &[("Authorization", token.as_str())],
+        "",
+    );
+    assert_eq!(status, 404);
+    assert!(body.contains("File or directory not found"), "{body}");
+}

@@ -25,6 +25,19 @@ pub(super) enum Route {
 }
 
 impl Route {
+    /// The vault authorization a call needs (ACCESS-FACTS §1.1, §1.3; *Add/Update Users* for
+    /// enable and disable is inferred).
+    pub(super) fn needs(&self, method: &str) -> Option<&'static str> {
+        match (self, method) {
+            (Route::Users, "POST") | (Route::User(_), "PUT" | "DELETE") => Some("AddUpdateUsers"),
+            (Route::Groups(_), "POST" | "PUT" | "DELETE") => Some("AddUpdateUsers"),
+            (Route::UserAction(_, Action::Activate), _) => Some("ActivateUsers"),
+            (Route::UserAction(_, Action::ResetPassword), _) => Some("ResetUsersPasswords"),
+            (Route::UserAction(..), _) => Some("AddUpdateUsers"),
+            _ => None,
+        }
+    }
+
     pub(super) fn allows(&self, method: &str) -> bool {
         let allowed: &[&str] = match self {
             Route::Groups(g) => return g.allows(method),
