@@ -426,12 +426,23 @@ impl Report {
                 let left = events
                     .iter()
                     .any(|e| matches!(e.outcome, Outcome::Created | Outcome::Unknown));
+                let changed = events.iter().any(|e| {
+                    matches!(
+                        e.outcome,
+                        Outcome::Granted | Outcome::Revoked | Outcome::Updated
+                    )
+                });
                 if let Some(path) = &journal_path
-                    && left
+                    && (left || changed)
                     && !args.sim
                 {
+                    let undoes = if changed {
+                        "reverses what it changed and removes what it created"
+                    } else {
+                        "removes what it created"
+                    };
                     out.push_str(&format!(
-                        "journal: {path}\n  onboard journal {run}   shows it again; onboard undo {run}   removes what it created\n"
+                        "journal: {path}\n  onboard journal {run}   shows it again; onboard undo {run}   {undoes}\n"
                     ));
                 }
             }

@@ -101,6 +101,12 @@ fn undo_puts_every_membership_back_and_a_second_undo_changes_nothing() {
     let before = memberships(&sim);
     let out = sim.run(GRANTS, &[]);
     assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("reverses what it changed and removes what it created"),
+        "{}",
+        out.all()
+    );
     assert_eq!(
         out.stdout.lines().next(),
         Some("true|add_to_group|vault group \"NOC Operators\"")
