@@ -184,6 +184,7 @@ fn change_line(c: &Change) -> String {
             let fields: Vec<&str> = u.fields.iter().map(|f| f.field.as_str()).collect();
             ("updated", fields.join(", "))
         }
+        Altered::Irreversible(what) => ("changed", format!("{what} (not undoable)")),
     };
     format!(
         "  {what} {:<10} {:<24} {detail:<26} {state}\n",

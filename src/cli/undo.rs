@@ -8,7 +8,7 @@ use crate::cli::args::UndoArgs;
 use crate::config::{self, Config};
 use crate::journal::{self, History, Proof, RunInfo, RunSummary, State};
 use crate::runtime::session::{Mode, Session};
-use crate::runtime::undo::{Check, Reverse, Step, Target, call_message, remove, reverse};
+use crate::runtime::undo::{Check, Reverse, Step, Target, call_message, describe, remove, reverse};
 use crate::util::error::{Error, Exit, Problem};
 use crate::vendors;
 
@@ -41,6 +41,7 @@ fn targets(session: &Session, history: &History, run: &RunSummary) -> Vec<Target
 /// The access changes a run made that may still hold, newest first.
 fn reversals(session: &Session, run: &RunSummary) -> Vec<Reverse> {
     run.changes_left()
+        .chain(run.irreversible())
         .map(|c| {
             let vendor = vendors::find(&c.vendor);
             Reverse {
@@ -85,6 +86,14 @@ pub fn undo(
             "nothing to undo: run {} left no account or access behind",
             run.run
         );
+        for c in run.irreversible() {
+            crate::outln!(
+                "  not undoable: {} {} {}",
+                c.vendor,
+                c.username,
+                describe(&c.what)
+            );
+        }
         return Ok(());
     }
     let session = undo_session(config_path, &path, &run, args)?;
@@ -171,10 +180,11 @@ fn print_undo(
     let failed = steps.iter().filter(|s| s.failed()).count();
     if steps.iter().any(|s| s.target.is_some()) {
         out.push_str(&format!(
-            "{} changes to users reversed, {} already reversed, {} would be reversed\n",
+            "{} changes to users reversed, {} already reversed, {} would be reversed, {} not undoable\n",
             count("reversed"),
             count("already_reversed"),
             count("would_reverse"),
+            count("not_undoable"),
         ));
     }
     out.push_str(&format!(

@@ -254,13 +254,17 @@ impl History {
         };
         self.map();
         match record {
-            Record::Intent(i) if i.access.is_some() || i.update.is_some() => {
-                if let Some(what) = Altered::of(&i.access, &i.update) {
+            Record::Intent(i)
+                if i.access.is_some() || i.update.is_some() || i.irreversible.is_some() =>
+            {
+                if let Some(what) = Altered::of(&i.access, &i.update, &i.irreversible) {
                     self.change_announced(ri, at, i, what);
                 }
             }
-            Record::Outcome(o) if o.access.is_some() || o.update.is_some() => {
-                if let Some(what) = Altered::of(&o.access, &o.update) {
+            Record::Outcome(o)
+                if o.access.is_some() || o.update.is_some() || o.irreversible.is_some() =>
+            {
+                if let Some(what) = Altered::of(&o.access, &o.update, &o.irreversible) {
                     self.change_ended(ri, at, o, what);
                 }
             }

@@ -106,6 +106,15 @@ impl From<JournalError> for crate::util::error::Error {
     }
 }
 
+/// What an intent carries besides who and what: one of these, for the call it announces.
+#[derive(Default)]
+struct Carried {
+    sent: Option<Sent>,
+    access: Option<AccessChange>,
+    update: Option<FieldsChange>,
+    irreversible: Option<String>,
+}
+
 /// What one run writes.
 pub struct Journal {
     run: String,
@@ -263,7 +272,15 @@ impl Journal {
         username: &str,
         sent: Option<Sent>,
     ) -> Result<u64, JournalError> {
-        self.intent_of(vendor, operation, username, sent, None, None)
+        self.intent_of(
+            vendor,
+            operation,
+            username,
+            Carried {
+                sent,
+                ..Carried::default()
+            },
+        )
     }
 
     /// Record that an access change is about to be sent, with what undoes it.
@@ -274,7 +291,15 @@ impl Journal {
         username: &str,
         access: AccessChange,
     ) -> Result<u64, JournalError> {
-        self.intent_of(vendor, operation, username, None, Some(access), None)
+        self.intent_of(
+            vendor,
+            operation,
+            username,
+            Carried {
+                access: Some(access),
+                ..Carried::default()
+            },
+        )
     }
 
     /// Record that an update is about to be sent, with the values it replaces.
@@ -285,7 +310,30 @@ impl Journal {
         username: &str,
         update: FieldsChange,
     ) -> Result<u64, JournalError> {
-        self.intent_of(vendor, operation, username, None, None, Some(update))
+        self.intent_of(
+            vendor,
+            operation,
+            username,
+            Carried {
+                update: Some(update),
+                ..Carried::default()
+            },
+        )
+    }
+
+    /// Record that a change nothing can undo is about to be sent, and what it is.
+    pub fn intent_irreversible(
+        &self,
+        vendor: &str,
+        operation: &str,
+        username: &str,
+        what: &str,
+    ) -> Result<u64, JournalError> {
+        let carried = Carried {
+            irreversible: Some(what.to_string()),
+            ..Carried::default()
+        };
+        self.intent_of(vendor, operation, username, carried)
     }
 
     fn intent_of(
@@ -293,9 +341,7 @@ impl Journal {
         vendor: &str,
         operation: &str,
         username: &str,
-        sent: Option<Sent>,
-        access: Option<AccessChange>,
-        update: Option<FieldsChange>,
+        carried: Carried,
     ) -> Result<u64, JournalError> {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
         self.write(&Record::Intent(IntentRecord {
@@ -306,9 +352,10 @@ impl Journal {
             vendor: vendor.into(),
             operation: operation.into(),
             username: username.into(),
-            sent,
-            access,
-            update,
+            sent: carried.sent,
+            access: carried.access,
+            update: carried.update,
+            irreversible: carried.irreversible,
         }))?;
         Ok(seq)
     }
@@ -334,6 +381,7 @@ impl Journal {
             message: event.message.as_deref().map(crate::util::secret::scrub),
             access: event.access.clone(),
             update: event.update.clone(),
+            irreversible: event.irreversible.clone(),
         });
         // A failure is kept in `broken`: later changes are refused and the run says so.
         let _ = self.write(&record);

@@ -130,6 +130,9 @@ pub struct IntentRecord<'a> {
     pub access: Option<AccessChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update: Option<FieldsChange>,
+    /// A change nothing can undo (a password reset), said so: `password reset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub irreversible: Option<String>,
 }
 
 /// How a change (or a call that found something already there) ended.
@@ -167,6 +170,9 @@ pub struct OutcomeRecord<'a> {
     pub access: Option<AccessChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update: Option<FieldsChange>,
+    /// A change nothing can undo (a password reset), said so: `password reset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub irreversible: Option<String>,
 }
 
 impl Record<'_> {
@@ -206,6 +212,8 @@ pub struct Event {
     pub access: Option<AccessChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub update: Option<FieldsChange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irreversible: Option<String>,
 }
 
 impl Event {
@@ -230,7 +238,13 @@ impl Event {
             message: None,
             access: None,
             update: None,
+            irreversible: None,
         }
+    }
+
+    pub fn irreversible(mut self, what: &str) -> Self {
+        self.irreversible = Some(what.to_string());
+        self
     }
 
     pub fn update(mut self, update: FieldsChange) -> Self {

@@ -43,6 +43,13 @@ pub fn account_lines(events: &[Event]) -> String {
                 what,
                 format!("{} {}", a.kind, a.target).trim_end().to_string(),
             ),
+            None if e.irreversible.is_some() => (
+                what,
+                format!(
+                    "{} (not undoable)",
+                    e.irreversible.as_deref().unwrap_or_default()
+                ),
+            ),
             None => match &e.update {
                 Some(u) => {
                     let fields: Vec<&str> = u.fields.iter().map(|f| f.field.as_str()).collect();

@@ -243,3 +243,94 @@ pub fn journalled_update(
     }
     result
 }
+
+/// A lifecycle call nothing can undo, journaled before and after as such: whether it changed
+/// anything. Never remembered for rollback: there is nothing to reverse it with.
+pub fn journalled_irreversible<Fut>(
+    session: &Session,
+    vendor: &'static str,
+    operation: &'static str,
+    username: &str,
+    what: &str,
+    mut attempt: impl FnMut() -> Fut,
+) -> Result<bool, CallError>
+where
+    Fut: std::future::Future<Output = Result<bool, VendorError>> + Send + 'static,
+{
+    let seq = session
+        .journal
+        .intent_irreversible(vendor, operation, username, what)
+        .map_err(|e| CallError::Setup(format!("{e}; nothing was sent")))?;
+    let started = Instant::now();
+    let result = session.retrying(vendor, operation, username, Some(seq), &mut attempt);
+    let outcome = match &result {
+        Ok(true) => Outcome::Updated,
+        Ok(false) => Outcome::Unchanged,
+        Err(CallError::Vendor(_)) => Outcome::Failed,
+        Err(_) => Outcome::Unknown,
+    };
+    let mut event = Event::new(vendor, operation, username, outcome)
+        .irreversible(what)
+        .took(started.elapsed());
+    match &result {
+        Err(CallError::Vendor(e)) => event = event.error(e),
+        Err(_) => event = event.note("interrupted while waiting for the vendor's answer"),
+        Ok(_) => {}
+    }
+    session.journal.outcome(Some(seq), event);
+    result
+}
+
+impl<A: UserApi> Caller<A> {
+    /// A lifecycle call nothing can undo (`activate_user`, `reset_password`): planned by a dry
+    /// run, journaled as not undoable.
+    pub fn lifecycle(
+        &self,
+        call: crate::vendors::access::Lifecycle,
+        username: &str,
+        password: Option<crate::util::secret::Secret>,
+    ) -> Result<Grant, CallError> {
+        let operation = call.function();
+        let grant = |changed: bool| Grant {
+            vendor: Self::vendor(),
+            operation,
+            user: username.to_string(),
+            target: call.what().to_string(),
+            changed,
+            dry_run: self.session.mode.dry_run,
+        };
+        if self.session.mode.dry_run {
+            self.session.plan(Planned {
+                row: current_row(),
+                vendor: Self::vendor(),
+                action: operation,
+                username: username.to_string(),
+                id: 0,
+                request: None,
+                target: Some(call.what().to_string()),
+            });
+            return Ok(grant(true));
+        }
+        let client = self.client()?;
+        let name = username.to_string();
+        let changed = journalled_irreversible(
+            &self.session,
+            Self::vendor(),
+            operation,
+            username,
+            call.what(),
+            move || {
+                let (client, name, password) = (client.clone(), name.clone(), password.clone());
+                async move {
+                    match (call, password) {
+                        (crate::vendors::access::Lifecycle::ResetPassword, Some(p)) => {
+                            client.reset_password(&name, &p).await.map(|()| true)
+                        }
+                        _ => client.activate_user(&name).await,
+                    }
+                }
+            },
+        )?;
+        Ok(grant(changed))
+    }
+}

@@ -53,8 +53,8 @@ pub struct Step {
     pub username: String,
     pub id: Option<i64>,
     /// `deleted`, `already_gone`, `not_ours`, `not_provably_ours`, `would_delete`, and for
-    /// access changes `reversed`, `already_reversed`, `would_reverse`; or `failed`,
-    /// `interrupted`.
+    /// changes to users `reversed`, `already_reversed`, `would_reverse`, `not_undoable`; or
+    /// `failed`, `interrupted`.
     pub result: &'static str,
     /// The access a reversed change was of (`vault group "NOC Operators"`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -330,7 +330,9 @@ pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>
             target: Some(describe(&c.what)),
             message: None,
         };
-        if session.cancel.is_cancelled() {
+        if matches!(c.what, Altered::Irreversible(_)) {
+            step.result = "not_undoable";
+        } else if session.cancel.is_cancelled() {
             step.result = "interrupted";
         } else if session.mode.dry_run {
             step.result = "would_reverse";
@@ -350,7 +352,8 @@ pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>
     steps
 }
 
-fn describe(what: &Altered) -> String {
+/// A change to a user in a few words: `group "NOC"`, `fields department`.
+pub fn describe(what: &Altered) -> String {
     match what {
         Altered::Access(a) if a.target.is_empty() => a.kind.clone(),
         Altered::Access(a) => format!("{} \"{}\"", a.kind, a.target),
@@ -358,6 +361,7 @@ fn describe(what: &Altered) -> String {
             let fields: Vec<&str> = u.fields.iter().map(|f| f.field.as_str()).collect();
             format!("fields {}", fields.join(", "))
         }
+        Altered::Irreversible(what) => what.clone(),
     }
 }
 
@@ -399,6 +403,8 @@ fn reverse_one(
             };
             journalled_update(session, c.vendor, operation, &c.username, &back, ops).map(|()| true)
         }
+        // Never asked to: `reverse` says these are not undoable.
+        Altered::Irreversible(_) => Ok(false),
     }
 }
 

@@ -57,6 +57,13 @@ pub fn functions_of(spec: &VendorSpec) -> Vec<(&'static str, usize)> {
     if spec.update.is_some() {
         out.push(("update_user", 2));
     }
+    for call in spec.lifecycle {
+        let arity = match call {
+            crate::vendors::access::Lifecycle::Activate => 1,
+            crate::vendors::access::Lifecycle::ResetPassword => 2,
+        };
+        out.push((call.function(), arity));
+    }
     out
 }
 

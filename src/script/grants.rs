@@ -11,9 +11,10 @@ use rhai::{
 
 use crate::runtime::call::Caller;
 use crate::script::bridge::to_rhai;
+use crate::util::secret::Secret;
 use crate::util::suggest;
 use crate::vendors::UserApi;
-use crate::vendors::access::{AccessKind, Direction, Grant};
+use crate::vendors::access::{AccessKind, Direction, Grant, Lifecycle};
 use crate::vendors::error::{ErrorKind, VendorError, located};
 use crate::vendors::record::UserRecord;
 
@@ -84,6 +85,69 @@ pub fn install_access<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) 
     }
     for state in A::spec().states {
         install_state(module, caller, state);
+    }
+    for call in A::spec().lifecycle {
+        install_lifecycle(module, caller, *call);
+    }
+}
+
+/// `activate_user(user)` and `reset_password(user, secret)`: journaled as not undoable.
+fn install_lifecycle<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>, call: Lifecycle) {
+    let name = call.function();
+    let c = caller.clone();
+    match call {
+        Lifecycle::Activate => {
+            FuncRegistration::new(name)
+                .with_volatility(true)
+                .with_params_info(["user: Dynamic", "Grant"])
+                .with_comments([
+                    "/// Clear a user's suspension (too many failed logons; it does not enable a\n\
+                     /// disabled user). No change when it is not suspended. Not undoable.",
+                ])
+                .set_into_module(module, move |ctx: NativeCallContext, user: Dynamic| {
+                    let run = || -> RhaiResult<Grant> {
+                        let user = user_of::<A>(name, &user)?;
+                        c.lifecycle(call, &user, None).map_err(to_rhai)
+                    };
+                    run().map_err(|e| located(&ctx, e))
+                });
+        }
+        Lifecycle::ResetPassword => {
+            FuncRegistration::new(name)
+                .with_volatility(true)
+                .with_params_info(["user: Dynamic", "password: Dynamic", "Grant"])
+                .with_comments([
+                    "/// Set a user's password (a Secret, or a string taken as one). Journaled as\n\
+                     /// not undoable: the old password is never known.",
+                ])
+                .set_into_module(
+                    module,
+                    move |ctx: NativeCallContext, user: Dynamic, password: Dynamic| {
+                        let run = || -> RhaiResult<Grant> {
+                            let user = user_of::<A>(name, &user)?;
+                            let secret = match password.read_lock::<Secret>() {
+                                Some(s) => s.clone(),
+                                None => match password.read_lock::<ImmutableString>() {
+                                    Some(t) => Secret::new(t.to_string()),
+                                    None => {
+                                        return Err(invalid(
+                                            A::spec().name,
+                                            name,
+                                            format!(
+                                                "the password given to {}::{name} must be a Secret or a string, not {}",
+                                                A::spec().name,
+                                                password.type_name()
+                                            ),
+                                        ));
+                                    }
+                                },
+                            };
+                            c.lifecycle(call, &user, Some(secret)).map_err(to_rhai)
+                        };
+                        run().map_err(|e| located(&ctx, e))
+                    },
+                );
+        }
     }
 }
 

@@ -83,3 +83,29 @@ impl Grant {
 pub fn kind<'a>(kinds: &'a [AccessKind], key: &str) -> Option<&'a AccessKind> {
     kinds.iter().find(|k| k.key == key)
 }
+
+/// Lifecycle calls nothing can undo, declared by the vendors that have them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// Clear a user's suspension (too many failed logons); not a re-enable.
+    Activate,
+    /// Set a user's password to a Secret.
+    ResetPassword,
+}
+
+impl Lifecycle {
+    pub fn function(self) -> &'static str {
+        match self {
+            Lifecycle::Activate => "activate_user",
+            Lifecycle::ResetPassword => "reset_password",
+        }
+    }
+
+    /// What the journal and undo call it.
+    pub fn what(self) -> &'static str {
+        match self {
+            Lifecycle::Activate => "suspension cleared",
+            Lifecycle::ResetPassword => "password reset",
+        }
+    }
+}

@@ -34,6 +34,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     example: r#"#{ username: name, role: "OPERATOR", password: random_password(16),
                 email: `${name}@example.com` }"#,
     access: &[],
+    lifecycle: &[],
     update: None,
     states: &[],
     access_example: &[],

@@ -9,7 +9,7 @@ use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply};
 use super::record::UserRecord;
 use super::schema::Request;
-use super::access::{AccessKind, Direction, Held};
+use super::access::{AccessKind, Direction, Held, Lifecycle};
 use super::{UserApi, VendorSpec};
 use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::lenient::{bool as lenient_bool_value, field, int as lenient_int};
@@ -46,6 +46,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     example: r#"#{ username: name, initial_password: random_password(20), email: `${name}@example.com`,
                 personal_details: #{ first_name: "Conformance", last_name: "Test" } }"#,
     access: ACCESS,
+    lifecycle: &[Lifecycle::Activate, Lifecycle::ResetPassword],
     update: Some(&UPDATE),
     states: STATES,
     access_example: &[("group", "NOC Operators")],
@@ -364,6 +365,14 @@ impl UserApi for CyberArk {
             "enabled" => self.switch_enabled(direction == Direction::Grant, username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark has no access of kind `{other}`"))),
         }
+    }
+
+    async fn activate_user(&self, username: &str) -> Result<bool, VendorError> {
+        self.activate(username).await
+    }
+
+    async fn reset_password(&self, username: &str, password: &Secret) -> Result<(), VendorError> {
+        self.set_password(username, password).await
     }
 
     async fn user_fields(&self, username: &str) -> Result<Option<Json>, VendorError> {

@@ -50,6 +50,8 @@ pub struct VendorSpec {
     pub example: &'static str,
     /// The kinds of access the vendor grants (groups, safes, shares); each gets its functions.
     pub access: &'static [access::AccessKind],
+    /// Lifecycle calls nothing can undo (activate, reset password) the vendor has.
+    pub lifecycle: &'static [access::Lifecycle],
     /// The request of `update_user` (the create's fields), for vendors that can update a user.
     pub update: Option<&'static RequestSpec>,
     /// States a user is switched on and off in (enabled): like access without a target, read
@@ -129,6 +131,25 @@ pub trait UserApi: Send + Sync + Sized + 'static {
     ) -> impl Future<Output = Result<bool, VendorError>> + Send {
         let _ = (direction, username, target);
         async move { Err(unsupported(Self::spec().name, kind)) }
+    }
+
+    /// Clear a user's suspension; whether it was suspended.
+    fn activate_user(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<bool, VendorError>> + Send {
+        let _ = username;
+        async move { Err(unsupported(Self::spec().name, "activate")) }
+    }
+
+    /// Set a user's password.
+    fn reset_password(
+        &self,
+        username: &str,
+        password: &crate::util::secret::Secret,
+    ) -> impl Future<Output = Result<(), VendorError>> + Send {
+        let _ = (username, password);
+        async move { Err(unsupported(Self::spec().name, "reset_password")) }
     }
 
     /// The user's object as the vendor has it, wire names (what an update is compared with);

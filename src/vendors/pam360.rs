@@ -33,6 +33,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     example: r#"#{ username: name, first_name: "Conformance", last_name: "Test",
                 email: `${name}@example.com`, password: random_password(16) }"#,
     access: &[],
+    lifecycle: &[],
     update: None,
     states: &[],
     access_example: &[],

@@ -168,3 +168,94 @@ try { cyberark::update_user("nobody", #{ first_name: "A" }); } catch (e) { print
     );
     assert_eq!(puts(&sim), 0);
 }
+
+#[test]
+fn a_password_reset_is_journaled_as_not_undoable_and_its_secret_never_written() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"
+let g = cyberark::reset_password("Auditor", secret("Brand-New-Passw0rd"));
+print(`${g.changed}|${g.target}`);
+print(cyberark::activate_user("Auditor").changed);
+try { cyberark::reset_password("Auditor", "weak"); } catch (e) { print(e.kind); }
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "true|password reset\nfalse\nvalidation\n",
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("password reset (not undoable)"),
+        "{}",
+        out.all()
+    );
+    // The sim run's leak scan has already checked the output and the journal for the password.
+    let journal = std::fs::read_to_string(sim.journal()).unwrap_or_default();
+    assert!(!journal.contains("Brand-New-Passw0rd"));
+    assert!(
+        journal.contains("\"irreversible\":\"password reset\""),
+        "{journal}"
+    );
+    let undo = sim.undo("last", &[]);
+    assert_eq!(undo.code, 0, "{}", undo.all());
+    assert!(
+        undo.stdout
+            .contains("not undoable: cyberark Auditor password reset"),
+        "{}",
+        undo.all()
+    );
+}
+
+#[test]
+fn a_dry_run_plans_a_reset_and_sends_nothing() {
+    let sim = Sim::start();
+    let out = sim.run(
+        r#"print(cyberark::reset_password("Auditor", random_password(20)).dry_run);"#,
+        &["--dry-run"],
+    );
+    assert_eq!(out.stdout, "true\n", "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("reset_password cyberark   Auditor: password reset"),
+        "{}",
+        out.all()
+    );
+    let resets = sim
+        .log()
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.contains("ResetPassword"))
+        })
+        .count();
+    assert_eq!(resets, 0);
+}
+
+#[test]
+fn activate_clears_a_suspension_once() {
+    let sim = Sim::start();
+    let token = sim.cyberark_token();
+    let auth = [
+        ("Authorization", token.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let (status, _) = sim.send(
+        "PUT",
+        "/PasswordVault/API/Users/3/",
+        &auth,
+        r#"{"username":"Auditor","suspended":true}"#,
+    );
+    assert_eq!(status, 200);
+    let out = sim.run(
+        r#"print(cyberark::activate_user("Auditor").changed);
+print(cyberark::activate_user("Auditor").changed);"#,
+        &[],
+    );
+    assert_eq!(out.stdout, "true\nfalse\n", "{}", out.all());
+    assert_eq!(vault_user(&sim, "Auditor")["suspended"], false);
+}

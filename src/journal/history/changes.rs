@@ -25,15 +25,22 @@ pub enum ChangeState {
 pub enum Altered {
     Access(AccessChange),
     Update(FieldsChange),
+    /// A change nothing can undo (a password reset), kept so that undo can say so.
+    Irreversible(String),
 }
 
 impl Altered {
     /// What a record is about, if it alters an existing user.
-    pub fn of(access: &Option<AccessChange>, update: &Option<FieldsChange>) -> Option<Altered> {
-        match (access, update) {
-            (Some(a), _) => Some(Altered::Access(a.clone())),
-            (None, Some(u)) => Some(Altered::Update(u.clone())),
-            (None, None) => None,
+    pub fn of(
+        access: &Option<AccessChange>,
+        update: &Option<FieldsChange>,
+        irreversible: &Option<String>,
+    ) -> Option<Altered> {
+        match (access, update, irreversible) {
+            (Some(a), _, _) => Some(Altered::Access(a.clone())),
+            (None, Some(u), _) => Some(Altered::Update(u.clone())),
+            (None, None, Some(what)) => Some(Altered::Irreversible(what.clone())),
+            (None, None, None) => None,
         }
     }
 
@@ -64,12 +71,21 @@ pub struct Change {
 }
 
 impl RunSummary {
-    /// The access changes that may still hold, newest first.
+    /// The changes to users that may still hold and can be reversed, newest first.
     pub fn changes_left(&self) -> impl Iterator<Item = &Change> {
         self.changes
             .iter()
             .rev()
             .filter(|c| !matches!(c.state, ChangeState::Undone { .. }))
+            .filter(|c| !matches!(c.what, Altered::Irreversible(_)))
+    }
+
+    /// The changes nothing can undo (password resets), newest first.
+    pub fn irreversible(&self) -> impl Iterator<Item = &Change> {
+        self.changes
+            .iter()
+            .rev()
+            .filter(|c| matches!(c.what, Altered::Irreversible(_)))
     }
 }
 

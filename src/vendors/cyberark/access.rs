@@ -7,6 +7,7 @@ use serde_json::{Value as Json, json};
 use super::{ALREADY_MEMBER, CyberArk, NAME, READ_ONLY};
 use crate::util::lenient::{bool as lenient_bool_value, field, int as lenient_int};
 use crate::vendors::access::{Direction, Held};
+use crate::util::secret::Secret;
 use crate::vendors::error::{ErrorKind, VendorError};
 
 impl CyberArk {
@@ -139,5 +140,31 @@ impl CyberArk {
             })
             .collect())
     }
-}
 
+    /// `POST Users/{id}/Activate`, unless the user is not suspended: whether it was.
+    pub(super) async fn activate(&self, username: &str) -> Result<bool, VendorError> {
+        let (id, user) = self.user_json(username).await?;
+        let suspended = field(&user, "suspended").and_then(lenient_bool_value).unwrap_or(false);
+        if !suspended {
+            return Ok(false);
+        }
+        let url = self.http.url("/PasswordVault/API/Users", &[&id.to_string(), "Activate"]);
+        let reply = self.call(Method::POST, url, None).await?;
+        match reply.status {
+            200 | 204 => Ok(true),
+            _ => Err(self.error(&reply, &format!("activating user {username}"))),
+        }
+    }
+
+    /// `POST Users/{id}/ResetPassword/` with the new password (psPAS's body; 200 or 204).
+    pub(super) async fn set_password(&self, username: &str, password: &Secret) -> Result<(), VendorError> {
+        let (id, _) = self.user_json(username).await?;
+        let url = self.http.url("/PasswordVault/API/Users", &[&id.to_string(), "ResetPassword", ""]);
+        let body = json!({ "id": id, "newPassword": password.reveal() });
+        let reply = self.call(Method::POST, url, Some(&body)).await?;
+        match reply.status {
+            200 | 204 => Ok(()),
+            _ => Err(self.error(&reply, &format!("resetting the password of {username}"))),
+        }
+    }
+}
