@@ -39,6 +39,30 @@ const GROUPS: &[(i64, &str)] = &[
     (10_000_038, "mg2"),
 ];
 
+/// The built-in admin, whose key the simulator's profile holds.
+const ADMIN_ID: i64 = 1;
+
+/// Monitor groups by comma-separated ids, or else names (a name is ignored when ids are given).
+fn group_ids(ids: Option<&str>, names: Option<&str>) -> Result<Vec<i64>, (&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(ids) = ids {
+        for id in ids.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match id.parse::<i64>() {
+                Ok(i) if GROUPS.iter().any(|g| g.0 == i) => out.push(i),
+                _ => return Err(("4032", format!("The monitor group with id {id} does not exist."))),
+            }
+        }
+    } else if let Some(names) = names {
+        for name in names.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            match GROUPS.iter().find(|g| g.1 == name) {
+                Some(g) => out.push(g.0),
+                None => return Err(("4032", format!("The monitor group {name} does not exist."))),
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Clone)]
 struct User {
     id: i64,
@@ -163,6 +187,41 @@ impl AppManagerSim {
         Ok(Body::Users(vec![user]))
     }
 
+    /// `Users/update` (ACCESS-FACTS §4.1): without `userId` it changes the API key's owner, as
+    /// the document says; monitor groups are added and removed by id or name.
+    fn update(&mut self, req: &SimRequest) -> Result<Body, (&'static str, String)> {
+        let id = match req.param("userId") {
+            Some(id) => match id.trim().parse::<i64>() {
+                Ok(i) if self.users.contains_key(&i) => i,
+                _ => return Err(("4032", format!("The user with id {id} does not exist."))),
+            },
+            // The key's owner: the built-in admin.
+            None => ADMIN_ID,
+        };
+        let add = group_ids(req.param("associateGroupId"), req.param("associateGroupName"))?;
+        let remove = group_ids(req.param("removeGroupId"), req.param("removeGroupName"))?;
+        let email = req.param("email").map(str::to_string);
+        let description = req.param("description").map(str::to_string);
+        self.users.update(id, |u| {
+            for g in add {
+                if !u.groups.contains(&g) {
+                    u.groups.push(g);
+                }
+            }
+            u.groups.retain(|g| !remove.contains(g));
+            if let Some(e) = email {
+                u.email = e;
+            }
+            if let Some(d) = description {
+                u.description = d;
+            }
+        });
+        match self.users.get(&id) {
+            Some(u) => Ok(Body::Users(vec![u.clone()])),
+            None => Err(("4032", format!("The user with id {id} does not exist."))),
+        }
+    }
+
     fn delete(&mut self, req: &SimRequest) -> Result<Body, (&'static str, String)> {
         let ids: Vec<i64> = match (req.param("userId"), req.param("userName")) {
             (Some(ids), _) => {
@@ -230,6 +289,13 @@ impl SimVendor for AppManagerSim {
                     Err(("4016", "The HTTP method used in the request is incorrect; use POST.".into()))
                 } else {
                     self.create(req)
+                }
+            }
+            [u, c] if u.eq_ignore_ascii_case("Users") && c.eq_ignore_ascii_case("update") => {
+                if method != "POST" {
+                    Err(("4016", "The HTTP method used in the request is incorrect; use POST.".into()))
+                } else {
+                    self.update(req)
                 }
             }
             [u, d] if u.eq_ignore_ascii_case("Users") && d.eq_ignore_ascii_case("delete") => {

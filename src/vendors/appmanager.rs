@@ -7,6 +7,7 @@ use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
 use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, Request, RequestSpec, Value, optional, required};
+use super::access::{AccessKind, Direction, Held};
 use super::{UserApi, VendorSpec};
 use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::secret::Secret;
@@ -31,13 +32,14 @@ pub static SPEC: VendorSpec = VendorSpec {
     identity: &[(&["email"], "email"), (&["role"], "role")],
     user_type: AppManagerUser::TYPE_NAME,
     user_properties: AppManagerUser::PROPERTIES,
+    // One monitor group only: a user created without any is put in all of them.
     example: r#"#{ username: name, role: "OPERATOR", password: random_password(16),
-                email: `${name}@example.com` }"#,
-    access: &[],
+                email: `${name}@example.com`, group_ids: [10000035] }"#,
+    access: ACCESS,
     lifecycle: &[],
     update: None,
     states: &[],
-    access_example: &[],
+    access_example: &[("monitor_group", "mg1")],
 };
 
 const SETTINGS: &[SettingSpec] = &[
@@ -82,6 +84,17 @@ static CREATE: RequestSpec = RequestSpec {
     ],
     check: None,
 };
+
+const ACCESS: &[AccessKind] = &[AccessKind {
+    key: "monitor_group",
+    noun: "monitor group",
+    grant_fn: "add_to_monitor_group",
+    revoke_fn: "remove_from_monitor_group",
+    list_fn: "monitor_groups",
+    doc: "Monitor groups, by exact name; sent as `Users/update` with the user's `userId` (without \
+          it, Applications Manager changes the API key's owner).",
+    starts_on: false,
+}];
 
 /// An Applications Manager user; the same whether the answer was JSON or XML.
 #[derive(Clone, Debug)]
@@ -223,6 +236,15 @@ impl AppManager {
 }
 
 /// What a response code (and, for the catch-all 4032, its message) means.
+impl AppManager {
+    /// The user named `username`, or `not_found`.
+    async fn existing(&self, username: &str) -> Result<AppManagerUser, VendorError> {
+        self.get_user(username).await?.ok_or_else(|| {
+            VendorError::new(NAME, ErrorKind::NotFound, format!("there is no user named \"{username}\""))
+        })
+    }
+}
+
 fn classify(code: &str, message: &str) -> ErrorKind {
     let m = message.to_lowercase();
     match code {
@@ -334,6 +356,45 @@ impl UserApi for AppManager {
             description: request.text("description").unwrap_or_default().to_string(),
             groups,
         }
+    }
+
+    async fn change_access(
+        &self,
+        kind: &str,
+        direction: Direction,
+        username: &str,
+        target: &str,
+    ) -> Result<bool, VendorError> {
+        if kind != "monitor_group" {
+            return Err(VendorError::new(NAME, ErrorKind::Validation, format!("appmanager has no access of kind `{kind}`")));
+        }
+        let user = self.existing(username).await?;
+        let holds = user.groups.iter().any(|(_, name)| name == target);
+        if holds == (direction == Direction::Grant) {
+            return Ok(false);
+        }
+        let param = match direction {
+            Direction::Grant => "associateGroupName",
+            Direction::Revoke => "removeGroupName",
+        };
+        let url = self.http.url(&self.path("Users/update"), &[]);
+        // Always the user's id: without it the update applies to the API key's owner.
+        let form = self.form(vec![("userId", user.common.id.to_string()), (param, target.to_string())]);
+        let reply = self.http.send(self.http.request(Method::POST, url).form(&form)).await?;
+        self.expect_success(&reply, &format!("changing the monitor groups of {username}"))?;
+        Ok(true)
+    }
+
+    async fn access(&self, kind: &str, username: &str) -> Result<Vec<Held>, VendorError> {
+        if kind != "monitor_group" {
+            return Err(VendorError::new(NAME, ErrorKind::Validation, format!("appmanager has no access of kind `{kind}`")));
+        }
+        let user = self.existing(username).await?;
+        Ok(user
+            .groups
+            .iter()
+            .map(|(id, name)| Held { id: Some(*id), name: name.clone(), kind: "monitor group".into() })
+            .collect())
     }
 
     async fn delete_user(&self, id: i64, username: &str) -> Result<(), VendorError> {

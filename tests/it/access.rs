@@ -352,3 +352,58 @@ print(cyberark::update_user(u, #{ department: "NOC" }).changed);
     assert_eq!(status, 404);
     assert!(body.contains("File or directory not found"), "{body}");
 }
+
+/// The monitor groups of an Applications Manager user, as the simulator holds them.
+fn monitor_groups(sim: &Sim, name: &str) -> Vec<String> {
+    sim.users("appmanager")
+        .into_iter()
+        .find(|u| u["userName"] == name)
+        .map(|u| {
+            u["AssociatedGroups"]
+                .as_array()
+                .map(|g| {
+                    g.iter()
+                        .filter_map(|x| x["groupName"].as_str().map(String::from))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn applications_manager_monitor_groups_always_name_the_user_and_undo_puts_them_back() {
+    let sim = Sim::start();
+    let owner_before = monitor_groups(&sim, "sim-admin");
+    let out = sim.run(
+        r#"
+print(appmanager::remove_from_monitor_group("apm-operator", "mg2").changed);
+print(appmanager::add_to_monitor_group("apm-operator", "mg2").changed);
+print(appmanager::remove_from_monitor_group("apm-operator", "mg2").changed);
+print(appmanager::monitor_groups("apm-operator").map(|g| g.name));
+try { appmanager::grant("apm-operator", #{ monitor_group: "nope" }); } catch (e) { print(e.kind); }
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "true\ntrue\ntrue\n[\"Applications Manager\", \"mg1\"]\nnot_found\n",
+        "{}",
+        out.all()
+    );
+    // Every update named its user: the API key's owner was never touched.
+    assert_eq!(monitor_groups(&sim, "sim-admin"), owner_before);
+    let undo = sim.undo("last", &[]);
+    assert_eq!(undo.code, 0, "{}", undo.all());
+    assert!(
+        undo.stdout.contains("3 changes to users reversed"),
+        "{}",
+        undo.all()
+    );
+    assert_eq!(
+        monitor_groups(&sim, "apm-operator"),
+        ["Applications Manager", "mg1", "mg2"],
+        "back as it was"
+    );
+}
