@@ -327,9 +327,17 @@ impl<A: UserApi> Caller<A> {
         let started = Instant::now();
         if let Some(user) = self.get("ensure_user", request.username())? {
             // Where the vendor can update, an existing user converges on what the map declares.
-            if A::spec().update.is_some() {
+            if let Some(update) = A::spec().update {
                 let username = request.username().to_string();
-                let changes = self.differences("ensure_user", &username, &request)?;
+                // Only what an update can write is compared (not monitor groups, say).
+                let changes = self
+                    .differences("ensure_user", &username, &request)?
+                    .into_iter()
+                    .filter(|c| {
+                        let top = c.field.split('.').next().unwrap_or_default();
+                        update.fields.iter().any(|f| f.key == top)
+                    })
+                    .collect::<Vec<_>>();
                 if !changes.is_empty() {
                     return self.write("ensure_user", &username, request, changes);
                 }

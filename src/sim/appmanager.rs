@@ -202,6 +202,18 @@ impl AppManagerSim {
         let remove = group_ids(req.param("removeGroupId"), req.param("removeGroupName"))?;
         let email = req.param("email").map(str::to_string);
         let description = req.param("description").map(str::to_string);
+        let role = match req.param("role") {
+            Some(r) => match ROLES.iter().find(|x| x.eq_ignore_ascii_case(r)) {
+                Some(x) => Some(x.to_string()),
+                None => {
+                    return Err((
+                        "4032",
+                        format!("Invalid role {r}. Possible values are {}.", ROLES.join(", ")),
+                    ));
+                }
+            },
+            None => None,
+        };
         self.users.update(id, |u| {
             for g in add {
                 if !u.groups.contains(&g) {
@@ -214,6 +226,9 @@ impl AppManagerSim {
             }
             if let Some(d) = description {
                 u.description = d;
+            }
+            if let Some(r) = role {
+                u.role = r;
             }
         });
         match self.users.get(&id) {

@@ -1,6 +1,7 @@
 //! ManageEngine Applications Manager (REST API V1): `apikey` as a parameter, JSON or XML answers, code 4000 for success.
 
 use reqwest::Method;
+use serde_json::{Value as Json, json};
 use rhai::{Array, Dynamic, Map};
 
 use super::error::{ErrorKind, VendorError};
@@ -37,7 +38,7 @@ pub static SPEC: VendorSpec = VendorSpec {
                 email: `${name}@example.com`, group_ids: [10000035] }"#,
     access: ACCESS,
     lifecycle: &[],
-    update: None,
+    update: Some(&UPDATE),
     states: &[],
     access_example: &[("monitor_group", "mg1")],
 };
@@ -72,6 +73,22 @@ const FIELDS: &[Field] = &[
     optional("domain_ids", "domainid", Kind::Ints, "ids of domains"),
     optional("domain_name", "domainname", Kind::Text { max: 0 }, "name of a domain"),
 ];
+
+/// What `Users/update` changes besides monitor groups (which are access).
+const UPDATE_FIELDS: &[Field] = &[
+    required("username", "userName", Kind::Name { max: 0, forbidden: "" }, "the user name"),
+    optional("role", "role", Kind::OneOf(ROLES), "the user's role (any case; sent upper-case)"),
+    optional("email", "email", Kind::Email { max: 0 }, "the user's email"),
+    optional("description", "description", Kind::Text { max: 0 }, "free text"),
+];
+
+static UPDATE: RequestSpec = RequestSpec {
+    vendor: NAME,
+    function: "update_user",
+    fields: UPDATE_FIELDS,
+    exclusive: &[],
+    check: None,
+};
 
 static CREATE: RequestSpec = RequestSpec {
     vendor: NAME,
@@ -383,6 +400,40 @@ impl UserApi for AppManager {
         let reply = self.http.send(self.http.request(Method::POST, url).form(&form)).await?;
         self.expect_success(&reply, &format!("changing the monitor groups of {username}"))?;
         Ok(true)
+    }
+
+    async fn user_fields(&self, username: &str) -> Result<Option<Json>, VendorError> {
+        Ok(self.get_user(username).await?.map(|u| {
+            json!({
+                "userName": u.common.username,
+                "role": u.role,
+                "email": u.email,
+                "description": u.description,
+            })
+        }))
+    }
+
+    async fn write_fields(&self, username: &str, partial: &Json) -> Result<(), VendorError> {
+        let user = self.existing(username).await?;
+        // Always the user's id: without it the update applies to the API key's owner.
+        let mut params = vec![("userId", user.common.id.to_string())];
+        if let Json::Object(fields) = partial {
+            for (key, value) in fields {
+                let Some(wire) = UPDATE_FIELDS.iter().find(|f| f.wire == key).map(|f| f.wire) else {
+                    continue;
+                };
+                let text = match value {
+                    Json::String(s) => s.clone(),
+                    Json::Null => String::new(),
+                    other => other.to_string(),
+                };
+                params.push((wire, text));
+            }
+        }
+        let url = self.http.url(&self.path("Users/update"), &[]);
+        let form = self.form(params);
+        let reply = self.http.send(self.http.request(Method::POST, url).form(&form)).await?;
+        self.expect_success(&reply, &format!("updating user {username}")).map(|_| ())
     }
 
     async fn access(&self, kind: &str, username: &str) -> Result<Vec<Held>, VendorError> {

@@ -259,3 +259,40 @@ print(cyberark::activate_user("Auditor").changed);"#,
     assert_eq!(out.stdout, "true\nfalse\n", "{}", out.all());
     assert_eq!(vault_user(&sim, "Auditor")["suspended"], false);
 }
+
+#[test]
+fn applications_manager_updates_name_their_user_and_undo_writes_the_old_values_back() {
+    let sim = Sim::start();
+    let before = sim.users("appmanager");
+    let out = sim.run(
+        r#"
+let u = appmanager::update_user("apm-operator", #{ email: "ops@example.com", role: "manager" });
+print(`${u.changed}|${u.changes.map(|c| c.field)}|${u.role}`);
+print(appmanager::update_user("apm-operator", #{ email: "ops@example.com" }).changed);
+try { appmanager::update_user("apm-operator", #{ group_ids: [10000035] }); } catch (e) { print(e.kind); }
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "true|[\"email\", \"role\"]|MANAGER\nfalse\nvalidation\n",
+        "{}",
+        out.all()
+    );
+    let owner = |users: &[Json]| {
+        users
+            .iter()
+            .find(|u| u["userName"] == "sim-admin")
+            .cloned()
+            .unwrap_or(Json::Null)
+    };
+    assert_eq!(
+        owner(&sim.users("appmanager")),
+        owner(&before),
+        "the key's owner untouched"
+    );
+    let undo = sim.undo("last", &[]);
+    assert_eq!(undo.code, 0, "{}", undo.all());
+    assert_eq!(sim.users("appmanager"), before, "back as it was");
+}
