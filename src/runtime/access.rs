@@ -61,6 +61,19 @@ impl<A: UserApi> Caller<A> {
         Ok(held)
     }
 
+    /// A dry run's plan entry for a change to `username` of `target`.
+    fn plan_change(&self, operation: &'static str, username: &str, target: &str) {
+        self.session.plan(Planned {
+            row: current_row(),
+            vendor: Self::vendor(),
+            action: operation,
+            username: username.to_string(),
+            id: 0,
+            request: None,
+            target: Some(target.to_string()),
+        });
+    }
+
     /// A dry run's check that the target exists (a lookup; none offline).
     fn check_target(&self, kind: &'static AccessKind, target: &str) -> Result<(), CallError> {
         if self.offline() {
@@ -101,15 +114,7 @@ impl<A: UserApi> Caller<A> {
             let holds = self.held(kind, username)?.iter().any(|h| h.name == target);
             let needed = holds != (direction == Direction::Grant);
             if needed {
-                self.session.plan(Planned {
-                    row: current_row(),
-                    vendor: Self::vendor(),
-                    action: operation,
-                    username: username.to_string(),
-                    id: 0,
-                    request: None,
-                    target: Some(target.to_string()),
-                });
+                self.plan_change(operation, username, target);
             }
             return Ok(grant(needed));
         }
@@ -130,6 +135,23 @@ impl<A: UserApi> Caller<A> {
         )?;
         Ok(grant(changed))
     }
+}
+
+/// The outcome record of an announced call: `event` as it is when the call succeeded, else
+/// failed (with the vendor's error) or unknown (interrupted before the answer).
+fn record_end<T>(session: &Session, seq: u64, event: Event, result: &Result<T, CallError>) {
+    let event = match result {
+        Ok(_) => event,
+        Err(CallError::Vendor(e)) => Event {
+            outcome: Outcome::Failed,
+            ..event.error(e)
+        },
+        Err(_) => Event {
+            outcome: Outcome::Unknown,
+            ..event.note("interrupted while waiting for the vendor's answer")
+        },
+    };
+    session.journal.outcome(Some(seq), event);
 }
 
 /// One access change, journaled before and after: whether it changed anything. An attempt
@@ -170,20 +192,13 @@ pub fn journalled_change(
     });
     let outcome = match (&result, access.direction) {
         (Ok(false), _) => Outcome::Unchanged,
-        (Ok(true), Direction::Grant) => Outcome::Granted,
-        (Ok(true), Direction::Revoke) => Outcome::Revoked,
-        (Err(CallError::Vendor(_)), _) => Outcome::Failed,
-        (Err(_), _) => Outcome::Unknown,
+        (_, Direction::Grant) => Outcome::Granted,
+        (_, Direction::Revoke) => Outcome::Revoked,
     };
-    let mut event = Event::new(vendor, operation, username, outcome)
+    let event = Event::new(vendor, operation, username, outcome)
         .access(access.clone())
         .took(started.elapsed());
-    match &result {
-        Err(CallError::Vendor(e)) => event = event.error(e),
-        Err(_) => event = event.note("interrupted while waiting for the vendor's answer"),
-        Ok(_) => {}
-    }
-    session.journal.outcome(Some(seq), event);
+    record_end(session, seq, event, &result);
     let reversal = matches!(operation, "rollback" | "undo");
     if matches!(result, Ok(true)) && !reversal {
         session.remember_change(ChangeMade {
@@ -218,20 +233,10 @@ pub fn journalled_update(
         let (ops, body, name) = (ops.clone(), body.clone(), username.to_string());
         async move { ops.write_fields(&name, &body).await }
     });
-    let outcome = match &result {
-        Ok(()) => Outcome::Updated,
-        Err(CallError::Vendor(_)) => Outcome::Failed,
-        Err(_) => Outcome::Unknown,
-    };
-    let mut event = Event::new(vendor, operation, username, outcome)
+    let event = Event::new(vendor, operation, username, Outcome::Updated)
         .update(update.clone())
         .took(started.elapsed());
-    match &result {
-        Err(CallError::Vendor(e)) => event = event.error(e),
-        Err(_) => event = event.note("interrupted while waiting for the vendor's answer"),
-        Ok(()) => {}
-    }
-    session.journal.outcome(Some(seq), event);
+    record_end(session, seq, event, &result);
     if result.is_ok() && !matches!(operation, "rollback" | "undo") {
         session.remember_change(ChangeMade {
             row: current_row(),
@@ -264,20 +269,13 @@ where
     let started = Instant::now();
     let result = session.retrying(vendor, operation, username, Some(seq), &mut attempt);
     let outcome = match &result {
-        Ok(true) => Outcome::Updated,
         Ok(false) => Outcome::Unchanged,
-        Err(CallError::Vendor(_)) => Outcome::Failed,
-        Err(_) => Outcome::Unknown,
+        _ => Outcome::Updated,
     };
-    let mut event = Event::new(vendor, operation, username, outcome)
+    let event = Event::new(vendor, operation, username, outcome)
         .irreversible(what)
         .took(started.elapsed());
-    match &result {
-        Err(CallError::Vendor(e)) => event = event.error(e),
-        Err(_) => event = event.note("interrupted while waiting for the vendor's answer"),
-        Ok(_) => {}
-    }
-    session.journal.outcome(Some(seq), event);
+    record_end(session, seq, event, &result);
     result
 }
 
@@ -300,15 +298,7 @@ impl<A: UserApi> Caller<A> {
             dry_run: self.session.mode.dry_run,
         };
         if self.session.mode.dry_run {
-            self.session.plan(Planned {
-                row: current_row(),
-                vendor: Self::vendor(),
-                action: operation,
-                username: username.to_string(),
-                id: 0,
-                request: None,
-                target: Some(call.what().to_string()),
-            });
+            self.plan_change(operation, username, call.what());
             return Ok(grant(true));
         }
         let client = self.client()?;
