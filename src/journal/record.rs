@@ -41,7 +41,7 @@ pub struct FieldsChange {
 }
 
 /// An access change a record is about, with what undoes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessChange {
     /// The vendor's kind of access (`group`).
     pub kind: String,
@@ -50,6 +50,56 @@ pub struct AccessChange {
     pub direction: Direction,
     /// The operation that undoes it (`remove_from_group`).
     pub undo: String,
+    /// The level a grant gives (a safe member's permissions), in the vendor's wire form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<serde_json::Value>,
+    /// The level held before (read first): what an undo gives back. `None`: not held, or (for
+    /// accesses the vendor cannot read) not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+}
+
+impl AccessChange {
+    /// A change of `kind` to `target`, without levels.
+    pub fn of(kind: &str, target: &str, direction: Direction, undo: &str) -> AccessChange {
+        AccessChange {
+            kind: kind.to_string(),
+            target: target.to_string(),
+            direction,
+            undo: undo.to_string(),
+            level: None,
+            before: None,
+        }
+    }
+
+    /// The direction of what undoes it: a grant that changed a level is undone by granting
+    /// the level it replaced, any other grant by a revoke, a revoke by a grant.
+    pub fn inverse_direction(&self) -> Direction {
+        match (self.direction, &self.before) {
+            (Direction::Grant, Some(_)) => Direction::Grant,
+            (direction, _) => direction.inverse(),
+        }
+    }
+
+    /// The change that undoes this one (`redo` names the function that undoes that in turn).
+    pub fn inverse(&self, redo: &str) -> AccessChange {
+        let (level, before) = match (self.direction, &self.before) {
+            // Back to the level it replaced, which the reversal in turn replaces.
+            (Direction::Grant, Some(old)) => (Some(old.clone()), self.level.clone()),
+            // A revoke of what the grant gave.
+            (Direction::Grant, None) => (None, self.level.clone()),
+            // A grant of what the revoke took.
+            (Direction::Revoke, old) => (old.clone(), None),
+        };
+        AccessChange {
+            kind: self.kind.clone(),
+            target: self.target.clone(),
+            direction: self.inverse_direction(),
+            undo: redo.to_string(),
+            level,
+            before,
+        }
+    }
 }
 
 /// How a run knows that an account it records as created is the one it sent.

@@ -39,10 +39,7 @@ pub fn account_lines(events: &[Event]) -> String {
                 };
                 ("set    ", format!("{} {to}", a.kind))
             }
-            Some(a) => (
-                what,
-                format!("{} {}", a.kind, a.target).trim_end().to_string(),
-            ),
+            Some(a) => (what, access_text(e.vendor, a)),
             None if e.irreversible.is_some() => (
                 what,
                 format!(
@@ -71,6 +68,19 @@ pub fn account_lines(events: &[Event]) -> String {
     out
 }
 
+/// `safe NOC-Shared (use)`: the kind, the target, and the level a grant gave.
+fn access_text(vendor: &str, a: &crate::journal::AccessChange) -> String {
+    let show = crate::vendors::find(vendor)
+        .and_then(|v| crate::vendors::access::kind(v.access, &a.kind))
+        .and_then(|k| k.level)
+        .zip(a.level.as_ref())
+        .map(|(l, level)| format!(" ({})", (l.show)(level)))
+        .unwrap_or_default();
+    format!("{} {}{show}", a.kind, a.target)
+        .trim_end()
+        .to_string()
+}
+
 pub fn plan_text(plan: &[Planned]) -> String {
     if plan.is_empty() {
         return "\nonboard: dry run: nothing was sent, and the script would change nothing\n"
@@ -85,7 +95,10 @@ pub fn plan_text(plan: &[Planned]) -> String {
             };
             let id = match &p.target {
                 Some(t) if t.is_empty() => String::new(),
-                Some(t) => format!(": {t}"),
+                Some(t) => match &p.detail {
+                    Some(d) => format!(": {t} ({d})"),
+                    None => format!(": {t}"),
+                },
                 None if p.id > 0 => format!(" (id {})", p.id),
                 None => String::new(),
             };

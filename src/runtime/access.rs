@@ -8,8 +8,8 @@ use std::time::Instant;
 use crate::journal::{AccessChange, Altered, Event, FieldsChange, Outcome, current_row};
 use crate::runtime::call::Caller;
 use crate::runtime::session::{CallError, ChangeMade, Planned, Session};
-use crate::vendors::access::{AccessKind, Direction, Grant, Held};
-use crate::vendors::error::VendorError;
+use crate::vendors::access::{AccessKind, Direction, Grant, Held, Holding};
+use crate::vendors::error::{ErrorKind, VendorError};
 use crate::vendors::{Ops, UserApi, ops_of};
 
 impl<A: UserApi> Caller<A> {
@@ -28,6 +28,7 @@ impl<A: UserApi> Caller<A> {
                 id: None,
                 name: String::new(),
                 kind: kind.noun.into(),
+                level: None,
             }]
         } else if self.offline() || planned_user {
             Vec::new()
@@ -47,13 +48,14 @@ impl<A: UserApi> Caller<A> {
                 kind.grant_fn,
                 kind.revoke_fn,
             );
-            for (grant, target) in plan {
+            for (grant, target, _) in plan {
                 held.retain(|h| h.name != target);
                 if grant {
                     held.push(Held {
                         id: None,
                         name: target,
                         kind: "planned".into(),
+                        level: None,
                     });
                 }
             }
@@ -61,8 +63,33 @@ impl<A: UserApi> Caller<A> {
         Ok(held)
     }
 
+    /// The members of a target (`safe_members(safe)`): a lookup, none offline.
+    pub fn members(&self, kind: &'static AccessKind, target: &str) -> Result<Vec<Held>, CallError> {
+        if self.offline() {
+            return Ok(Vec::new());
+        }
+        let client = self.client()?;
+        let on = target.to_string();
+        self.session
+            .retrying(Self::vendor(), kind.list_fn, target, None, move || {
+                let (client, on) = (client.clone(), on.clone());
+                async move { client.members(kind.key, &on).await }
+            })
+    }
+
     /// A dry run's plan entry for a change to `username` of `target`.
     fn plan_change(&self, operation: &'static str, username: &str, target: &str) {
+        self.plan_level(operation, username, target, None, None);
+    }
+
+    fn plan_level(
+        &self,
+        operation: &'static str,
+        username: &str,
+        target: &str,
+        level: Option<serde_json::Value>,
+        detail: Option<String>,
+    ) {
         self.session.plan(Planned {
             row: current_row(),
             vendor: Self::vendor(),
@@ -71,6 +98,8 @@ impl<A: UserApi> Caller<A> {
             id: 0,
             request: None,
             target: Some(target.to_string()),
+            level,
+            detail,
         });
     }
 
@@ -88,6 +117,51 @@ impl<A: UserApi> Caller<A> {
             })
     }
 
+    /// What `username` holds of `target`, with its level: read first (dry runs too, with what
+    /// the plan so far would change; offline, nothing is held).
+    pub fn holding(
+        &self,
+        kind: &'static AccessKind,
+        username: &str,
+        target: &str,
+    ) -> Result<Holding, CallError> {
+        let dry = self.session.mode.dry_run;
+        let planned_user = dry
+            && self
+                .session
+                .planned_user(Self::vendor(), username)
+                .is_some();
+        let mut holding = if self.offline() || planned_user {
+            Holding::No
+        } else {
+            let client = self.client()?;
+            let (name, on) = (username.to_string(), target.to_string());
+            self.session
+                .retrying(Self::vendor(), kind.grant_fn, username, None, move || {
+                    let (client, name, on) = (client.clone(), name.clone(), on.clone());
+                    async move { client.holding(kind.key, &name, &on).await }
+                })?
+        };
+        if dry {
+            let plan = self.session.planned_access(
+                Self::vendor(),
+                username,
+                kind.grant_fn,
+                kind.revoke_fn,
+            );
+            for (grant, planned, level) in plan {
+                if planned == target {
+                    holding = match (grant, level) {
+                        (true, Some(l)) => Holding::Yes(l),
+                        (true, None) => Holding::Unknown,
+                        (false, _) => Holding::No,
+                    };
+                }
+            }
+        }
+        Ok(holding)
+    }
+
     /// Grant or revoke: no write when it is already so, and the change journaled with its undo.
     pub fn change_access(
         &self,
@@ -96,34 +170,103 @@ impl<A: UserApi> Caller<A> {
         username: &str,
         target: &str,
     ) -> Result<Grant, CallError> {
-        let operation = kind.function(direction);
+        self.change(
+            kind,
+            kind.function(direction),
+            direction,
+            username,
+            target,
+            None,
+        )
+    }
+
+    /// Grant at a level (`add_safe_member`), revoke, or with `operation` the kind's
+    /// `update_fn`, change the level of an access the user must already hold. The holding is
+    /// read first: a grant of the level held sends nothing, and the journal keeps the level
+    /// replaced, which undo gives back.
+    pub fn change(
+        &self,
+        kind: &'static AccessKind,
+        operation: &'static str,
+        direction: Direction,
+        username: &str,
+        target: &str,
+        level: Option<serde_json::Value>,
+    ) -> Result<Grant, CallError> {
+        let shown = kind.level.zip(level.as_ref()).map(|(l, v)| (l.show)(v));
         let grant = |changed: bool| Grant {
             vendor: Self::vendor(),
             operation,
             user: username.to_string(),
-            target: if target.is_empty() {
-                kind.noun.to_string()
-            } else {
-                format!("{} \"{target}\"", kind.noun)
+            target: match (target.is_empty(), &shown) {
+                (true, _) => kind.noun.to_string(),
+                (false, Some(s)) => format!("{} \"{target}\" ({s})", kind.noun),
+                (false, None) => format!("{} \"{target}\"", kind.noun),
             },
             changed,
             dry_run: self.session.mode.dry_run,
         };
-        if self.session.mode.dry_run {
+        let dry = self.session.mode.dry_run;
+        if dry {
             self.check_target(kind, target)?;
-            let holds = self.held(kind, username)?.iter().any(|h| h.name == target);
-            let needed = holds != (direction == Direction::Grant);
-            if needed {
-                self.plan_change(operation, username, target);
+        }
+        let before = match kind.level {
+            None if dry => {
+                let holds = self.held(kind, username)?.iter().any(|h| h.name == target);
+                if holds == (direction == Direction::Grant) {
+                    return Ok(grant(false));
+                }
+                None
             }
-            return Ok(grant(needed));
+            None => None,
+            Some(spec) => {
+                let holding = self.holding(kind, username, target)?;
+                match (&holding, direction, &level) {
+                    (Holding::Yes(held), Direction::Grant, Some(want))
+                        if (spec.same)(held, want) =>
+                    {
+                        return Ok(grant(false));
+                    }
+                    (Holding::No, Direction::Revoke, _) => return Ok(grant(false)),
+                    (Holding::No, _, _) if Some(operation) == kind.update_fn => {
+                        return Err(CallError::Vendor(
+                            VendorError::new(
+                                Self::vendor(),
+                                ErrorKind::NotFound,
+                                format!(
+                                    "{username} has no {} \"{target}\" to update; {} gives it",
+                                    kind.noun, kind.grant_fn
+                                ),
+                            )
+                            .during(operation),
+                        ));
+                    }
+                    _ => {}
+                }
+                match holding {
+                    Holding::Yes(held) => Some(held),
+                    _ => None,
+                }
+            }
+        };
+        if dry {
+            self.plan_level(operation, username, target, level, shown.clone());
+            return Ok(grant(true));
         }
         let client = self.client()?;
         let access = AccessChange {
-            kind: kind.key.to_string(),
-            target: target.to_string(),
-            direction,
-            undo: kind.function(direction.inverse()).to_string(),
+            level: level.filter(|_| direction == Direction::Grant),
+            before,
+            ..AccessChange::of(
+                kind.key,
+                target,
+                direction,
+                kind.function(direction.inverse()),
+            )
+        };
+        let access = AccessChange {
+            undo: kind.function(access.inverse_direction()).to_string(),
+            ..access
         };
         let changed = journalled_change(
             &self.session,
@@ -176,7 +319,13 @@ pub fn journalled_change(
         let name = username.to_string();
         async move {
             match ops
-                .change_access(&access.kind, access.direction, &name, &access.target)
+                .change_access(
+                    &access.kind,
+                    access.direction,
+                    &name,
+                    &access.target,
+                    access.level.as_ref(),
+                )
                 .await
             {
                 Ok(false) if lost.load(Ordering::Relaxed) => Ok(true),

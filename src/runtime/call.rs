@@ -254,6 +254,8 @@ impl<A: UserApi> Caller<A> {
             id,
             request: Some(request),
             target: None,
+            level: None,
+            detail: None,
         });
         user
     }
@@ -385,6 +387,8 @@ impl<A: UserApi> Caller<A> {
                 id,
                 request: None,
                 target: None,
+                level: None,
+                detail: None,
             });
             return Ok(());
         }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
-use crate::journal::{AccessChange, Altered, Event, FieldsChange, Outcome, Proof, Sent};
+use crate::journal::{Altered, Event, FieldsChange, Outcome, Proof, Sent};
 use crate::runtime::access::{journalled_change, journalled_update};
 use crate::runtime::session::{CallError, Session};
 use crate::vendors::update::FieldChange;
@@ -381,11 +381,8 @@ fn reverse_one(
                         .or_else(|| crate::vendors::access::kind(v.states, &access.kind))
                 })
                 .map_or("", |k| k.function(access.direction));
-            let inverse = AccessChange {
-                direction: access.direction.inverse(),
-                undo: redo.to_string(),
-                ..access.clone()
-            };
+            // A level change is undone by a grant, which a grant undoes in turn.
+            let inverse = access.inverse(redo);
             journalled_change(session, c.vendor, operation, &c.username, &inverse, ops)
         }
         Altered::Update(update) => {

@@ -83,6 +83,8 @@ impl<A: UserApi> Caller<A> {
                     id: 0,
                     request: Some(request.clone()),
                     target: Some(fields.join(", ")),
+                    level: None,
+                    detail: None,
                 });
             } else {
                 let update = FieldsChange {

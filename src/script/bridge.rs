@@ -46,10 +46,24 @@ pub const FUNCTIONS: &[(&str, &str)] = &[
 pub fn functions_of(spec: &VendorSpec) -> Vec<(&'static str, usize)> {
     let mut out: Vec<(&'static str, usize)> = FUNCTIONS.iter().map(|(n, _)| (*n, 1)).collect();
     for kind in spec.access {
-        out.extend([(kind.grant_fn, 2), (kind.revoke_fn, 2), (kind.list_fn, 1)]);
+        out.extend([
+            (kind.grant_fn, kind.grant_arity()),
+            (kind.revoke_fn, kind.revoke_arity()),
+        ]);
+        if let Some(update) = kind.update_fn {
+            out.push((update, kind.grant_arity()));
+        }
+        if !kind.list_fn.is_empty() {
+            let arity = if kind.lists_members {
+                kind.target_parts()
+            } else {
+                1
+            };
+            out.push((kind.list_fn, arity));
+        }
     }
     if !spec.access.is_empty() {
-        out.extend([("grant", 2), ("revoke", 2)]);
+        out.extend([("grant", 2), ("revoke", 2), ("ensure_access", 2)]);
     }
     for state in spec.states {
         out.extend([(state.grant_fn, 1), (state.revoke_fn, 1)]);

@@ -11,10 +11,9 @@ use rhai::{
 
 use crate::runtime::call::Caller;
 use crate::script::bridge::to_rhai;
-use crate::util::secret::Secret;
 use crate::util::suggest;
 use crate::vendors::UserApi;
-use crate::vendors::access::{AccessKind, Direction, Grant, Lifecycle};
+use crate::vendors::access::{AccessKind, Direction, Grant, Held};
 use crate::vendors::error::{ErrorKind, VendorError, located};
 use crate::vendors::record::UserRecord;
 
@@ -54,7 +53,11 @@ fn user_name<A: UserApi>(user: &Dynamic) -> Option<String> {
         .map(|u| u.common().username.clone())
 }
 
-fn invalid(vendor: &'static str, operation: &'static str, message: String) -> Box<EvalAltResult> {
+pub fn invalid(
+    vendor: &'static str,
+    operation: &'static str,
+    message: String,
+) -> Box<EvalAltResult> {
     VendorError::new(vendor, ErrorKind::Validation, message)
         .during(operation)
         .into_rhai()
@@ -84,104 +87,134 @@ pub fn install_access<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) 
         install_by_data(module, caller, kinds);
     }
     for state in A::spec().states {
-        install_state(module, caller, state);
+        crate::script::lifecycle::install_state(module, caller, state);
     }
     for call in A::spec().lifecycle {
-        install_lifecycle(module, caller, *call);
+        crate::script::lifecycle::install_lifecycle(module, caller, *call);
     }
 }
 
-/// `activate_user(user)` and `reset_password(user, secret)`: journaled as not undoable.
-fn install_lifecycle<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>, call: Lifecycle) {
-    let name = call.function();
-    let c = caller.clone();
-    match call {
-        Lifecycle::Activate => {
-            FuncRegistration::new(name)
-                .with_volatility(true)
-                .with_params_info(["user: Dynamic", "Grant"])
-                .with_comments([
-                    "/// Clear a user's suspension (too many failed logons; it does not enable a\n\
-                     /// disabled user). No change when it is not suspended. Not undoable.",
-                ])
-                .set_into_module(module, move |ctx: NativeCallContext, user: Dynamic| {
-                    let run = || -> RhaiResult<Grant> {
-                        let user = user_of::<A>(name, &user)?;
-                        c.lifecycle(call, &user, None).map_err(to_rhai)
-                    };
-                    run().map_err(|e| located(&ctx, e))
-                });
-        }
-        Lifecycle::ResetPassword => {
-            FuncRegistration::new(name)
-                .with_volatility(true)
-                .with_params_info(["user: Dynamic", "password: Dynamic", "Grant"])
-                .with_comments([
-                    "/// Set a user's password (a Secret, or a string taken as one). Journaled as\n\
-                     /// not undoable: the old password is never known.",
-                ])
-                .set_into_module(
-                    module,
-                    move |ctx: NativeCallContext, user: Dynamic, password: Dynamic| {
-                        let run = || -> RhaiResult<Grant> {
-                            let user = user_of::<A>(name, &user)?;
-                            let secret = match password.read_lock::<Secret>() {
-                                Some(s) => s.clone(),
-                                None => match password.read_lock::<ImmutableString>() {
-                                    Some(t) => Secret::new(t.to_string()),
-                                    None => {
-                                        return Err(invalid(
-                                            A::spec().name,
-                                            name,
-                                            format!(
-                                                "the password given to {}::{name} must be a Secret or a string, not {}",
-                                                A::spec().name,
-                                                password.type_name()
-                                            ),
-                                        ));
-                                    }
-                                },
-                            };
-                            c.lifecycle(call, &user, Some(secret)).map_err(to_rhai)
-                        };
-                        run().map_err(|e| located(&ctx, e))
-                    },
-                );
-        }
-    }
-}
+/// A function taking `Dynamic` arguments, registered with its arity (kinds of access take one
+/// to four: the user, the target's parts, the level).
+type Call = Arc<dyn Fn(&[Dynamic]) -> RhaiResult<Dynamic> + Send + Sync>;
 
-/// Switching a user on and off (`enable_user`, `disable_user`): read first, journaled, undone
-/// by the opposite switch.
-fn install_state<A: UserApi>(
+fn register_call(
     module: &mut Module,
-    caller: &Arc<Caller<A>>,
-    state: &'static AccessKind,
+    name: &str,
+    params: &[String],
+    returns: &str,
+    doc: String,
+    f: Call,
 ) {
-    for direction in [Direction::Grant, Direction::Revoke] {
-        let name = state.function(direction);
-        let to = match direction {
-            Direction::Grant => "on",
-            Direction::Revoke => "off",
-        };
-        let c = caller.clone();
-        FuncRegistration::new(name)
-            .with_volatility(true)
-            .with_params_info(["user: Dynamic", "Grant"])
-            .with_comments([format!(
-                "/// Switch `{}` {to} for a user (a name or a user a call returned). No change\n\
-                 /// when it already is (`changed == false`); undone by the opposite switch.\n\
-                 /// {}",
-                state.key, state.doc
-            )])
-            .set_into_module(module, move |ctx: NativeCallContext, user: Dynamic| {
-                let run = || -> RhaiResult<Grant> {
-                    let user = user_of::<A>(name, &user)?;
-                    c.change_access(state, direction, &user, "")
-                        .map_err(to_rhai)
-                };
-                run().map_err(|e| located(&ctx, e))
+    // A target part is a name; the user a name or a user; a level or access list is data.
+    let mut info: Vec<String> = params
+        .iter()
+        .map(|p| match p.as_str() {
+            "user" | "member" | "access" | "level" | "accesses" => format!("{p}: Dynamic"),
+            _ => format!("{p}: String"),
+        })
+        .collect();
+    info.push(returns.to_string());
+    let reg = FuncRegistration::new(name)
+        .with_volatility(true)
+        .with_params_info(info)
+        .with_comments([doc]);
+    match params.len() {
+        1 => {
+            reg.set_into_module(module, move |ctx: NativeCallContext, a: Dynamic| {
+                f(&[a]).map_err(|e| located(&ctx, e))
             });
+        }
+        2 => {
+            reg.set_into_module(
+                module,
+                move |ctx: NativeCallContext, a: Dynamic, b: Dynamic| {
+                    f(&[a, b]).map_err(|e| located(&ctx, e))
+                },
+            );
+        }
+        3 => {
+            reg.set_into_module(
+                module,
+                move |ctx: NativeCallContext, a: Dynamic, b: Dynamic, c: Dynamic| {
+                    f(&[a, b, c]).map_err(|e| located(&ctx, e))
+                },
+            );
+        }
+        _ => {
+            reg.set_into_module(
+                module,
+                move |ctx: NativeCallContext, a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic| {
+                    f(&[a, b, c, d]).map_err(|e| located(&ctx, e))
+                },
+            );
+        }
+    }
+}
+
+/// The names of a kind's target parts (`group`; `safe`; `resource`, `account`).
+fn target_names(kind: &AccessKind) -> Vec<&'static str> {
+    if kind.target.is_empty() {
+        vec![kind.key]
+    } else {
+        kind.target.to_vec()
+    }
+}
+
+/// The target given as strings, joined by `/` into the one the journal keeps.
+fn target_of(
+    vendor: &'static str,
+    operation: &'static str,
+    kind: &AccessKind,
+    parts: &[&Dynamic],
+) -> RhaiResult<String> {
+    let mut out = Vec::new();
+    for (name, part) in target_names(kind).into_iter().zip(parts) {
+        let text = part.read_lock::<ImmutableString>().map(|t| t.to_string());
+        match text {
+            Some(t) if !(t.is_empty() || kind.target.len() > 1 && t.contains('/')) => out.push(t),
+            Some(_) => {
+                return Err(invalid(
+                    vendor,
+                    operation,
+                    format!(
+                        "`{name}` of {vendor}::{operation} must be a name that is not empty{}",
+                        if kind.target.len() > 1 {
+                            " and has no `/`"
+                        } else {
+                            ""
+                        }
+                    ),
+                ));
+            }
+            None => {
+                return Err(invalid(
+                    vendor,
+                    operation,
+                    format!(
+                        "`{name}` of {vendor}::{operation} must be the {}'s name (a string), not {}",
+                        kind.noun,
+                        part.type_name()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out.join("/"))
+}
+
+/// The level a script gave, in the vendor's wire form, checked before anything is sent.
+fn level_of(
+    vendor: &'static str,
+    operation: &'static str,
+    kind: &AccessKind,
+    given: &Dynamic,
+) -> RhaiResult<Option<serde_json::Value>> {
+    match kind.level {
+        None => Ok(None),
+        Some(level) => (level.parse)(given)
+            .map(Some)
+            .map_err(|e| invalid(vendor, operation, e)),
     }
 }
 
@@ -190,101 +223,196 @@ fn install_kind<A: UserApi>(
     caller: &Arc<Caller<A>>,
     kind: &'static AccessKind,
 ) {
-    for direction in [Direction::Grant, Direction::Revoke] {
-        let name = kind.function(direction);
-        let verb = match direction {
-            Direction::Grant => "Give",
-            Direction::Revoke => "Take away",
-        };
-        let c = caller.clone();
-        FuncRegistration::new(name)
-            .with_volatility(true)
-            .with_params_info(["user: Dynamic", "target: &str", "Grant"])
-            .with_comments([format!(
-                "/// {verb} a user (a name or a user a call returned) access: the {} named\n\
-                 /// exactly `target`. No change when it is already so (`changed == false`).\n\
-                 /// {}",
-                kind.noun, kind.doc
-            )])
-            .set_into_module(
-                module,
-                move |ctx: NativeCallContext, user: Dynamic, target: ImmutableString| {
-                    let run = || -> RhaiResult<Grant> {
-                        let user = user_of::<A>(name, &user)?;
-                        c.change_access(kind, direction, &user, &target)
-                            .map_err(to_rhai)
-                    };
-                    run().map_err(|e| located(&ctx, e))
-                },
-            );
+    let vendor = A::spec().name;
+    let parts = kind.target_parts();
+    let who = if kind.target_first { "member" } else { "user" };
+    let mut calls = vec![
+        (kind.grant_fn, Direction::Grant, "Give"),
+        (kind.revoke_fn, Direction::Revoke, "Take away"),
+    ];
+    if let Some(update) = kind.update_fn {
+        calls.push((update, Direction::Grant, "Change the level of"));
     }
-    let c = caller.clone();
-    FuncRegistration::new(kind.list_fn)
-        .with_volatility(true)
-        .with_params_info(["user: Dynamic", "Array"])
-        .with_comments([format!(
-            "/// The {}s a user is in, as an array of #{{ id, name, type }}.",
-            kind.noun
-        )])
-        .set_into_module(module, move |ctx: NativeCallContext, user: Dynamic| {
-            let run = || -> RhaiResult<Array> {
-                let user = user_of::<A>(kind.list_fn, &user)?;
-                let held = c.held(kind, &user).map_err(to_rhai)?;
-                Ok(held
-                    .into_iter()
-                    .map(|h| {
-                        let mut m = Map::new();
-                        m.insert("id".into(), h.id.map_or(Dynamic::UNIT, Dynamic::from_int));
-                        m.insert("name".into(), h.name.into());
-                        m.insert("type".into(), h.kind.into());
-                        Dynamic::from_map(m)
-                    })
-                    .collect())
+    for (name, direction, verb) in calls {
+        let level = kind.level.filter(|_| direction == Direction::Grant);
+        let mut params: Vec<String> = target_names(kind).iter().map(|t| t.to_string()).collect();
+        if kind.target_first {
+            params.push(who.into());
+        } else {
+            params.insert(0, who.into());
+        }
+        if let Some(l) = level {
+            params.push(l.param.into());
+        }
+        let doc = format!(
+            "/// {verb} a {who} (a name or a user a call returned) access: the {} named\n\
+             /// exactly `{}`. No change when it is already so (`changed == false`).\n\
+             /// {}{}",
+            kind.noun,
+            target_names(kind).join("`/`"),
+            kind.doc,
+            level
+                .map(|l| format!("\n/// `{}`: {}", l.param, l.doc))
+                .unwrap_or_default()
+        );
+        let c = caller.clone();
+        let f: Call = Arc::new(move |args: &[Dynamic]| {
+            let (user_at, target_at) = if kind.target_first {
+                (parts, 0)
+            } else {
+                (0, 1)
             };
-            run().map_err(|e| located(&ctx, e))
+            let user = user_of::<A>(name, &args[user_at])?;
+            let target_args: Vec<&Dynamic> = args[target_at..target_at + parts].iter().collect();
+            let target = target_of(vendor, name, kind, &target_args)?;
+            let level = match level {
+                Some(_) => level_of(vendor, name, kind, &args[parts + 1])?,
+                None => None,
+            };
+            c.change(kind, name, direction, &user, &target, level)
+                .map(Dynamic::from)
+                .map_err(to_rhai)
         });
+        register_call(module, name, &params, "Grant", doc, f);
+    }
+    install_list(module, caller, kind);
 }
 
-/// The kind and target of an access given as data: a map with one key, a declared kind.
+/// `groups(user)`: what a user holds; or `safe_members(safe)`: a target's members.
+fn install_list<A: UserApi>(
+    module: &mut Module,
+    caller: &Arc<Caller<A>>,
+    kind: &'static AccessKind,
+) {
+    if kind.list_fn.is_empty() {
+        return;
+    }
+    let vendor = A::spec().name;
+    let c = caller.clone();
+    let (params, doc) = if kind.lists_members {
+        (
+            target_names(kind)
+                .iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>(),
+            format!(
+                "/// The members of a {}, as an array of #{{ id, name, type, access, level }}\n\
+                 /// (`level` is the vendor's record of the member, keys in snake_case).",
+                kind.noun
+            ),
+        )
+    } else {
+        (
+            vec!["user".to_string()],
+            format!(
+                "/// The {}s a user is in, as an array of #{{ id, name, type }}.",
+                kind.noun
+            ),
+        )
+    };
+    let f: Call = Arc::new(move |args: &[Dynamic]| {
+        let held = if kind.lists_members {
+            let parts: Vec<&Dynamic> = args.iter().collect();
+            let target = target_of(vendor, kind.list_fn, kind, &parts)?;
+            c.members(kind, &target).map_err(to_rhai)?
+        } else {
+            let user = user_of::<A>(kind.list_fn, &args[0])?;
+            c.held(kind, &user).map_err(to_rhai)?
+        };
+        Ok(Dynamic::from_array(
+            held.into_iter().map(|h| held_map(kind, h)).collect(),
+        ))
+    });
+    register_call(module, kind.list_fn, &params, "Array", doc, f);
+}
+
+fn held_map(kind: &AccessKind, h: Held) -> Dynamic {
+    let mut m = Map::new();
+    m.insert("id".into(), h.id.map_or(Dynamic::UNIT, Dynamic::from_int));
+    m.insert("name".into(), h.name.into());
+    m.insert("type".into(), h.kind.into());
+    if let (Some(level), Some(spec)) = (&h.level, kind.level) {
+        m.insert("access".into(), (spec.show)(level).into());
+        m.insert(
+            "level".into(),
+            crate::vendors::record::json_to_dynamic(level),
+        );
+    }
+    Dynamic::from_map(m)
+}
+
+/// The kind, target and level of an access given as data: `#{ group: NAME }`, `#{ safe: NAME,
+/// preset: "use" }`, `#{ resource, account, level }`.
 fn access_of(
     vendor: &'static str,
     operation: &'static str,
     kinds: &'static [AccessKind],
     access: &Map,
-) -> RhaiResult<(&'static AccessKind, String)> {
-    let keys: Vec<&str> = kinds.iter().map(|k| k.key).collect();
-    let mut entries = access.iter();
-    let (Some((key, value)), None) = (entries.next(), entries.next()) else {
+    direction: Direction,
+) -> RhaiResult<(&'static AccessKind, String, Option<serde_json::Value>)> {
+    let keys: Vec<&str> = kinds.iter().map(|k| k.data_key()).collect();
+    let Some(kind) = kinds.iter().find(|k| access.contains_key(k.data_key())) else {
+        let close = access
+            .keys()
+            .find_map(|g| suggest::closest(g, keys.iter().copied()).map(|k| (g, k)));
         return Err(invalid(
             vendor,
             operation,
-            format!(
-                "{vendor}::{operation} takes a map with one key, the kind of access: {}",
-                keys.join(", ")
-            ),
+            match close {
+                Some((given, key)) => format!(
+                    "unknown kind of access `{given}` for {vendor}::{operation}; did you mean `{key}`?"
+                ),
+                None => format!(
+                    "{vendor}::{operation} takes a map naming the kind of access by one of {}",
+                    keys.join(", ")
+                ),
+            },
         ));
     };
-    let Some(kind) = kinds.iter().find(|k| k.key == key.as_str()) else {
-        let hint = suggest::closest(key, keys.iter().copied())
-            .map(|k| format!("; did you mean `{k}`?"))
-            .unwrap_or_else(|| format!(" ({vendor} grants {})", keys.join(", ")));
-        return Err(invalid(
-            vendor,
-            operation,
-            format!("unknown kind of access `{key}` for {vendor}::{operation}{hint}"),
-        ));
+    let names = target_names(kind);
+    let level_keys = kind.level.map_or(&[][..], |l| l.keys);
+    let mut rest = Map::new();
+    for (key, value) in access {
+        if names.contains(&key.as_str()) {
+            continue;
+        }
+        if !level_keys.contains(&key.as_str()) {
+            let allowed: Vec<&str> = names.iter().chain(level_keys).copied().collect();
+            return Err(invalid(
+                vendor,
+                operation,
+                format!(
+                    "unknown key `{key}` in a {} access for {vendor}::{operation}{}",
+                    kind.noun,
+                    suggest::did_you_mean(key, allowed.iter().copied())
+                ),
+            ));
+        }
+        rest.insert(key.clone(), value.clone());
+    }
+    let mut parts = Vec::new();
+    for name in &names {
+        match access.get(*name) {
+            Some(p) => parts.push(p),
+            None => {
+                return Err(invalid(
+                    vendor,
+                    operation,
+                    format!(
+                        "a {} access for {vendor}::{operation} needs `{name}`",
+                        kind.noun
+                    ),
+                ));
+            }
+        }
+    }
+    let target = target_of(vendor, operation, kind, &parts)?;
+    let level = if direction == Direction::Grant {
+        level_of(vendor, operation, kind, &Dynamic::from_map(rest))?
+    } else {
+        None
     };
-    let Some(target) = value.read_lock::<ImmutableString>().map(|t| t.to_string()) else {
-        return Err(invalid(
-            vendor,
-            operation,
-            format!(
-                "`{key}` of {vendor}::{operation} must be the {}'s name",
-                kind.noun
-            ),
-        ));
-    };
-    Ok((kind, target))
+    Ok((kind, target, level))
 }
 
 fn install_by_data<A: UserApi>(
@@ -293,27 +421,93 @@ fn install_by_data<A: UserApi>(
     kinds: &'static [AccessKind],
 ) {
     let vendor = A::spec().name;
-    let keys: Vec<&str> = kinds.iter().map(|k| k.key).collect();
+    let keys: Vec<&str> = kinds.iter().map(|k| k.data_key()).collect();
     for (name, direction) in [("grant", Direction::Grant), ("revoke", Direction::Revoke)] {
         let c = caller.clone();
-        FuncRegistration::new(name)
-            .with_volatility(true)
-            .with_params_info(["user: Dynamic", "access: Map", "Grant"])
-            .with_comments([format!(
-                "/// {name} access given as data, `#{{ KIND: NAME }}` with KIND one of {}.",
-                keys.join(", ")
-            )])
-            .set_into_module(
-                module,
-                move |ctx: NativeCallContext, user: Dynamic, access: Map| {
-                    let run = || -> RhaiResult<Grant> {
-                        let user = user_of::<A>(name, &user)?;
-                        let (kind, target) = access_of(vendor, name, kinds, &access)?;
-                        c.change_access(kind, direction, &user, &target)
-                            .map_err(to_rhai)
-                    };
-                    run().map_err(|e| located(&ctx, e))
-                },
-            );
+        let f: Call = Arc::new(move |args: &[Dynamic]| {
+            let user = user_of::<A>(name, &args[0])?;
+            let Some(access) = args[1].read_lock::<Map>() else {
+                return Err(invalid(
+                    vendor,
+                    name,
+                    format!(
+                        "{vendor}::{name} takes the access as a map, not {}",
+                        args[1].type_name()
+                    ),
+                ));
+            };
+            let (kind, target, level) = access_of(vendor, name, kinds, &access, direction)?;
+            let operation = kind.function(direction);
+            c.change(kind, operation, direction, &user, &target, level)
+                .map(Dynamic::from)
+                .map_err(to_rhai)
+        });
+        let doc = format!(
+            "/// {name} access given as data, a map naming its kind by one of {}\n\
+             /// (`#{{ {}: NAME }}`), with the level's keys where the kind has levels.",
+            keys.join(", "),
+            keys[0]
+        );
+        register_call(
+            module,
+            name,
+            &["user".into(), "access".into()],
+            "Grant",
+            doc,
+            f,
+        );
     }
+    let c = caller.clone();
+    let f: Call = Arc::new(move |args: &[Dynamic]| {
+        let user = user_of::<A>("ensure_access", &args[0])?;
+        let Some(list) = args[1].read_lock::<Array>() else {
+            return Err(invalid(
+                vendor,
+                "ensure_access",
+                format!(
+                    "{vendor}::ensure_access takes an array of accesses (maps), not {}",
+                    args[1].type_name()
+                ),
+            ));
+        };
+        // Every access is checked before the first is given.
+        let mut wanted = Vec::new();
+        for item in list.iter() {
+            let Some(access) = item.read_lock::<Map>() else {
+                return Err(invalid(
+                    vendor,
+                    "ensure_access",
+                    format!(
+                        "each access given to {vendor}::ensure_access is a map, not {}",
+                        item.type_name()
+                    ),
+                ));
+            };
+            wanted.push(access_of(
+                vendor,
+                "ensure_access",
+                kinds,
+                &access,
+                Direction::Grant,
+            )?);
+        }
+        let mut out = Array::new();
+        for (kind, target, level) in wanted {
+            let g = c
+                .change(kind, kind.grant_fn, Direction::Grant, &user, &target, level)
+                .map_err(to_rhai)?;
+            out.push(Dynamic::from(g));
+        }
+        Ok(Dynamic::from_array(out))
+    });
+    register_call(
+        module,
+        "ensure_access",
+        &["user".into(), "accesses".into()],
+        "Array",
+        "/// Give every access of an array (each as `grant` takes it), checked first; an access\n\
+         /// already held is no change. An array of Grants, in order."
+            .into(),
+        f,
+    );
 }

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod grants;
 pub mod helpers;
 pub mod library;
+pub mod lifecycle;
 pub mod modules;
 pub mod print;
 pub mod stdlib;

@@ -17,6 +17,7 @@ use crate::util::secret::random_hex;
 mod groups;
 mod lifecycle;
 mod routes;
+mod safes;
 mod users;
 
 use routes::{Route, json_body};
@@ -122,7 +123,8 @@ pub struct CyberArkSim {
     next_id: i64,
     groups: Vec<groups::Group>,
     next_group_id: i64,
-    /// Changes to groups and their members, for `changes()`.
+    safes: Vec<safes::Safe>,
+    /// Changes to groups, safes and their members, for `changes()`.
     group_changes: u64,
     sessions: HashMap<String, Session>,
     session_requests: Option<u32>,
@@ -146,6 +148,7 @@ impl CyberArkSim {
             next_id: 100,
             groups: Vec::new(),
             next_group_id: groups::FIRST_GROUP_ID,
+            safes: safes::seeded(),
             group_changes: 0,
             sessions: HashMap::new(),
             session_requests,
@@ -288,9 +291,11 @@ impl CyberArkSim {
         match self.users.get(&id) {
             None => user_not_found(&id.to_string()),
             Some(u) if u.builtin => error(403, "PASWS041E", "Not authorized."),
-            Some(_) => {
+            Some(u) => {
+                let name = user_name(&u.json).to_string();
                 self.users.remove(id);
                 self.leave_groups(id);
+                self.leave_safes(&name);
                 SimResponse::empty(204)
             }
         }
@@ -391,7 +396,18 @@ impl SimVendor for CyberArkSim {
 
     fn seeded(&self) -> Option<String> {
         let names: Vec<&str> = groups::SEEDED.iter().map(|(n, _)| *n).collect();
-        Some(format!("vault groups {}", names.join(", ")))
+        let safes: Vec<&str> = safes::SEEDED.iter().map(|(n, _)| *n).collect();
+        Some(format!(
+            "vault groups {}; safes {} (the logon user may not change {}'s members)",
+            names.join(", "),
+            safes.join(", "),
+            safes::LOCKED_SAFE
+        ))
+    }
+
+    fn state(&self) -> Json {
+        let groups: Vec<Json> = self.groups.iter().map(|g| self.group_json(g, true)).collect();
+        json!({ "groups": groups, "safes": self.safes_json() })
     }
 
     fn owns(&self, path: &str) -> bool {

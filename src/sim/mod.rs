@@ -2,7 +2,8 @@
 //!
 //! Besides the vendors' own APIs it answers a few paths of its own under `/__sim/`:
 //! `GET /__sim/log` (the requests it received: method, path without query, vendor, status),
-//! `GET /__sim/users` (every vendor's users), `GET /__sim/secrets` (every secret it holds, for
+//! `GET /__sim/users` (every vendor's users), `GET /__sim/state` (users and what a run can
+//! change besides them: memberships, safes, shares), `GET /__sim/secrets` (every secret it holds, for
 //! tests' leak scans), `POST /__sim/reset` and
 //! `POST /__sim/expire-sessions` (ends CyberArk sessions, to exercise re-logon).
 
@@ -54,6 +55,11 @@ pub trait SimVendor: Send {
     /// What the simulator starts with beyond users (groups, resources), for its banner.
     fn seeded(&self) -> Option<String> {
         None
+    }
+    /// Everything besides users that a run can change (memberships, safes, shares), for
+    /// `/__sim/state`: what a test compares before a run and after its undo.
+    fn state(&self) -> Json {
+        Json::Null
     }
 }
 
@@ -403,6 +409,18 @@ fn admin(shared: &Shared, req: &SimRequest) -> SimResponse {
             for (name, v) in &shared.vendors {
                 if let Ok(v) = v.lock() {
                     out.insert(name.to_string(), v.users());
+                }
+            }
+            SimResponse::json(200, &Json::Object(out))
+        }
+        ("GET", "/__sim/state") => {
+            let mut out = serde_json::Map::new();
+            for (name, v) in &shared.vendors {
+                if let Ok(v) = v.lock() {
+                    out.insert(
+                        name.to_string(),
+                        json!({ "users": v.users(), "state": v.state() }),
+                    );
                 }
             }
             SimResponse::json(200, &Json::Object(out))

@@ -2,6 +2,7 @@
 //! what a user holds, and what a grant or revoke came to.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
 /// A kind of access, declared in a vendor's spec: its script functions and docs come from it.
 pub struct AccessKind {
@@ -16,9 +17,84 @@ pub struct AccessKind {
     pub doc: &'static str,
     /// Whether a new user holds it (a state like `enabled`); an access a new user never does.
     pub starts_on: bool,
+    /// The names of the target's parts as the functions take them (`["safe"]`, `["resource",
+    /// "account"]`), joined by `/` into the target the journal keeps; the first is the key of
+    /// the data form (`#{ safe: … }`).
+    pub target: &'static [&'static str],
+    /// Whether the functions take the target before the user (`add_safe_member(safe, member,
+    /// access)`), as the vendor's own words put it.
+    pub target_first: bool,
+    /// The level a grant gives (a safe's permissions, a share's level); `None` for membership.
+    pub level: Option<&'static Level>,
+    /// A function that changes the level of an access the user already has, and fails when
+    /// the user has none (`update_safe_member`).
+    pub update_fn: Option<&'static str>,
+    /// Whether `list_fn` lists the target's members (`safe_members(safe)`) rather than what a
+    /// user holds; empty `list_fn`: the vendor has no way to read it.
+    pub lists_members: bool,
+}
+
+/// A membership by name, taken as `fn(user, group)`: what most kinds are, spelled once.
+pub const MEMBERSHIP: AccessKind = AccessKind {
+    key: "",
+    noun: "",
+    grant_fn: "",
+    revoke_fn: "",
+    list_fn: "",
+    doc: "",
+    starts_on: false,
+    target: &[],
+    target_first: false,
+    level: None,
+    update_fn: None,
+    lists_members: false,
+};
+
+/// The level of access a grant gives, declared by the vendor: how scripts give it, how the
+/// journal keeps it (the vendor's wire form) and how messages show it.
+pub struct Level {
+    /// The name of the argument (`access`, `level`) and what it takes, for the docs.
+    pub param: &'static str,
+    pub doc: &'static str,
+    /// The keys of the data form that belong to the level (`preset`, `permissions`…).
+    pub keys: &'static [&'static str],
+    /// The wire form of a level a script gave: a name, or a map of the `keys`.
+    pub parse: fn(&rhai::Dynamic) -> Result<Json, String>,
+    /// The level in a few words (`use`, `view`).
+    pub show: fn(&Json) -> String,
+    /// Whether two levels are the same access (what a grant compares before writing).
+    pub same: fn(&Json, &Json) -> bool,
+}
+
+/// What a user holds of an access with a level, read before it is changed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Holding {
+    No,
+    Yes(Json),
+    /// The vendor has no way to read it (PAM360's shares): the change is sent regardless.
+    Unknown,
 }
 
 impl AccessKind {
+    /// How many arguments the grant function takes (the user, the target's parts, the level).
+    pub fn grant_arity(&self) -> usize {
+        1 + self.target_parts() + usize::from(self.level.is_some())
+    }
+
+    pub fn revoke_arity(&self) -> usize {
+        1 + self.target_parts()
+    }
+
+    /// A membership's target is one name unless the kind says otherwise.
+    pub fn target_parts(&self) -> usize {
+        self.target.len().max(1)
+    }
+
+    /// The key of the data form (`#{ group: … }`).
+    pub fn data_key(&self) -> &'static str {
+        self.target.first().copied().unwrap_or(self.key)
+    }
+
     /// The function that does `direction`.
     pub fn function(&self, direction: Direction) -> &'static str {
         match direction {
@@ -53,6 +129,8 @@ pub struct Held {
     pub name: String,
     /// The vendor's word for its type (`Vault`, `Directory`).
     pub kind: String,
+    /// The level of an access with one (a safe member's permissions, wire form).
+    pub level: Option<Json>,
 }
 
 /// What a grant or revoke came to, as scripts see it.

@@ -8,7 +8,7 @@ use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
 use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, Request, RequestSpec, Value, optional, required};
-use super::access::{AccessKind, Direction, Held};
+use super::access::{AccessKind, Direction, Held, MEMBERSHIP};
 use super::{UserApi, VendorSpec};
 use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::secret::Secret;
@@ -40,7 +40,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     lifecycle: &[],
     update: Some(&UPDATE),
     states: &[],
-    access_example: &[("monitor_group", "mg1")],
+    access_example: &[("monitor_group", r#"#{ monitor_group: "mg1" }"#)],
 };
 
 const SETTINGS: &[SettingSpec] = &[
@@ -110,7 +110,7 @@ const ACCESS: &[AccessKind] = &[AccessKind {
     list_fn: "monitor_groups",
     doc: "Monitor groups, by exact name; sent as `Users/update` with the user's `userId` (without \
           it, Applications Manager changes the API key's owner).",
-    starts_on: false,
+    ..MEMBERSHIP
 }];
 
 /// An Applications Manager user; the same whether the answer was JSON or XML.
@@ -381,6 +381,7 @@ impl UserApi for AppManager {
         direction: Direction,
         username: &str,
         target: &str,
+        _level: Option<&Json>,
     ) -> Result<bool, VendorError> {
         if kind != "monitor_group" {
             return Err(VendorError::new(NAME, ErrorKind::Validation, format!("appmanager has no access of kind `{kind}`")));
@@ -444,7 +445,7 @@ impl UserApi for AppManager {
         Ok(user
             .groups
             .iter()
-            .map(|(id, name)| Held { id: Some(*id), name: name.clone(), kind: "monitor group".into() })
+            .map(|(id, name)| Held { id: Some(*id), name: name.clone(), kind: "monitor group".into(), level: None })
             .collect())
     }
 

@@ -9,7 +9,7 @@ use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply};
 use super::record::UserRecord;
 use super::schema::Request;
-use super::access::{AccessKind, Direction, Held, Lifecycle};
+use super::access::{AccessKind, Direction, Held, Holding, Lifecycle, MEMBERSHIP};
 use super::{UserApi, VendorSpec};
 use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::lenient::{bool as lenient_bool_value, field, int as lenient_int};
@@ -17,6 +17,7 @@ use crate::util::error::warn;
 use crate::util::secret::Secret;
 
 mod access;
+mod safes;
 mod user;
 
 pub use user::CyberArkUser;
@@ -49,18 +50,39 @@ pub static SPEC: VendorSpec = VendorSpec {
     lifecycle: &[Lifecycle::Activate, Lifecycle::ResetPassword],
     update: Some(&UPDATE),
     states: STATES,
-    access_example: &[("group", "NOC Operators")],
+    access_example: &[
+        ("group", r#"#{ group: "NOC Operators" }"#),
+        ("safe", r#"#{ safe: "NOC-Shared", preset: "use" }"#),
+    ],
 };
 
-const ACCESS: &[AccessKind] = &[AccessKind {
-    key: "group",
-    noun: "vault group",
-    grant_fn: "add_to_group",
-    revoke_fn: "remove_from_group",
-    list_fn: "groups",
-    doc: "Vault groups, by exact name. Adding a member twice is no change (PVWA's 409 PASWS213E).",
-    starts_on: false,
-}];
+const ACCESS: &[AccessKind] = &[
+    AccessKind {
+        key: "group",
+        noun: "vault group",
+        grant_fn: "add_to_group",
+        revoke_fn: "remove_from_group",
+        list_fn: "groups",
+        doc: "Vault groups, by exact name. Adding a member twice is no change (PVWA's 409 PASWS213E).",
+        ..MEMBERSHIP
+    },
+    AccessKind {
+        key: "safe",
+        noun: "safe",
+        grant_fn: "add_safe_member",
+        revoke_fn: "remove_safe_member",
+        list_fn: "safe_members",
+        doc: "Safe membership of a user or a group (`member_type: \"Group\"`), with the 22 Gen2 \
+              permissions; the member is read first, so giving the permissions it has sends \
+              nothing, and undo gives back the permissions it had. `memberType` is always sent.",
+        target: &["safe"],
+        target_first: true,
+        level: Some(&safes::LEVEL),
+        update_fn: Some("update_safe_member"),
+        lists_members: true,
+        ..MEMBERSHIP
+    },
+];
 
 const STATES: &[AccessKind] = &[AccessKind {
     key: "enabled",
@@ -70,6 +92,7 @@ const STATES: &[AccessKind] = &[AccessKind {
     list_fn: "",
     doc: "PVWA 12.6+ (`POST Users/{id}/enable/`, `disable/`); the user is read first.",
     starts_on: true,
+    ..MEMBERSHIP
 }];
 
 /// What a user `PUT` must not carry: PVWA sets these itself (psPAS strips the same).
@@ -359,9 +382,10 @@ impl UserApi for CyberArk {
         CyberArkUser::planned(request, id)
     }
 
-    async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str) -> Result<bool, VendorError> {
+    async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str, _level: Option<&Json>) -> Result<bool, VendorError> {
         match kind {
             "group" => self.membership(direction, username, target).await,
+            "safe" => self.safe_member(direction, username, target, _level).await,
             "enabled" => self.switch_enabled(direction == Direction::Grant, username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark has no access of kind `{other}`"))),
         }
@@ -390,7 +414,22 @@ impl UserApi for CyberArk {
     async fn check_target(&self, kind: &str, target: &str) -> Result<(), VendorError> {
         match kind {
             "group" => self.group_id(target).await.map(|_| ()),
+            "safe" => self.safe_exists(target).await,
             _ => Ok(()),
+        }
+    }
+
+    async fn holding(&self, kind: &str, username: &str, target: &str) -> Result<Holding, VendorError> {
+        match kind {
+            "safe" => self.safe_holding(username, target).await,
+            _ => Ok(if self.access(kind, username).await?.iter().any(|h| h.name == target) { Holding::Yes(Json::Null) } else { Holding::No }),
+        }
+    }
+
+    async fn members(&self, kind: &str, target: &str) -> Result<Vec<Held>, VendorError> {
+        match kind {
+            "safe" => self.safe_members(target).await,
+            other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark lists no members of `{other}`"))),
         }
     }
 
@@ -401,7 +440,7 @@ impl UserApi for CyberArk {
                 let (_, user) = self.user_json(username).await?;
                 let on = field(&user, "enableUser").and_then(lenient_bool_value).unwrap_or(true);
                 Ok(on
-                    .then(|| Held { id: None, name: String::new(), kind: "enabled".into() })
+                    .then(|| Held { id: None, name: String::new(), kind: "enabled".into(), level: None })
                     .into_iter()
                     .collect())
             }

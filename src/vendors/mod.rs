@@ -57,7 +57,8 @@ pub struct VendorSpec {
     /// States a user is switched on and off in (enabled): like access without a target, read
     /// first so that switching to the state it is in sends nothing. `grant_fn` switches on.
     pub states: &'static [access::AccessKind],
-    /// An access of each kind the simulator has, for the conformance suite: (kind, target).
+    /// An access of each kind the simulator has, for the conformance suite: (kind, the access
+    /// as `V::grant` takes it, a Rhai map).
     pub access_example: &'static [(&'static str, &'static str)],
 }
 
@@ -120,16 +121,44 @@ pub trait UserApi: Send + Sync + Sized + 'static {
     /// What a dry run returns for a create: the request as a result, with a placeholder id.
     fn planned(request: &Request, id: i64) -> Self::User;
 
-    /// Grant or revoke access of a kind the spec declares; whether anything changed (false
-    /// when the vendor says it was already so).
+    /// Grant or revoke access of a kind the spec declares, a grant at `level` when the kind
+    /// has levels; whether anything changed (false when the vendor says it was already so).
     fn change_access(
         &self,
         kind: &str,
         direction: access::Direction,
         username: &str,
         target: &str,
+        level: Option<&serde_json::Value>,
     ) -> impl Future<Output = Result<bool, VendorError>> + Send {
-        let _ = (direction, username, target);
+        let _ = (direction, username, target, level);
+        async move { Err(unsupported(Self::spec().name, kind)) }
+    }
+
+    /// What `username` holds of `target` (with its level): read before a change of an access
+    /// with levels, so that the journal keeps what undoes it.
+    fn holding(
+        &self,
+        kind: &str,
+        username: &str,
+        target: &str,
+    ) -> impl Future<Output = Result<access::Holding, VendorError>> + Send {
+        async move {
+            let held = self.access(kind, username).await?;
+            Ok(match held.into_iter().find(|h| h.name == target) {
+                Some(h) => access::Holding::Yes(h.level.unwrap_or(serde_json::Value::Null)),
+                None => access::Holding::No,
+            })
+        }
+    }
+
+    /// The members of a target, for kinds that list them (`safe_members(safe)`).
+    fn members(
+        &self,
+        kind: &str,
+        target: &str,
+    ) -> impl Future<Output = Result<Vec<access::Held>, VendorError>> + Send {
+        let _ = target;
         async move { Err(unsupported(Self::spec().name, kind)) }
     }
 
@@ -232,6 +261,7 @@ pub trait Ops: Send + Sync {
         direction: access::Direction,
         username: &'a str,
         target: &'a str,
+        level: Option<&'a serde_json::Value>,
     ) -> BoxFuture<'a, Result<bool, VendorError>>;
     /// End the vendor session.
     fn close(&self) -> BoxFuture<'_, ()>;
@@ -263,8 +293,12 @@ impl<A: UserApi> Ops for OpsOf<A> {
         direction: access::Direction,
         username: &'a str,
         target: &'a str,
+        level: Option<&'a serde_json::Value>,
     ) -> BoxFuture<'a, Result<bool, VendorError>> {
-        Box::pin(self.0.change_access(kind, direction, username, target))
+        Box::pin(
+            self.0
+                .change_access(kind, direction, username, target, level),
+        )
     }
 
     fn write_fields<'a>(

@@ -41,6 +41,15 @@ async def main(host: str, ca: str) -> None:
     assert [m["UserName"] for m in members] == ["aio-user"], members
     await epv.group.del_member(noc, "aio-user")
     assert await epv.user.groups("aio-user") == []
+    # Safe members: aiobastion's add (no memberType, which self-hosted PVWA allows), its
+    # paginated list, one member's permissions, and the remove.
+    assert await epv.safe.exists("NOC-Shared")
+    await epv.safe.add_member("NOC-Shared", "aio-user", listAccounts=True, useAccounts=True)
+    assert await epv.safe.is_member_of("NOC-Shared", "aio-user")
+    perms = await epv.safe.get_permissions("NOC-Shared", "aio-user")
+    assert perms["useAccounts"] is True and perms["retrieveAccounts"] is False, perms
+    await epv.safe.remove_member("NOC-Shared", "aio-user")
+    assert not await epv.safe.is_member_of("NOC-Shared", "aio-user")
     made = await epv.group.add("aio-group", description="made by aiobastion")
     assert made["groupName"] == "aio-group", made
     await epv.group.delete("aio-group")

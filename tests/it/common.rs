@@ -265,6 +265,13 @@ impl Sim {
     }
 
     /// Every vendor's users.
+    /// Every vendor's users and what a run can change besides them (`/__sim/state`).
+    pub fn state(&self) -> Json {
+        let (status, body) = self.get("/__sim/state");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(&body).expect("state is JSON")
+    }
+
     pub fn users(&self, vendor: &str) -> Vec<Json> {
         let (_, body) = self.get("/__sim/users");
         let all: Json = serde_json::from_str(&body).expect("users JSON");

@@ -20,6 +20,7 @@ mod real_clients;
 mod reliability;
 mod repl;
 mod report;
+mod safes;
 mod secrets;
 mod sim_access;
 mod sim_api;

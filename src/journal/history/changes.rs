@@ -48,7 +48,7 @@ impl Altered {
     fn reversed_by(&self, reversal: &Altered) -> bool {
         match (self, reversal) {
             (Altered::Access(a), Altered::Access(r)) => {
-                a.kind == r.kind && a.target == r.target && a.direction == r.direction.inverse()
+                a.kind == r.kind && a.target == r.target && r.direction == a.inverse_direction()
             }
             (Altered::Update(_), Altered::Update(_)) => true,
             _ => false,

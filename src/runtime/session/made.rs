@@ -43,6 +43,10 @@ pub struct Planned {
     pub request: Option<Request>,
     /// What a grant or revoke is of: the group's (safe's…) name.
     pub target: Option<String>,
+    /// The level a grant gives (wire form), for later reads of the same dry run.
+    pub level: Option<serde_json::Value>,
+    /// The level in a few words, for the plan (`use`).
+    pub detail: Option<String>,
 }
 
 impl Planned {
@@ -122,7 +126,7 @@ impl Session {
         username: &str,
         grant_fn: &str,
         revoke_fn: &str,
-    ) -> Vec<(bool, String)> {
+    ) -> Vec<(bool, String, Option<serde_json::Value>)> {
         let Ok(plan) = self.plan.lock() else {
             return Vec::new();
         };
@@ -130,7 +134,7 @@ impl Session {
         plan.iter()
             .filter(|p| p.row == row && p.vendor == vendor && p.username == username)
             .filter(|p| p.action == grant_fn || p.action == revoke_fn)
-            .filter_map(|p| Some((p.action == grant_fn, p.target.clone()?)))
+            .filter_map(|p| Some((p.action == grant_fn, p.target.clone()?, p.level.clone())))
             .collect()
     }
 }

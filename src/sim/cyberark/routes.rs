@@ -3,6 +3,7 @@
 use serde_json::{Value as Json, json};
 
 use super::groups::GroupRoute;
+use super::safes::SafeRoute;
 use super::lifecycle::Action;
 use super::users::gen1_view;
 use super::{CyberArkSim, USERNAME, error, invalid, not_found, user_not_found};
@@ -21,6 +22,7 @@ pub(super) enum Route {
     Gen1User(String),
     Gen1Me,
     Groups(GroupRoute),
+    Safes(SafeRoute),
     UserAction(String, Action),
 }
 
@@ -41,6 +43,7 @@ impl Route {
     pub(super) fn allows(&self, method: &str) -> bool {
         let allowed: &[&str] = match self {
             Route::Groups(g) => return g.allows(method),
+            Route::Safes(s) => return s.allows(method),
             Route::UserAction(..) => &["POST"],
             Route::Logon(_) | Route::Gen1Logon | Route::Logoff | Route::Gen1Logoff => &["POST"],
             Route::Server | Route::LoginsInfo | Route::Gen1Me => &["GET"],
@@ -92,6 +95,8 @@ impl CyberArkSim {
             Route::User(id)
         } else if let Some(g) = GroupRoute::of(req) {
             Route::Groups(g)
+        } else if let Some(s) = SafeRoute::of(req) {
+            Route::Safes(s)
         } else if let Some(c) = r("/PasswordVault/API/Users/{}/{}")
             && let Some(action) = Action::of(&c[1])
         {
@@ -122,6 +127,7 @@ impl CyberArkSim {
                 &json!({ "FullName": USERNAME, "UserName": USERNAME, "LastSuccessfulLoginDate": crate::util::dates::now() }),
             ),
             (Route::Groups(g), _) => self.serve_groups(g, req, body),
+            (Route::Safes(s), _) => self.serve_safes(s, req, body),
             (Route::UserAction(id, action), _) => self.user_action(&id, action, body.as_ref()),
             (Route::Users, "GET") => self.list(req),
             (Route::Users, _) => match self.create(&body.unwrap_or(Json::Null)) {

@@ -137,6 +137,7 @@ impl CyberArk {
                 id: field(g, "groupID").and_then(lenient_int),
                 name: field(g, "groupName").and_then(Json::as_str).unwrap_or_default().to_string(),
                 kind: field(g, "groupType").and_then(Json::as_str).unwrap_or("Vault").to_string(),
+                level: None,
             })
             .collect())
     }

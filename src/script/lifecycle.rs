@@ -1,0 +1,115 @@
+//! The lifecycle functions of a vendor, made from what its spec declares: states switched on
+//! and off (`enable_user`, `disable_user`) and calls nothing can undo (`activate_user`,
+//! `reset_password`).
+
+use std::sync::Arc;
+
+use rhai::{Dynamic, EvalAltResult, FuncRegistration, ImmutableString, Module, NativeCallContext};
+
+use crate::runtime::call::Caller;
+use crate::script::bridge::to_rhai;
+use crate::script::grants::{invalid, user_of};
+use crate::util::secret::Secret;
+use crate::vendors::UserApi;
+use crate::vendors::access::{AccessKind, Direction, Grant, Lifecycle};
+use crate::vendors::error::located;
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// `activate_user(user)` and `reset_password(user, secret)`: journaled as not undoable.
+pub fn install_lifecycle<A: UserApi>(
+    module: &mut Module,
+    caller: &Arc<Caller<A>>,
+    call: Lifecycle,
+) {
+    let name = call.function();
+    let c = caller.clone();
+    match call {
+        Lifecycle::Activate => {
+            FuncRegistration::new(name)
+                .with_volatility(true)
+                .with_params_info(["user: Dynamic", "Grant"])
+                .with_comments([
+                    "/// Clear a user's suspension (too many failed logons; it does not enable a\n\
+                     /// disabled user). No change when it is not suspended. Not undoable.",
+                ])
+                .set_into_module(module, move |ctx: NativeCallContext, user: Dynamic| {
+                    let run = || -> RhaiResult<Grant> {
+                        let user = user_of::<A>(name, &user)?;
+                        c.lifecycle(call, &user, None).map_err(to_rhai)
+                    };
+                    run().map_err(|e| located(&ctx, e))
+                });
+        }
+        Lifecycle::ResetPassword => {
+            FuncRegistration::new(name)
+                .with_volatility(true)
+                .with_params_info(["user: Dynamic", "password: Dynamic", "Grant"])
+                .with_comments([
+                    "/// Set a user's password (a Secret, or a string taken as one). Journaled as\n\
+                     /// not undoable: the old password is never known.",
+                ])
+                .set_into_module(
+                    module,
+                    move |ctx: NativeCallContext, user: Dynamic, password: Dynamic| {
+                        let run = || -> RhaiResult<Grant> {
+                            let user = user_of::<A>(name, &user)?;
+                            let secret = match password.read_lock::<Secret>() {
+                                Some(s) => s.clone(),
+                                None => match password.read_lock::<ImmutableString>() {
+                                    Some(t) => Secret::new(t.to_string()),
+                                    None => {
+                                        return Err(invalid(
+                                            A::spec().name,
+                                            name,
+                                            format!(
+                                                "the password given to {}::{name} must be a Secret or a string, not {}",
+                                                A::spec().name,
+                                                password.type_name()
+                                            ),
+                                        ));
+                                    }
+                                },
+                            };
+                            c.lifecycle(call, &user, Some(secret)).map_err(to_rhai)
+                        };
+                        run().map_err(|e| located(&ctx, e))
+                    },
+                );
+        }
+    }
+}
+
+/// Switching a user on and off (`enable_user`, `disable_user`): read first, journaled, undone
+/// by the opposite switch.
+pub fn install_state<A: UserApi>(
+    module: &mut Module,
+    caller: &Arc<Caller<A>>,
+    state: &'static AccessKind,
+) {
+    for direction in [Direction::Grant, Direction::Revoke] {
+        let name = state.function(direction);
+        let to = match direction {
+            Direction::Grant => "on",
+            Direction::Revoke => "off",
+        };
+        let c = caller.clone();
+        FuncRegistration::new(name)
+            .with_volatility(true)
+            .with_params_info(["user: Dynamic", "Grant"])
+            .with_comments([format!(
+                "/// Switch `{}` {to} for a user (a name or a user a call returned). No change\n\
+                 /// when it already is (`changed == false`); undone by the opposite switch.\n\
+                 /// {}",
+                state.key, state.doc
+            )])
+            .set_into_module(module, move |ctx: NativeCallContext, user: Dynamic| {
+                let run = || -> RhaiResult<Grant> {
+                    let user = user_of::<A>(name, &user)?;
+                    c.change_access(state, direction, &user, "")
+                        .map_err(to_rhai)
+                };
+                run().map_err(|e| located(&ctx, e))
+            });
+    }
+}
