@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::journal::{Altered, Event, FieldsChange, Outcome, Proof, Sent};
 use crate::runtime::access::{journalled_change, journalled_update};
 use crate::runtime::session::{CallError, Session};
+use crate::vendors::access::Direction;
 use crate::vendors::update::FieldChange;
 use crate::vendors::{Found, Ops};
 
@@ -330,8 +331,9 @@ pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>
             target: Some(describe(&c.what)),
             message: None,
         };
-        if matches!(c.what, Altered::Irreversible(_)) {
+        if let Some(why) = not_undoable(c.vendor, &c.what) {
             step.result = "not_undoable";
+            step.message = why;
         } else if session.cancel.is_cancelled() {
             step.result = "interrupted";
         } else if session.mode.dry_run {
@@ -350,6 +352,24 @@ pub fn reverse(session: &Session, operation: &'static str, changes: Vec<Reverse>
         steps.push(step);
     }
     steps
+}
+
+/// Why a change cannot be reversed, if it cannot: a call nothing undoes, or a revoke of an
+/// access with levels whose level before was not readable (PAM360's shares).
+fn not_undoable(vendor: &str, what: &Altered) -> Option<Option<String>> {
+    match what {
+        Altered::Irreversible(_) => Some(None),
+        Altered::Access(a) if a.direction == Direction::Revoke && a.before.is_none() => {
+            let kind = crate::vendors::find(vendor)
+                .and_then(|v| crate::vendors::access::kind(v.access, &a.kind))?;
+            kind.level?;
+            Some(Some(format!(
+                "the {} it had before is not known ({vendor} has no call that reads it)",
+                kind.level.map_or("level", |l| l.param)
+            )))
+        }
+        _ => None,
+    }
 }
 
 /// A change to a user in a few words: `group "NOC"`, `fields department`.

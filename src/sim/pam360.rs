@@ -6,6 +6,8 @@
 
 use serde_json::{Map as JsonMap, Value as Json, json};
 
+mod access;
+
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::util::secret::random_hex;
@@ -82,6 +84,9 @@ impl Named for User {
 
 pub struct Pam360Sim {
     users: Directory<User>,
+    accounts: Vec<access::Account>,
+    /// Shares given and revoked, for `changes()`.
+    share_changes: u64,
     next_id: i64,
     success: &'static str,
     http_errors: bool,
@@ -102,6 +107,8 @@ impl Pam360Sim {
     fn new(knobs: &Knobs) -> Self {
         let mut sim = Pam360Sim {
             users: Directory::default(),
+            accounts: access::seeded(),
+            share_changes: 0,
             // The API document's sample answer gives the first new user id 603.
             next_id: 603,
             success: match knobs.status {
@@ -154,7 +161,9 @@ impl Pam360Sim {
 
     /// The AUTHTOKEN header must belong to the simulator's API user or to an API user created here.
     fn authorized(&self, req: &SimRequest) -> bool {
-        let Some(token) = req.header("authtoken") else {
+        // SCIM takes the same token as a Bearer token too (ACCESS-FACTS §3.3).
+        let bearer = req.header("authorization").and_then(|a| a.strip_prefix("Bearer "));
+        let Some(token) = req.header("authtoken").or(bearer) else {
             return false;
         };
         self.users
@@ -256,11 +265,23 @@ fn uuid_upper() -> String {
 
 impl SimVendor for Pam360Sim {
     fn changes(&self) -> u64 {
-        self.users.changes()
+        self.users.changes() + self.share_changes
     }
 
     fn owns(&self, path: &str) -> bool {
-        path.starts_with("/restapi/")
+        path.starts_with("/restapi/") || path.starts_with("/scim/")
+    }
+
+    fn seeded(&self) -> Option<String> {
+        let names: Vec<String> = access::SEEDED
+            .iter()
+            .map(|(r, accounts)| format!("{r} ({})", accounts.join(", ")))
+            .collect();
+        Some(format!("resources and accounts {}", names.join(", ")))
+    }
+
+    fn state(&self) -> Json {
+        json!({ "shares": self.shares_json() })
     }
 
     fn handle(&mut self, req: &SimRequest) -> SimResponse {
@@ -268,8 +289,12 @@ impl SimVendor for Pam360Sim {
         let route = |p: &str| req.route(p, false);
         let known = route("/restapi/json/v1/user").is_some()
             || route("/restapi/json/v1/user/{}").is_some();
-        if !known {
+        let other = req.path.starts_with("/scim/") || req.path.starts_with("/restapi/json/v1/resources/");
+        if !known && !other {
             return SimResponse::tomcat(404, "Not Found");
+        }
+        if !self.authorized(req) && req.path.starts_with("/scim/") {
+            return access::scim_error(401, "Authentication failed: the token is invalid or has expired");
         }
         if !self.authorized(req) {
             return self.fail(
@@ -284,6 +309,9 @@ impl SimVendor for Pam360Sim {
                 Fail::Invalid,
                 &format!("Invalid organization name {}.", req.header("orgname").unwrap_or_default()),
             );
+        }
+        if !known {
+            return self.serve_access(req).unwrap_or_else(|| SimResponse::tomcat(404, "Not Found"));
         }
         if route("/restapi/json/v1/user").is_some() {
             return match m {
@@ -333,6 +361,7 @@ impl SimVendor for Pam360Sim {
                     Some(u) => {
                         let name = u.username.clone();
                         self.users.remove(id);
+                        self.forget_shares(id);
                         self.ok("DELETE_USER", &format!("User {name} has been deleted successfully."), json!({}))
                     }
                 }

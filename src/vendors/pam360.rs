@@ -9,6 +9,7 @@ use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
 use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, optional, required, Request, RequestSpec, Value};
+use super::access::{AccessKind, Direction, Held, Holding, MEMBERSHIP};
 use super::{UserApi, VendorSpec};
 use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::secret::Secret;
@@ -32,12 +33,44 @@ pub static SPEC: VendorSpec = VendorSpec {
     user_properties: Pam360User::PROPERTIES,
     example: r#"#{ username: name, first_name: "Conformance", last_name: "Test",
                 email: `${name}@example.com`, password: random_password(16) }"#,
-    access: &[],
+    access: ACCESS,
     lifecycle: &[],
     update: None,
-    states: &[],
-    access_example: &[],
+    states: STATES,
+    access_example: &[(
+        "share",
+        r#"#{ resource: "core-router-01", account: "netops", level: "view" }"#,
+    )],
 };
+
+mod access;
+
+const ACCESS: &[AccessKind] = &[AccessKind {
+    key: "share",
+    noun: "account",
+    grant_fn: "share_account",
+    revoke_fn: "unshare_account",
+    list_fn: "",
+    doc: "An account on a resource, shared with a user at a level (`PUT resources/{id}/accounts/\
+          {id}/share`). PAM360 has no call that reads a share, so a share is always sent, and \
+          undo revokes it whatever was shared before; an unshare is not undoable.",
+    target: &["resource", "account"],
+    target_first: true,
+    level: Some(&access::LEVEL),
+    ..MEMBERSHIP
+}];
+
+const STATES: &[AccessKind] = &[AccessKind {
+    key: "enabled",
+    noun: "enabled",
+    grant_fn: "enable_user",
+    revoke_fn: "disable_user",
+    list_fn: "",
+    doc: "PAM360 `PUT user/unlock` and `user/lock`; the state is read first over SCIM \
+          (`active`; that a lock is SCIM's inactive is inferred).",
+    starts_on: true,
+    ..MEMBERSHIP
+}];
 
 const SETTINGS: &[SettingSpec] = &[
     SettingSpec {
@@ -176,7 +209,7 @@ fn classify(message: &str) -> ErrorKind {
         ErrorKind::Auth
     } else if has(&["permission", "not allowed", "privilege", "access denied", "not authorized to"]) {
         ErrorKind::Forbidden
-    } else if has(&["does not exist", "doesn't exist", "not exist", "not found", "no such user", "no user"]) {
+    } else if has(&["does not exist", "doesn't exist", "not exist", "not found", "no such", "no user"]) {
         ErrorKind::NotFound
     } else if has(&["mandatory", "missing", "required", "invalid", "input_data"]) {
         ErrorKind::Validation
@@ -342,6 +375,40 @@ impl UserApi for Pam360 {
         let reply = self.http.send(self.request(Method::DELETE, url, None)).await?;
         self.details(&reply, &format!("deleting user {username}"))
             .map(|_| ())
+    }
+
+    async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str, level: Option<&Json>) -> Result<bool, VendorError> {
+        match kind {
+            "share" => self.share(direction, username, target, level).await,
+            "enabled" => self.switch_locked(direction == Direction::Grant, username).await,
+            other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("pam360 has no access of kind `{other}`"))),
+        }
+    }
+
+    async fn holding(&self, kind: &str, username: &str, _target: &str) -> Result<Holding, VendorError> {
+        match kind {
+            "enabled" => Ok(if self.active(username).await? { Holding::Yes(Json::Null) } else { Holding::No }),
+            _ => Ok(Holding::Unknown),
+        }
+    }
+
+    async fn check_target(&self, kind: &str, target: &str) -> Result<(), VendorError> {
+        match kind {
+            "share" => self.account_exists(target).await,
+            _ => Ok(()),
+        }
+    }
+
+    async fn access(&self, kind: &str, username: &str) -> Result<Vec<Held>, VendorError> {
+        match kind {
+            "enabled" => Ok(self
+                .active(username)
+                .await?
+                .then(|| Held { id: None, name: String::new(), kind: "enabled".into(), level: None })
+                .into_iter()
+                .collect()),
+            other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("pam360 cannot read `{other}`"))),
+        }
     }
 
     fn planned(request: &Request, id: i64) -> Pam360User {

@@ -22,6 +22,7 @@ mod repl;
 mod report;
 mod safes;
 mod secrets;
+mod shares;
 mod sim_access;
 mod sim_api;
 mod tls;
