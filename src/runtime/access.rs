@@ -325,6 +325,7 @@ pub fn journalled_change(
                     &name,
                     &access.target,
                     access.level.as_ref(),
+                    access.before.is_some(),
                 )
                 .await
             {

@@ -4,6 +4,8 @@
 use quick_xml::escape::escape;
 use serde_json::{Value as Json, json};
 
+mod v3;
+
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 
@@ -39,6 +41,9 @@ const GROUPS: &[(i64, &str)] = &[
     (10_000_038, "mg2"),
 ];
 
+/// User groups (ACCESS-FACTS §4.3); the banner lists them.
+const USER_GROUPS: &[(i64, &str)] = &[(1, "NOC Team"), (2, "Helpdesk"), (3, "DBA")];
+
 /// The built-in admin, whose key the simulator's profile holds.
 const ADMIN_ID: i64 = 1;
 
@@ -63,6 +68,29 @@ fn group_ids(ids: Option<&str>, names: Option<&str>) -> Result<Vec<i64>, (&'stat
     Ok(out)
 }
 
+/// User groups by comma-separated ids, or else names (the `removeUsergroup*` names are
+/// inferred by symmetry: the document's table is cut off there).
+fn usergroup_ids(ids: Option<&str>, names: Option<&str>) -> Result<Vec<i64>, (&'static str, String)> {
+    let mut out = Vec::new();
+    let listed = |s: &str| s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect::<Vec<_>>();
+    if let Some(ids) = ids {
+        for id in listed(ids) {
+            match id.parse::<i64>() {
+                Ok(i) if USER_GROUPS.iter().any(|g| g.0 == i) => out.push(i),
+                _ => return Err(("4032", format!("The user group with id {id} does not exist."))),
+            }
+        }
+    } else if let Some(names) = names {
+        for name in listed(names) {
+            match USER_GROUPS.iter().find(|g| g.1 == name) {
+                Some(g) => out.push(g.0),
+                None => return Err(("4032", format!("The user group {name} does not exist."))),
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Clone)]
 struct User {
     id: i64,
@@ -71,6 +99,9 @@ struct User {
     email: String,
     description: String,
     groups: Vec<i64>,
+    usergroups: Vec<i64>,
+    /// The V3 `userStatus`: `Active`, or `InActive` once disabled.
+    active: bool,
     builtin: bool,
     /// Only `/__sim/users` shows it (tests check it never leaks).
     password: String,
@@ -119,6 +150,8 @@ impl AppManagerSim {
                     email: format!("{name}@example.com"),
                     description: String::new(),
                     groups: GROUPS.iter().map(|g| g.0).collect(),
+                    usergroups: Vec::new(),
+                    active: true,
                     builtin: true,
                     password: String::new(),
                 },
@@ -179,6 +212,8 @@ impl AppManagerSim {
                 .map(str::to_string)
                 .unwrap_or_else(|| role.to_lowercase()),
             groups,
+            usergroups: Vec::new(),
+            active: true,
             builtin: false,
             password: p("password").unwrap_or_default().to_string(),
         };
@@ -200,6 +235,8 @@ impl AppManagerSim {
         };
         let add = group_ids(req.param("associateGroupId"), req.param("associateGroupName"))?;
         let remove = group_ids(req.param("removeGroupId"), req.param("removeGroupName"))?;
+        let join = usergroup_ids(req.param("associateUsergroupId"), req.param("associateUsergroupName"))?;
+        let leave = usergroup_ids(req.param("removeUsergroupId"), req.param("removeUsergroupName"))?;
         let email = req.param("email").map(str::to_string);
         let description = req.param("description").map(str::to_string);
         let role = match req.param("role") {
@@ -221,6 +258,12 @@ impl AppManagerSim {
                 }
             }
             u.groups.retain(|g| !remove.contains(g));
+            for g in join {
+                if !u.usergroups.contains(&g) {
+                    u.usergroups.push(g);
+                }
+            }
+            u.usergroups.retain(|g| !leave.contains(g));
             if let Some(e) = email {
                 u.email = e;
             }
@@ -273,10 +316,24 @@ impl SimVendor for AppManagerSim {
     }
 
     fn owns(&self, path: &str) -> bool {
-        path.to_ascii_lowercase().starts_with("/appmanager/")
+        let path = path.to_ascii_lowercase();
+        path.starts_with("/appmanager/") || path.starts_with("/api/v3/")
+    }
+
+    fn seeded(&self) -> Option<String> {
+        let monitor: Vec<&str> = GROUPS.iter().map(|g| g.1).collect();
+        let user: Vec<&str> = USER_GROUPS.iter().map(|g| g.1).collect();
+        Some(format!("monitor groups {}; user groups {}", monitor.join(", "), user.join(", ")))
+    }
+
+    fn state(&self) -> Json {
+        Json::Array(self.users.values().map(v3::user_v3).collect())
     }
 
     fn handle(&mut self, req: &SimRequest) -> SimResponse {
+        if req.path.to_ascii_lowercase().starts_with("/api/v3/") {
+            return self.serve_v3(req);
+        }
         let flavour = match req.segments.get(1).map(|s| s.to_ascii_lowercase()) {
             Some(f) if f == "json" => Flavour::Json,
             Some(f) if f == "xml" => Flavour::Xml,

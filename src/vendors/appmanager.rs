@@ -14,6 +14,7 @@ use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::secret::Secret;
 
 mod answer;
+mod v3;
 
 use answer::{Answer, parse_json, parse_xml};
 
@@ -39,8 +40,11 @@ pub static SPEC: VendorSpec = VendorSpec {
     access: ACCESS,
     lifecycle: &[],
     update: Some(&UPDATE),
-    states: &[],
-    access_example: &[("monitor_group", r#"#{ monitor_group: "mg1" }"#)],
+    states: STATES,
+    access_example: &[
+        ("monitor_group", r#"#{ monitor_group: "mg1" }"#),
+        ("user_group", r#"#{ user_group: "NOC Team" }"#),
+    ],
 };
 
 const SETTINGS: &[SettingSpec] = &[
@@ -102,14 +106,38 @@ static CREATE: RequestSpec = RequestSpec {
     check: None,
 };
 
-const ACCESS: &[AccessKind] = &[AccessKind {
-    key: "monitor_group",
-    noun: "monitor group",
-    grant_fn: "add_to_monitor_group",
-    revoke_fn: "remove_from_monitor_group",
-    list_fn: "monitor_groups",
-    doc: "Monitor groups, by exact name; sent as `Users/update` with the user's `userId` (without \
-          it, Applications Manager changes the API key's owner).",
+const ACCESS: &[AccessKind] = &[
+    AccessKind {
+        key: "monitor_group",
+        noun: "monitor group",
+        grant_fn: "add_to_monitor_group",
+        revoke_fn: "remove_from_monitor_group",
+        list_fn: "monitor_groups",
+        doc: "Monitor groups, by exact name; sent as `Users/update` with the user's `userId` \
+              (without it, Applications Manager changes the API key's owner).",
+        ..MEMBERSHIP
+    },
+    AccessKind {
+        key: "user_group",
+        noun: "user group",
+        grant_fn: "add_to_user_group",
+        revoke_fn: "remove_from_user_group",
+        list_fn: "user_groups",
+        doc: "User groups, by exact name, read from the V3 user list; sent as `Users/update` \
+              with the user's `userId` and `associateUsergroupName`/`removeUsergroupName`.",
+        ..MEMBERSHIP
+    },
+];
+
+const STATES: &[AccessKind] = &[AccessKind {
+    key: "enabled",
+    noun: "enabled",
+    grant_fn: "enable_user",
+    revoke_fn: "disable_user",
+    list_fn: "",
+    doc: "The V3 status (`PUT /api/v3/users/{id}/status`, Active or InActive), read first from \
+          `GET /api/v3/users`.",
+    starts_on: true,
     ..MEMBERSHIP
 }];
 
@@ -382,9 +410,13 @@ impl UserApi for AppManager {
         username: &str,
         target: &str,
         _level: Option<&Json>,
+        _held: bool,
     ) -> Result<bool, VendorError> {
-        if kind != "monitor_group" {
-            return Err(VendorError::new(NAME, ErrorKind::Validation, format!("appmanager has no access of kind `{kind}`")));
+        match kind {
+            "user_group" => return self.user_group(direction, username, target).await,
+            "enabled" => return self.set_active(direction == Direction::Grant, username).await,
+            "monitor_group" => {}
+            other => return Err(VendorError::new(NAME, ErrorKind::Validation, format!("appmanager has no access of kind `{other}`"))),
         }
         let user = self.existing(username).await?;
         let holds = user.groups.iter().any(|(_, name)| name == target);
@@ -437,9 +469,22 @@ impl UserApi for AppManager {
         self.expect_success(&reply, &format!("updating user {username}")).map(|_| ())
     }
 
+    async fn check_target(&self, kind: &str, target: &str) -> Result<(), VendorError> {
+        match kind {
+            "user_group" => self.user_group_exists(target).await,
+            _ => Ok(()),
+        }
+    }
+
     async fn access(&self, kind: &str, username: &str) -> Result<Vec<Held>, VendorError> {
-        if kind != "monitor_group" {
-            return Err(VendorError::new(NAME, ErrorKind::Validation, format!("appmanager has no access of kind `{kind}`")));
+        match kind {
+            "user_group" => return self.user_groups(username).await,
+            "enabled" => {
+                let on = self.is_active(username).await?;
+                return Ok(on.then(|| Held { id: None, name: String::new(), kind: "enabled".into(), level: None }).into_iter().collect());
+            }
+            "monitor_group" => {}
+            other => return Err(VendorError::new(NAME, ErrorKind::Validation, format!("appmanager has no access of kind `{other}`"))),
         }
         let user = self.existing(username).await?;
         Ok(user

@@ -382,10 +382,10 @@ impl UserApi for CyberArk {
         CyberArkUser::planned(request, id)
     }
 
-    async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str, _level: Option<&Json>) -> Result<bool, VendorError> {
+    async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str, level: Option<&Json>, held: bool) -> Result<bool, VendorError> {
         match kind {
             "group" => self.membership(direction, username, target).await,
-            "safe" => self.safe_member(direction, username, target, _level).await,
+            "safe" => self.safe_member(direction, username, target, level, held).await,
             "enabled" => self.switch_enabled(direction == Direction::Grant, username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark has no access of kind `{other}`"))),
         }

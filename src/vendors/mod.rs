@@ -122,7 +122,8 @@ pub trait UserApi: Send + Sync + Sized + 'static {
     fn planned(request: &Request, id: i64) -> Self::User;
 
     /// Grant or revoke access of a kind the spec declares, a grant at `level` when the kind
-    /// has levels; whether anything changed (false when the vendor says it was already so).
+    /// has levels (`held`: the user holds it at another level, read just before); whether
+    /// anything changed (false when the vendor says it was already so).
     fn change_access(
         &self,
         kind: &str,
@@ -130,8 +131,9 @@ pub trait UserApi: Send + Sync + Sized + 'static {
         username: &str,
         target: &str,
         level: Option<&serde_json::Value>,
+        held: bool,
     ) -> impl Future<Output = Result<bool, VendorError>> + Send {
-        let _ = (direction, username, target, level);
+        let _ = (direction, username, target, level, held);
         async move { Err(unsupported(Self::spec().name, kind)) }
     }
 
@@ -262,6 +264,7 @@ pub trait Ops: Send + Sync {
         username: &'a str,
         target: &'a str,
         level: Option<&'a serde_json::Value>,
+        held: bool,
     ) -> BoxFuture<'a, Result<bool, VendorError>>;
     /// End the vendor session.
     fn close(&self) -> BoxFuture<'_, ()>;
@@ -294,10 +297,11 @@ impl<A: UserApi> Ops for OpsOf<A> {
         username: &'a str,
         target: &'a str,
         level: Option<&'a serde_json::Value>,
+        held: bool,
     ) -> BoxFuture<'a, Result<bool, VendorError>> {
         Box::pin(
             self.0
-                .change_access(kind, direction, username, target, level),
+                .change_access(kind, direction, username, target, level, held),
         )
     }
 

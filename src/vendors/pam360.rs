@@ -377,7 +377,7 @@ impl UserApi for Pam360 {
             .map(|_| ())
     }
 
-    async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str, level: Option<&Json>) -> Result<bool, VendorError> {
+    async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str, level: Option<&Json>, _held: bool) -> Result<bool, VendorError> {
         match kind {
             "share" => self.share(direction, username, target, level).await,
             "enabled" => self.switch_locked(direction == Direction::Grant, username).await,

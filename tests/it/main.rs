@@ -15,6 +15,7 @@ mod examples;
 mod hostile;
 mod journal;
 mod library;
+mod lifecycle;
 mod modules;
 mod real_clients;
 mod reliability;

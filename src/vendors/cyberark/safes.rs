@@ -268,6 +268,7 @@ impl CyberArk {
         member: &str,
         safe: &str,
         level: Option<&Json>,
+        held: bool,
     ) -> Result<bool, VendorError> {
         if direction == Direction::Revoke {
             let reply = self.call(Method::DELETE, self.member_url(safe, Some(member)), None).await?;
@@ -295,19 +296,32 @@ impl CyberArk {
             "permissions": permissions,
             "memberType": field(level, "memberType").cloned().unwrap_or(json!("User")),
         });
+        // A member read just before is updated in place; a new one added (and updated after
+        // all if PVWA says it is already a member, as CyberArk's own scripts fall back).
+        if held && let Some(changed) = self.put_member(member, safe, &expires, &permissions).await? {
+            return Ok(changed);
+        }
         let reply = self.call(Method::POST, self.member_url(safe, None), Some(&body)).await?;
         let already = reply.status == 409
             && (Self::code_of(&reply).as_deref() == Some("SFWS0012") || reply.body.contains("is already a member"));
         match reply.status {
-            200 | 201 => return Ok(true),
-            _ if already => {}
-            _ => return Err(self.error(&reply, &format!("adding {member} to safe {safe}"))),
+            200 | 201 => Ok(true),
+            _ if already => match self.put_member(member, safe, &expires, &permissions).await? {
+                Some(changed) => Ok(changed),
+                None => Err(self.error(&reply, &format!("adding {member} to safe {safe}"))),
+            },
+            _ => Err(self.error(&reply, &format!("adding {member} to safe {safe}"))),
         }
-        // PUT replaces the member: the whole level is sent, as psPAS does after merging.
+    }
+
+    /// `PUT` a member's whole level (PUT replaces, so all of it, as psPAS sends after merging);
+    /// `None` when the member is not on the safe.
+    async fn put_member(&self, member: &str, safe: &str, expires: &Json, permissions: &Json) -> Result<Option<bool>, VendorError> {
         let body = json!({ "membershipExpirationDate": expires, "permissions": permissions });
         let reply = self.call(Method::PUT, self.member_url(safe, Some(member)), Some(&body)).await?;
         match reply.status {
-            200 | 204 => Ok(true),
+            200 | 204 => Ok(Some(true)),
+            404 if Self::code_of(&reply).as_deref() != Some("SFWS0007") => Ok(None),
             _ => Err(self.error(&reply, &format!("updating {member}'s permissions on safe {safe}"))),
         }
     }
