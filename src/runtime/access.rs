@@ -436,19 +436,24 @@ impl<A: UserApi> Caller<A> {
         &self,
         call: crate::vendors::access::Lifecycle,
         username: &str,
-        password: Option<crate::util::secret::Secret>,
+        arg: Option<crate::vendors::access::LifecycleArg>,
     ) -> Result<Grant, CallError> {
+        use crate::vendors::access::{Lifecycle, LifecycleArg};
         let operation = call.function();
+        let what = match &arg {
+            Some(LifecycleArg::User(to)) => format!("{} to {to}", call.what()),
+            _ => call.what().to_string(),
+        };
         let grant = |changed: bool| Grant {
             vendor: Self::vendor(),
             operation,
             user: username.to_string(),
-            target: call.what().to_string(),
+            target: what.clone(),
             changed,
             dry_run: self.session.mode.dry_run,
         };
         if self.session.mode.dry_run {
-            self.plan_change(operation, username, call.what());
+            self.plan_change(operation, username, &what);
             return Ok(grant(true));
         }
         let client = self.client()?;
@@ -458,13 +463,19 @@ impl<A: UserApi> Caller<A> {
             Self::vendor(),
             operation,
             username,
-            call.what(),
+            &what,
             move || {
-                let (client, name, password) = (client.clone(), name.clone(), password.clone());
+                let (client, name, arg) = (client.clone(), name.clone(), arg.clone());
                 async move {
-                    match (call, password) {
-                        (crate::vendors::access::Lifecycle::ResetPassword, Some(p)) => {
+                    match (call, arg) {
+                        (Lifecycle::ResetPassword, Some(LifecycleArg::Password(p))) => {
                             client.reset_password(&name, &p).await.map(|()| true)
+                        }
+                        (Lifecycle::TransferAccountabilities, Some(LifecycleArg::User(to))) => {
+                            client
+                                .transfer_accountabilities(&name, &to)
+                                .await
+                                .map(|()| true)
                         }
                         _ => client.activate_user(&name).await,
                     }

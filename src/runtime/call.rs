@@ -20,6 +20,11 @@ pub struct Caller<A: UserApi> {
 }
 
 impl<A: UserApi> Caller<A> {
+    /// The run's session (the journal, the mode).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     pub fn new(session: Arc<Session>) -> Self {
         Caller {
             session,

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod call;
+pub mod granted;
 pub mod handoff;
 pub mod io;
 pub mod session;

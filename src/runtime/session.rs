@@ -110,6 +110,9 @@ pub struct Session {
     changes: Mutex<Vec<ChangeMade>>,
     plan: Mutex<Vec<Planned>>,
     placeholder: AtomicI64,
+    /// The journal file the history of earlier runs is read from (a dry run reads it too,
+    /// though it writes nothing there).
+    history: Option<std::path::PathBuf>,
 }
 
 impl Session {
@@ -122,13 +125,17 @@ impl Session {
         mut info: RunInfo,
         mode: Mode,
     ) -> Result<Arc<Session>, JournalError> {
-        let journal = if mode.dry_run {
-            Journal::memory()
+        let (journal, history) = if mode.dry_run {
+            (
+                Journal::memory(),
+                crate::journal::choose_path(journal_path).ok(),
+            )
         } else {
             info.profile = profile.as_ref().map(|p| p.name.clone());
-            Journal::open(&crate::journal::choose_path(journal_path)?, info)?
+            let path = crate::journal::choose_path(journal_path)?;
+            (Journal::open(&path, info)?, Some(path))
         };
-        Ok(Session::new(Some(io), profile, journal, mode))
+        Ok(Session::build(Some(io), profile, journal, mode, history))
     }
 
     /// End the run's journal with the command's result; a journal that could not record
@@ -154,6 +161,11 @@ impl Session {
         Err(err)
     }
 
+    /// The journal file earlier runs are read from, if there is one.
+    pub fn history_path(&self) -> Option<&std::path::Path> {
+        self.history.as_deref()
+    }
+
     /// A session that cannot reach any vendor: for `check`, `docs` and scripts without vendors.
     pub fn offline() -> Arc<Session> {
         Session::new(None, None, Journal::memory(), Mode::default())
@@ -164,6 +176,16 @@ impl Session {
         profile: Option<Profile>,
         journal: Journal,
         mode: Mode,
+    ) -> Arc<Session> {
+        Session::build(io, profile, journal, mode, None)
+    }
+
+    fn build(
+        io: Option<Arc<Io>>,
+        profile: Option<Profile>,
+        journal: Journal,
+        mode: Mode,
+        history: Option<std::path::PathBuf>,
     ) -> Arc<Session> {
         let retry = profile
             .as_ref()
@@ -185,6 +207,7 @@ impl Session {
             changes: Mutex::default(),
             plan: Mutex::default(),
             placeholder: AtomicI64::new(0),
+            history,
         })
     }
 

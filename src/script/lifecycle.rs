@@ -11,7 +11,7 @@ use crate::script::bridge::to_rhai;
 use crate::script::grants::{invalid, user_of};
 use crate::util::secret::Secret;
 use crate::vendors::UserApi;
-use crate::vendors::access::{AccessKind, Direction, Grant, Lifecycle};
+use crate::vendors::access::{AccessKind, Direction, Grant, Lifecycle, LifecycleArg};
 use crate::vendors::error::located;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -71,7 +71,29 @@ pub fn install_lifecycle<A: UserApi>(
                                     }
                                 },
                             };
-                            c.lifecycle(call, &user, Some(secret)).map_err(to_rhai)
+                            c.lifecycle(call, &user, Some(LifecycleArg::Password(secret)))
+                                .map_err(to_rhai)
+                        };
+                        run().map_err(|e| located(&ctx, e))
+                    },
+                );
+        }
+        Lifecycle::TransferAccountabilities => {
+            FuncRegistration::new(name)
+                .with_volatility(true)
+                .with_params_info(["user: Dynamic", "to: Dynamic", "Grant"])
+                .with_comments([
+                    "/// Hand everything a user owns (resources, accounts) to another user, as\n\
+                     /// before a leaver is deleted. Journaled as not undoable.",
+                ])
+                .set_into_module(
+                    module,
+                    move |ctx: NativeCallContext, user: Dynamic, to: Dynamic| {
+                        let run = || -> RhaiResult<Grant> {
+                            let user = user_of::<A>(name, &user)?;
+                            let to = user_of::<A>(name, &to)?;
+                            c.lifecycle(call, &user, Some(LifecycleArg::User(to)))
+                                .map_err(to_rhai)
                         };
                         run().map_err(|e| located(&ctx, e))
                     },

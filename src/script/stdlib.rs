@@ -8,6 +8,10 @@ pub const MODULES: &[(&str, &str)] = &[
         "std/onboarding",
         include_str!("../../stdlib/onboarding.rhai"),
     ),
+    (
+        "std/offboarding",
+        include_str!("../../stdlib/offboarding.rhai"),
+    ),
     ("std/people", include_str!("../../stdlib/people.rhai")),
 ];
 

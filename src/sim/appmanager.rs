@@ -44,6 +44,9 @@ const GROUPS: &[(i64, &str)] = &[
 /// User groups (ACCESS-FACTS §4.3); the banner lists them.
 const USER_GROUPS: &[(i64, &str)] = &[(1, "NOC Team"), (2, "Helpdesk"), (3, "DBA")];
 
+/// The id of the person to offboard (`sim::LEAVER`), clear of the ids new users get.
+const LEAVER_ID: i64 = 50;
+
 /// The built-in admin, whose key the simulator's profile holds.
 const ADMIN_ID: i64 = 1;
 
@@ -157,6 +160,22 @@ impl AppManagerSim {
                 },
             );
         }
+        // The person to offboard: an operator of mg1 in the NOC Team user group.
+        users.insert(
+            LEAVER_ID,
+            User {
+                id: LEAVER_ID,
+                name: super::LEAVER.into(),
+                role: "OPERATOR".into(),
+                email: "alex.leaver@example.com".into(),
+                description: "operator".into(),
+                groups: vec![10_000_037],
+                usergroups: vec![1],
+                active: true,
+                builtin: false,
+                password: String::new(),
+            },
+        );
         AppManagerSim { users, next_id: 6 }
     }
 
@@ -323,7 +342,12 @@ impl SimVendor for AppManagerSim {
     fn seeded(&self) -> Option<String> {
         let monitor: Vec<&str> = GROUPS.iter().map(|g| g.1).collect();
         let user: Vec<&str> = USER_GROUPS.iter().map(|g| g.1).collect();
-        Some(format!("monitor groups {}; user groups {}", monitor.join(", "), user.join(", ")))
+        Some(format!(
+            "monitor groups {}; user groups {}; {} in mg1 and NOC Team",
+            monitor.join(", "),
+            user.join(", "),
+            super::LEAVER
+        ))
     }
 
     fn state(&self) -> Json {

@@ -59,6 +59,9 @@ pub static SIM: SimSpec = SimSpec {
 pub const USERNAME: &str = "onboard-sim";
 pub const PASSWORD: &str = "Sim-Vault-Passw0rd";
 
+/// The id of the person to offboard (`sim::LEAVER`).
+const LEAVER_ID: i64 = 5;
+
 const SESSION_TTL: Duration = Duration::from_secs(1200);
 /// .NET `DateTime.MinValue` in Unix seconds, which PVWA sends for "never expires".
 pub(super) const NEVER: i64 = -62_135_578_800;
@@ -169,14 +172,25 @@ impl CyberArkSim {
                 );
             }
         }
+        let leaver = json!({ "username": super::LEAVER, "authenticationMethod": ["AuthTypePass"],
+            "personalDetails": { "firstName": "Alex", "lastName": "Leaver" },
+            "internet": { "businessEmail": "alex.leaver@example.com" } });
+        if let Ok(json) = build_user(&leaver, LEAVER_ID, false) {
+            sim.users.insert(LEAVER_ID, User::new(json, false, None));
+        }
         for (name, description) in groups::SEEDED {
             sim.groups.push(groups::Group {
                 id: sim.next_group_id,
                 name: name.to_string(),
                 description: description.to_string(),
                 location: "\\".into(),
-                // The built-in Administrator (id 2) administers the vault.
-                members: if *name == "Vault Admins" { vec![2] } else { Vec::new() },
+                // The built-in Administrator (id 2) administers the vault; the leaver is on
+                // the service desk.
+                members: match *name {
+                    "Vault Admins" => vec![2],
+                    "Service Desk" => vec![LEAVER_ID],
+                    _ => Vec::new(),
+                },
             });
             sim.next_group_id += 1;
         }
@@ -398,10 +412,11 @@ impl SimVendor for CyberArkSim {
         let names: Vec<&str> = groups::SEEDED.iter().map(|(n, _)| *n).collect();
         let safes: Vec<&str> = safes::SEEDED.iter().map(|(n, _)| *n).collect();
         Some(format!(
-            "vault groups {}; safes {} (the logon user may not change {}'s members)",
+            "vault groups {}; safes {} (the logon user may not change {}'s members); {} in Service Desk and on NOC-Shared",
             names.join(", "),
             safes.join(", "),
-            safes::LOCKED_SAFE
+            safes::LOCKED_SAFE,
+            super::LEAVER
         ))
     }
 

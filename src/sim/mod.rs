@@ -63,6 +63,10 @@ pub trait SimVendor: Send {
     }
 }
 
+/// A person every vendor's simulator starts with, with some access: someone to offboard
+/// (`scripts/leaver.rhai`). The banner names them.
+pub const LEAVER: &str = "alex.leaver";
+
 /// How to make one vendor's simulator, and the profile section that points at it.
 pub struct SimSpec {
     pub name: &'static str,

@@ -85,8 +85,10 @@ impl Named for User {
 pub struct Pam360Sim {
     users: Directory<User>,
     accounts: Vec<access::Account>,
-    /// Shares given and revoked, for `changes()`.
+    /// Shares given and revoked, and accountabilities transferred, for `changes()`.
     share_changes: u64,
+    /// (from, to) user names of each transfer of accountabilities.
+    transfers: Vec<(String, String)>,
     next_id: i64,
     success: &'static str,
     http_errors: bool,
@@ -109,6 +111,7 @@ impl Pam360Sim {
             users: Directory::default(),
             accounts: access::seeded(),
             share_changes: 0,
+            transfers: Vec::new(),
             // The API document's sample answer gives the first new user id 603.
             next_id: 603,
             success: match knobs.status {
@@ -130,6 +133,19 @@ impl Pam360Sim {
                     locked: false,
                 },
             );
+        }
+        // The person to offboard, with the NOC's router account shared to view.
+        let leaver = 500;
+        let mut details = JsonMap::new();
+        for (k, v) in [("FIRSTNAME", "Alex"), ("LASTNAME", "Leaver"), ("EMAIL", "alex.leaver@example.com")] {
+            details.insert(k.into(), json!(v));
+        }
+        sim.users.insert(
+            leaver,
+            User { id: leaver, username: super::LEAVER.into(), details, token: None, builtin: false, locked: false },
+        );
+        if let Some(a) = sim.accounts.iter_mut().find(|a| a.name == "netops") {
+            a.shares.push((leaver, "view".into()));
         }
         sim
     }
@@ -277,11 +293,15 @@ impl SimVendor for Pam360Sim {
             .iter()
             .map(|(r, accounts)| format!("{r} ({})", accounts.join(", ")))
             .collect();
-        Some(format!("resources and accounts {}", names.join(", ")))
+        Some(format!(
+            "resources and accounts {}; {} shares core-router-01/netops",
+            names.join(", "),
+            super::LEAVER
+        ))
     }
 
     fn state(&self) -> Json {
-        json!({ "shares": self.shares_json() })
+        json!({ "shares": self.shares_json(), "transfers": self.transfers })
     }
 
     fn handle(&mut self, req: &SimRequest) -> SimResponse {
@@ -341,6 +361,7 @@ impl SimVendor for Pam360Sim {
                     None => self.fail("GET_USERID", Fail::Missing, &format!("User {name} does not exist.")),
                 }
             }
+            ("POST", "transferUserAccountabilities") => self.transfer(req),
             ("PUT", "lock" | "unlock") => {
                 let name = req.param("USERNAME").unwrap_or_default().to_string();
                 let lock = tail == "lock";

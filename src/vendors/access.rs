@@ -169,6 +169,8 @@ pub enum Lifecycle {
     Activate,
     /// Set a user's password to a Secret.
     ResetPassword,
+    /// Hand what a user owns to another user (PAM360, before a leaver is deleted).
+    TransferAccountabilities,
 }
 
 impl Lifecycle {
@@ -176,6 +178,7 @@ impl Lifecycle {
         match self {
             Lifecycle::Activate => "activate_user",
             Lifecycle::ResetPassword => "reset_password",
+            Lifecycle::TransferAccountabilities => "transfer_accountabilities",
         }
     }
 
@@ -184,6 +187,15 @@ impl Lifecycle {
         match self {
             Lifecycle::Activate => "suspension cleared",
             Lifecycle::ResetPassword => "password reset",
+            Lifecycle::TransferAccountabilities => "accountabilities transferred",
         }
     }
+}
+
+/// The second argument of a lifecycle call, where it takes one.
+#[derive(Clone)]
+pub enum LifecycleArg {
+    Password(crate::util::secret::Secret),
+    /// The user that receives (`transfer_accountabilities`).
+    User(String),
 }

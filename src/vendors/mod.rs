@@ -183,6 +183,16 @@ pub trait UserApi: Send + Sync + Sized + 'static {
         async move { Err(unsupported(Self::spec().name, "reset_password")) }
     }
 
+    /// Transfer what `username` owns (resources, accounts) to `to`.
+    fn transfer_accountabilities(
+        &self,
+        username: &str,
+        to: &str,
+    ) -> impl Future<Output = Result<(), VendorError>> + Send {
+        let _ = (username, to);
+        async move { Err(unsupported(Self::spec().name, "transfer_accountabilities")) }
+    }
+
     /// The user's object as the vendor has it, wire names (what an update is compared with);
     /// `None` when there is no such user.
     fn user_fields(

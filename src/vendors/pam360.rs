@@ -9,7 +9,7 @@ use super::error::{ErrorKind, VendorError};
 use super::http::{Http, Reply, kind_of_status};
 use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, optional, required, Request, RequestSpec, Value};
-use super::access::{AccessKind, Direction, Held, Holding, MEMBERSHIP};
+use super::access::{AccessKind, Direction, Held, Holding, Lifecycle, MEMBERSHIP};
 use super::{UserApi, VendorSpec};
 use super::settings::{SettingKind, SettingSpec, VendorSettings};
 use crate::util::secret::Secret;
@@ -34,7 +34,7 @@ pub static SPEC: VendorSpec = VendorSpec {
     example: r#"#{ username: name, first_name: "Conformance", last_name: "Test",
                 email: `${name}@example.com`, password: random_password(16) }"#,
     access: ACCESS,
-    lifecycle: &[],
+    lifecycle: &[Lifecycle::TransferAccountabilities],
     update: None,
     states: STATES,
     access_example: &[(
@@ -383,6 +383,10 @@ impl UserApi for Pam360 {
             "enabled" => self.switch_locked(direction == Direction::Grant, username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("pam360 has no access of kind `{other}`"))),
         }
+    }
+
+    async fn transfer_accountabilities(&self, username: &str, to: &str) -> Result<(), VendorError> {
+        self.transfer(username, to).await
     }
 
     async fn holding(&self, kind: &str, username: &str, _target: &str) -> Result<Holding, VendorError> {

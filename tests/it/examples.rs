@@ -36,6 +36,44 @@ fn new_hire() {
         out.stdout
     );
     assert_eq!(out.stderr.matches("created").count(), 3, "{}", out.stderr);
+    // The team's access: a safe, a shared account, a monitor group.
+    for line in [
+        "CyberArk: jdoe may use the accounts of safe NOC-Shared",
+        "PAM360: core-router-01/netops shared with jdoe-api to view",
+        "Applications Manager: jdoe watches monitor group mg1",
+    ] {
+        assert!(out.stdout.contains(line), "{line}\n{}", out.stdout);
+    }
+    assert_eq!(out.stderr.matches("granted").count(), 4, "{}", out.stderr);
+}
+
+#[test]
+fn leaver_dry_run_shows_what_leaving_would_do() {
+    let script = format!("{}/scripts/leaver.rhai", env!("CARGO_MANIFEST_DIR"));
+    let check = output(onboard().arg("check").arg(&script));
+    assert_eq!(check.code, 0, "check: {}", check.all());
+    let out = output(
+        onboard()
+            .arg("run")
+            .arg(&script)
+            .args(["--sim", "--dry-run"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    for line in [
+        "remove_from_group cyberark   alex.leaver: Service Desk",
+        "disable_user cyberark   alex.leaver",
+        "disable_user pam360     alex.leaver",
+        "remove_from_monitor_group appmanager alex.leaver: mg1",
+        "remove_from_user_group appmanager alex.leaver: NOC Team",
+        "disable_user appmanager alex.leaver",
+    ] {
+        assert!(out.stderr.contains(line), "{line}\n{}", out.all());
+    }
+    assert!(
+        out.stdout.contains("cyberark: alex.leaver disabled"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod journal;
 mod library;
 mod lifecycle;
 mod modules;
+mod offboarding;
 mod real_clients;
 mod reliability;
 mod repl;

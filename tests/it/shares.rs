@@ -60,7 +60,11 @@ print(pam360::enable_user(u).changed);
         "{}",
         out.all()
     );
-    assert_eq!(shared_with(&sim, "netops"), ["pia:modify"]);
+    // The leaver the simulator starts with shares it too.
+    assert_eq!(
+        shared_with(&sim, "netops"),
+        ["alex.leaver:view", "pia:modify"]
+    );
     assert_eq!(
         writes_to(&sim, "/user/lock"),
         1,
@@ -71,7 +75,7 @@ print(pam360::enable_user(u).changed);
         &[],
     );
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(shared_with(&sim, "netops").is_empty());
+    assert_eq!(shared_with(&sim, "netops"), ["alex.leaver:view"]);
 }
 
 #[test]

@@ -109,12 +109,18 @@ pub(super) fn seeded() -> Vec<Safe> {
                 number: 2 + i as i64,
                 name: name.to_string(),
                 description: description.to_string(),
-                members: vec![
-                    member("Master", "User", &everything, true),
-                    member("Batch", "User", &everything, true),
-                    member("Vault Admins", "Group", &everything, false),
-                    member(USERNAME, "User", &own, false),
-                ],
+                members: {
+                    let mut m = vec![
+                        member("Master", "User", &everything, true),
+                        member("Batch", "User", &everything, true),
+                        member("Vault Admins", "Group", &everything, false),
+                        member(USERNAME, "User", &own, false),
+                    ];
+                    if *name == "NOC-Shared" {
+                        m.push(member(crate::sim::LEAVER, "User", &["listAccounts", "useAccounts", "viewSafeMembers"], false));
+                    }
+                    m
+                },
             }
         })
         .collect()

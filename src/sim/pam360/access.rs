@@ -143,6 +143,32 @@ impl Pam360Sim {
             "totalResults": found.len(), "startIndex": 1, "itemsPerPage": found.len(), "Resources": found }))
     }
 
+    /// `transferUserAccountabilities` (ACCESS-FACTS §3.1): `Details{oldUserId, newUserId}`.
+    /// The answer's name and message are invented.
+    pub(super) fn transfer(&mut self, req: &SimRequest) -> SimResponse {
+        const OP: &str = "TRANSFER_USER_ACCOUNTABILITIES";
+        let details = req
+            .param("INPUT_DATA")
+            .and_then(|i| serde_json::from_str::<Json>(i).ok())
+            .and_then(|j| j.get("operation")?.get("Details").cloned());
+        let id = |k: &str| {
+            details.as_ref().and_then(|d| match d.get(k) {
+                Some(Json::Number(n)) => n.as_i64(),
+                Some(Json::String(s)) => s.trim().parse().ok(),
+                _ => None,
+            })
+        };
+        let name = |id: Option<i64>| id.and_then(|i| self.users.get(&i)).map(|u| u.username.clone());
+        match (name(id("oldUserId")), name(id("newUserId"))) {
+            (Some(from), Some(to)) if from != to => {
+                self.transfers.push((from.clone(), to.clone()));
+                self.share_changes += 1;
+                self.ok(OP, &format!("Accountabilities of {from} have been transferred to {to}."), json!({}))
+            }
+            _ => self.fail(OP, Fail::Invalid, "oldUserId and newUserId must be two different existing users."),
+        }
+    }
+
     /// Every share, for `/__sim/state`.
     pub(super) fn shares_json(&self) -> Json {
         self.accounts

@@ -147,6 +147,29 @@ impl Pam360 {
     }
 }
 
+impl Pam360 {
+    /// `POST user/transferUserAccountabilities` with both users' ids (ints, per the document).
+    pub(super) async fn transfer(&self, username: &str, to: &str) -> Result<(), VendorError> {
+        let id_of = |name: &str| {
+            let name = name.to_string();
+            async move {
+                match super::UserApi::get_user(self, &name).await? {
+                    Some(u) => Ok(u.common.id),
+                    None => Err(VendorError::new(NAME, ErrorKind::NotFound, format!("there is no user named \"{name}\""))),
+                }
+            }
+        };
+        let (from_id, to_id) = (id_of(username).await?, id_of(to).await?);
+        let url = self.http.url("/restapi/json/v1/user/transferUserAccountabilities", &[]);
+        let input = json!({ "operation": { "Details": { "oldUserId": from_id, "newUserId": to_id } } }).to_string();
+        let reply = self
+            .http
+            .send(self.request(Method::POST, url, None).form(&[("INPUT_DATA", input.as_str())]))
+            .await?;
+        self.details(&reply, &format!("transferring the accountabilities of {username} to {to}")).map(|_| ())
+    }
+}
+
 /// `resource/account`: an account name has no `/` (the script layer refuses one).
 fn split(target: &str) -> Result<(&str, &str), VendorError> {
     target.rsplit_once('/').ok_or_else(|| {
