@@ -336,15 +336,10 @@ impl<A: UserApi> Caller<A> {
             // Where the vendor can update, an existing user converges on what the map declares.
             if let Some(update) = A::spec().update {
                 let username = request.username().to_string();
-                // Only what an update can write is compared (not monitor groups, say).
-                let changes = self
-                    .differences("ensure_user", &username, &request)?
-                    .into_iter()
-                    .filter(|c| {
-                        let top = c.field.split('.').next().unwrap_or_default();
-                        update.fields.iter().any(|f| f.key == top)
-                    })
-                    .collect::<Vec<_>>();
+                // Only what an update can write is compared (not monitor groups, say), where
+                // an update writes it (PAM360's go over SCIM, under other names).
+                let request = request.as_spec(update);
+                let changes = self.differences("ensure_user", &username, &request)?;
                 if !changes.is_empty() {
                     return self.write("ensure_user", &username, request, changes);
                 }

@@ -7,6 +7,7 @@
 use serde_json::{Map as JsonMap, Value as Json, json};
 
 mod access;
+mod scim;
 
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
@@ -85,6 +86,7 @@ impl Named for User {
 pub struct Pam360Sim {
     users: Directory<User>,
     accounts: Vec<access::Account>,
+    groups: Vec<scim::Group>,
     /// Shares given and revoked, and accountabilities transferred, for `changes()`.
     share_changes: u64,
     /// (from, to) user names of each transfer of accountabilities.
@@ -110,6 +112,7 @@ impl Pam360Sim {
         let mut sim = Pam360Sim {
             users: Directory::default(),
             accounts: access::seeded(),
+            groups: scim::seeded(),
             share_changes: 0,
             transfers: Vec::new(),
             // The API document's sample answer gives the first new user id 603.
@@ -294,14 +297,23 @@ impl SimVendor for Pam360Sim {
             .map(|(r, accounts)| format!("{r} ({})", accounts.join(", ")))
             .collect();
         Some(format!(
-            "resources and accounts {}; {} shares core-router-01/netops",
+            "resources and accounts {}; user groups {}; {} shares core-router-01/netops",
             names.join(", "),
+            scim::SEEDED.join(", "),
             super::LEAVER
         ))
     }
 
     fn state(&self) -> Json {
-        json!({ "shares": self.shares_json(), "transfers": self.transfers })
+        let groups: Vec<Json> = self
+            .groups
+            .iter()
+            .map(|g| {
+                let members: Vec<&str> = g.members.iter().filter_map(|id| self.users.get(id)).map(|u| u.username.as_str()).collect();
+                json!({ "name": g.name, "members": members })
+            })
+            .collect();
+        json!({ "shares": self.shares_json(), "transfers": self.transfers, "groups": groups })
     }
 
     fn handle(&mut self, req: &SimRequest) -> SimResponse {
@@ -314,7 +326,7 @@ impl SimVendor for Pam360Sim {
             return SimResponse::tomcat(404, "Not Found");
         }
         if !self.authorized(req) && req.path.starts_with("/scim/") {
-            return access::scim_error(401, "Authentication failed: the token is invalid or has expired");
+            return scim::scim_error(401, "Authentication failed: the token is invalid or has expired");
         }
         if !self.authorized(req) {
             return self.fail(
@@ -331,7 +343,10 @@ impl SimVendor for Pam360Sim {
             );
         }
         if !known {
-            return self.serve_access(req).unwrap_or_else(|| SimResponse::tomcat(404, "Not Found"));
+            return self
+                .serve_access(req)
+                .or_else(|| self.serve_scim(req))
+                .unwrap_or_else(|| SimResponse::tomcat(404, "Not Found"));
         }
         if route("/restapi/json/v1/user").is_some() {
             return match m {
@@ -383,6 +398,9 @@ impl SimVendor for Pam360Sim {
                         let name = u.username.clone();
                         self.users.remove(id);
                         self.forget_shares(id);
+                        for g in &mut self.groups {
+                            g.members.retain(|m| *m != id);
+                        }
                         self.ok("DELETE_USER", &format!("User {name} has been deleted successfully."), json!({}))
                     }
                 }

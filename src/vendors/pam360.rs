@@ -35,17 +35,43 @@ pub static SPEC: VendorSpec = VendorSpec {
                 email: `${name}@example.com`, password: random_password(16) }"#,
     access: ACCESS,
     lifecycle: &[Lifecycle::TransferAccountabilities],
-    update: None,
+    update: Some(&UPDATE),
     states: STATES,
-    access_example: &[(
-        "share",
-        r#"#{ resource: "core-router-01", account: "netops", level: "view" }"#,
-    )],
+    access_example: &[
+        ("share", r#"#{ resource: "core-router-01", account: "netops", level: "view" }"#),
+        ("user_group", r#"#{ user_group: "Network Admins" }"#),
+    ],
 };
 
 mod access;
+mod scim;
+
+const UPDATE_FIELDS: &[Field] = &[
+    required("username", "userName", Kind::Name { max: 0, forbidden: "" }, "the user name"),
+    optional("first_name", "givenName", TEXT, "first name (SCIM name.givenName)"),
+    optional("last_name", "familyName", TEXT, "last name (SCIM name.familyName)"),
+    optional("email", "email", EMAIL, "primary email (SCIM emails)"),
+];
+
+/// `update_user` goes over SCIM: REST v1 has no user update (ACCESS-FACTS §0.15).
+static UPDATE: RequestSpec = RequestSpec {
+    vendor: NAME,
+    function: "update_user",
+    fields: UPDATE_FIELDS,
+    exclusive: &[],
+    check: None,
+};
 
 const ACCESS: &[AccessKind] = &[AccessKind {
+    key: "user_group",
+    noun: "user group",
+    grant_fn: "add_to_user_group",
+    revoke_fn: "remove_from_user_group",
+    list_fn: "user_groups",
+    doc: "User groups, by exact name, over SCIM (`/scim/v2/Groups`, members added and removed \
+          with an RFC 7644 PATCH; REST v1 has no group calls).",
+    ..MEMBERSHIP
+}, AccessKind {
     key: "share",
     noun: "account",
     grant_fn: "share_account",
@@ -380,6 +406,7 @@ impl UserApi for Pam360 {
     async fn change_access(&self, kind: &str, direction: Direction, username: &str, target: &str, level: Option<&Json>, _held: bool) -> Result<bool, VendorError> {
         match kind {
             "share" => self.share(direction, username, target, level).await,
+            "user_group" => self.user_group(direction, username, target).await,
             "enabled" => self.switch_locked(direction == Direction::Grant, username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("pam360 has no access of kind `{other}`"))),
         }
@@ -389,16 +416,26 @@ impl UserApi for Pam360 {
         self.transfer(username, to).await
     }
 
-    async fn holding(&self, kind: &str, username: &str, _target: &str) -> Result<Holding, VendorError> {
+    async fn holding(&self, kind: &str, username: &str, target: &str) -> Result<Holding, VendorError> {
         match kind {
             "enabled" => Ok(if self.active(username).await? { Holding::Yes(Json::Null) } else { Holding::No }),
+            "user_group" => Ok(if self.user_groups(username).await?.iter().any(|g| g.name == target) { Holding::Yes(Json::Null) } else { Holding::No }),
             _ => Ok(Holding::Unknown),
         }
+    }
+
+    async fn user_fields(&self, username: &str) -> Result<Option<Json>, VendorError> {
+        self.update_fields(username).await
+    }
+
+    async fn write_fields(&self, username: &str, partial: &Json) -> Result<(), VendorError> {
+        self.put_user(username, partial).await
     }
 
     async fn check_target(&self, kind: &str, target: &str) -> Result<(), VendorError> {
         match kind {
             "share" => self.account_exists(target).await,
+            "user_group" => self.group_exists(target).await,
             _ => Ok(()),
         }
     }
@@ -411,6 +448,7 @@ impl UserApi for Pam360 {
                 .then(|| Held { id: None, name: String::new(), kind: "enabled".into(), level: None })
                 .into_iter()
                 .collect()),
+            "user_group" => self.user_groups(username).await,
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("pam360 cannot read `{other}`"))),
         }
     }

@@ -202,6 +202,25 @@ pub struct Request {
     pub entries: Vec<Entry>,
 }
 
+impl Request {
+    /// The same request as `spec` has it (the update's fields for a create's map): the
+    /// entries whose key `spec` has, each with `spec`'s field and so its place on the wire.
+    pub fn as_spec(&self, spec: &'static RequestSpec) -> Request {
+        let entries = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let field = spec.fields.iter().find(|f| f.key == e.field.key)?;
+                Some(Entry {
+                    field,
+                    value: e.value.clone(),
+                })
+            })
+            .collect();
+        Request { spec, entries }
+    }
+}
+
 /// One thing wrong with a request map; `path` leads to the key (for pointing at it in a script).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {

@@ -15,6 +15,8 @@ cyberark::disable_user("Auditor");
 cyberark::remove_from_group("Administrator", "Vault Admins");
 let p = pam360::create_user(#{ username: "lee", first_name: "Lee", last_name: "Cycle", email: "lee@example.com" });
 pam360::share_account("db-prod-01", "oncall", p, "view");
+pam360::update_user("onboard-sim-user", #{ last_name: "Changed" });
+pam360::add_to_user_group("onboard-sim-user", "Auditors");
 pam360::disable_user("onboard-sim-user");
 let a = appmanager::create_user(#{ username: "lee", role: "OPERATOR", password: random_password(16), email: "lee@example.com", group_ids: [10000035] });
 appmanager::add_to_user_group("apm-operator", "NOC Team");

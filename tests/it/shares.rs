@@ -140,3 +140,49 @@ try {{ pam360::share_account("core-router-01", "netop", u, "view") }} catch (e) 
     );
     assert_eq!(writes_to(&sim, "/share"), 0);
 }
+
+#[test]
+fn an_update_goes_over_scim_converges_and_is_undone() {
+    let sim = Sim::start();
+    let setup = sim.run(PIA, &[]);
+    assert_eq!(setup.code, 0, "{}", setup.all());
+    let out = sim.run(
+        r#"
+let e = pam360::ensure_user(#{ username: "pia", first_name: "Pia", last_name: "Lund-Berg", email: "pia@example.com" });
+print(`${e.changed}|${e.changes.map(|c| `${c.field}:${c.before}>${c.after}`)}`);
+print(pam360::ensure_user(#{ username: "pia", first_name: "Pia", last_name: "Lund-Berg", email: "pia@example.com" }).changed);
+print(pam360::add_to_user_group("pia", "DB Admins").changed);
+print(pam360::user_groups("pia").map(|g| g.name));
+"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        out.stdout,
+        "true|[\"last_name:Lund>Lund-Berg\"]\nfalse\ntrue\n[\"DB Admins\"]\n",
+        "{}",
+        out.all()
+    );
+    let scim_puts = sim
+        .log()
+        .iter()
+        .filter(|r| {
+            r["method"] == "PUT" && r["path"].as_str().is_some_and(|p| p.starts_with("/scim/"))
+        })
+        .count();
+    assert_eq!(scim_puts, 1, "the second ensure wrote nothing");
+    let pia = || {
+        sim.users("pam360")
+            .into_iter()
+            .find(|u| u["USERNAME"] == "pia")
+            .expect("pia")
+    };
+    // A SCIM PUT replaces: what the update did not name is still there.
+    assert_eq!(pia()["EMAIL"], "pia@example.com");
+    assert_eq!(pia()["LASTNAME"], "Lund-Berg");
+    let undo = sim.undo("last", &[]);
+    assert_eq!(undo.code, 0, "{}", undo.all());
+    assert_eq!(pia()["LASTNAME"], "Lund", "{}", undo.all());
+    let groups = &sim.state()["pam360"]["state"]["groups"];
+    assert_eq!(groups[1]["members"], serde_json::json!([]), "{groups}");
+}

@@ -1,8 +1,8 @@
-//! PAM360's resources, accounts and shares, and the SCIM user read (ACCESS-FACTS §3.3, §3.4).
+//! PAM360's resources, accounts and shares, and the transfer of a user's accountabilities
+//! (ACCESS-FACTS §3.1, §3.4).
 //!
 //! Choices where the documents are silent (ACCESS-FACTS §6): the share answer's
-//! `operation.name` `SHARE_ACCOUNT` and its message are invented; a lock shows in SCIM as
-//! `active: false` (inferred); SCIM errors are RFC 7644 error bodies.
+//! `operation.name` `SHARE_ACCOUNT` and its message are invented, as are the transfer's.
 
 use serde_json::{Value as Json, json};
 
@@ -53,16 +53,6 @@ impl Pam360Sim {
             return Some(match req.method.as_str() {
                 "PUT" => self.share(&c[0], &c[1], req),
                 _ => SimResponse::tomcat(405, "Method Not Allowed"),
-            });
-        }
-        if req.route("/scim/v2/Users", false).is_some() {
-            return Some(self.scim_users(req));
-        }
-        if let Some(c) = req.route("/scim/v2/Users/{}", false) {
-            let user = c[0].parse::<i64>().ok().and_then(|id| self.users.get(&id));
-            return Some(match user {
-                Some(u) => SimResponse::json(200, &scim_user(u.id, &u.username, !u.locked)),
-                None => scim_error(404, &format!("User {} not found", c[0])),
             });
         }
         None
@@ -119,30 +109,6 @@ impl Pam360Sim {
         self.ok(OP, &message, json!({}))
     }
 
-    /// `GET /scim/v2/Users` with `filter=userName eq "NAME"` (other filters are not simulated).
-    fn scim_users(&self, req: &SimRequest) -> SimResponse {
-        if req.method != "GET" {
-            return scim_error(405, "Only GET of /scim/v2/Users is simulated");
-        }
-        let filter = req.param("filter").unwrap_or_default();
-        let wanted = filter
-            .split_once(" eq ")
-            .filter(|(attr, _)| attr.trim().eq_ignore_ascii_case("userName"))
-            .map(|(_, v)| v.trim().trim_matches('"').to_string());
-        if !filter.is_empty() && wanted.is_none() {
-            return scim_error(400, &format!("Unsupported filter: {filter}"));
-        }
-        let found: Vec<Json> = self
-            .users
-            .values()
-            .filter(|u| wanted.as_ref().is_none_or(|w| u.username.eq_ignore_ascii_case(w)))
-            .map(|u| scim_user(u.id, &u.username, !u.locked))
-            .collect();
-        SimResponse::json(200, &json!({
-            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
-            "totalResults": found.len(), "startIndex": 1, "itemsPerPage": found.len(), "Resources": found }))
-    }
-
     /// `transferUserAccountabilities` (ACCESS-FACTS §3.1): `Details{oldUserId, newUserId}`.
     /// The answer's name and message are invented.
     pub(super) fn transfer(&mut self, req: &SimRequest) -> SimResponse {
@@ -193,14 +159,4 @@ impl Pam360Sim {
             a.shares.retain(|(u, _)| *u != user_id);
         }
     }
-}
-
-fn scim_user(id: i64, username: &str, active: bool) -> Json {
-    json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "id": id.to_string(),
-            "userName": username, "active": active })
-}
-
-pub(super) fn scim_error(status: u16, detail: &str) -> SimResponse {
-    SimResponse::json(status, &json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": status.to_string(), "detail": detail }))
 }

@@ -114,22 +114,8 @@ impl Pam360 {
     /// Whether the user is active, from SCIM (REST v1 has no user read; a locked user is
     /// taken as SCIM's `active: false`, which is inferred, not documented).
     pub(super) async fn active(&self, username: &str) -> Result<bool, VendorError> {
-        let mut url = self.http.url("/scim/v2/Users", &[]);
-        let filter = format!("userName eq \"{}\"", username.replace('"', "\\\""));
-        url.query_pairs_mut().append_pair("filter", &filter);
-        let reply = self.http.send(self.request(Method::GET, url, None)).await?;
-        if reply.status != 200 {
-            return Err(self.http.error(
-                crate::vendors::http::kind_of_status(reply.status),
-                format!("reading user {username} over SCIM: HTTP {}: {}", reply.status, self.http.excerpt(&reply.body)),
-            ));
-        }
-        let list: Json = reply.json(&self.http, "a SCIM user list")?;
-        let found = field(&list, "Resources")
-            .and_then(Json::as_array)
-            .and_then(|r| r.iter().find(|u| field(u, "userName").and_then(Json::as_str) == Some(username)));
-        match found {
-            Some(u) => Ok(field(u, "active").and_then(lenient_bool).unwrap_or(true)),
+        match self.scim_user(username).await? {
+            Some(u) => Ok(field(&u, "active").and_then(lenient_bool).unwrap_or(true)),
             None => Err(VendorError::new(NAME, ErrorKind::NotFound, format!("there is no user named \"{username}\""))),
         }
     }
