@@ -81,7 +81,10 @@ pub fn complete(line: &str, pos: usize, names: &Names) -> (usize, Vec<Choice>) {
         } else {
             "\""
         };
-        let values = enum_values(before, at, &s.open);
+        let mut values = enum_values(before, at, &s.open);
+        if values.is_empty() {
+            values = level_names(before, at, &s.open);
+        }
         let choices = values
             .iter()
             .filter(|v| starts_with_ignore_case(v, prefix))
@@ -278,6 +281,43 @@ fn enum_values(text: &str, quote: usize, open: &[(Open, usize)]) -> &'static [&'
     }
 }
 
+/// The names of an access level (safe presets, share levels) where the string at `quote` gives
+/// one: the level argument of a grant (`add_safe_member("S", u, "`), or `preset:`/`level:` in
+/// a map given to a vendor's access call (`grant(u, #{ safe: "S", preset: "`).
+fn level_names(text: &str, quote: usize, open: &[(Open, usize)]) -> &'static [&'static str] {
+    let Some(&(_, paren)) = open.iter().rev().find(|(o, _)| *o == Open::Paren) else {
+        return &[];
+    };
+    let call = &text[..paren];
+    let start = call
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':'))
+        .map_or(0, |i| i + 1);
+    let Some((ns, function)) = call[start..].rsplit_once("::") else {
+        return &[];
+    };
+    let Some(vendor) = vendors::find(ns) else {
+        return &[];
+    };
+    let in_map = matches!(open.last(), Some((Open::Map, _)));
+    let key = key_before(text[..quote].trim_end());
+    for kind in vendor.access {
+        let Some(level) = kind.level else { continue };
+        let grants = function == kind.grant_fn || Some(function) == kind.update_fn;
+        let by_data = matches!(function, "grant" | "ensure_access");
+        if in_map && (grants || by_data) && key.is_some_and(|k| level.keys.contains(&k)) {
+            return level.names;
+        }
+        // A direct argument: the level is the last one a grant takes.
+        if !in_map
+            && grants
+            && text[paren + 1..quote].matches(',').count() + 1 == kind.grant_arity()
+        {
+            return level.names;
+        }
+    }
+    &[]
+}
+
 fn starts_with_ignore_case(value: &str, prefix: &str) -> bool {
     value
         .get(..prefix.len())
@@ -320,6 +360,22 @@ mod tests {
         assert_eq!(shown("cyb"), ["cyberark::"]);
         assert_eq!(shown("cyberark::gu"), ["cyberark::get_user("]);
         assert!(shown("zzz").is_empty());
+    }
+
+    #[test]
+    fn access_levels_by_name() {
+        let line = "cyberark::add_safe_member(\"NOC-Shared\", u, \"re";
+        assert_eq!(shown(line), ["retrieve\""]);
+        assert_eq!(
+            shown("cyberark::grant(u, #{ safe: \"X\", preset: \"fu"),
+            ["full\""]
+        );
+        assert_eq!(
+            shown("pam360::share_account(\"r\", \"a\", u, \"v"),
+            ["view\""]
+        );
+        // Not the safe's name.
+        assert!(shown("cyberark::add_safe_member(\"u").is_empty());
     }
 
     #[test]

@@ -231,22 +231,16 @@ fn check_call(call: &FnCallExpr, pos: Position, out: &mut Analysis) {
         return;
     };
     if call.args.len() != arity {
-        let what = if REQUEST_FNS.contains(&name) {
-            "a request map"
-        } else if arity == 1 {
-            "a user name"
-        } else {
-            "a user and what to grant"
-        };
-        let count = if arity == 1 {
-            "one argument"
-        } else {
-            "two arguments"
+        let params = bridge::params_of(vendor, name);
+        let count = match arity {
+            1 => "one argument".to_string(),
+            n => format!("{n} arguments"),
         };
         out.findings.push(Finding {
             message: format!(
-                "{}::{name} takes {count} ({what}), not {}",
+                "{}::{name} takes {count} ({}), not {}",
                 vendor.name,
+                params.join(", "),
                 call.args.len()
             ),
             pos: at,

@@ -88,6 +88,42 @@ pub fn functions_of(spec: &VendorSpec) -> Vec<(&'static str, usize)> {
     out
 }
 
+/// The names of what a vendor function takes, for messages (`safe, member, access`).
+pub fn params_of(spec: &VendorSpec, name: &str) -> Vec<String> {
+    for kind in spec.access {
+        let mut target: Vec<String> = if kind.target.is_empty() {
+            vec![kind.key.to_string()]
+        } else {
+            kind.target.iter().map(|t| t.to_string()).collect()
+        };
+        let grants = name == kind.grant_fn || Some(name) == kind.update_fn;
+        if grants || name == kind.revoke_fn {
+            if kind.target_first {
+                target.push(kind.who.into());
+            } else {
+                target.insert(0, kind.who.into());
+            }
+            if let (true, Some(level)) = (grants, kind.level) {
+                target.push(level.param.into());
+            }
+            return target;
+        }
+        if name == kind.list_fn && kind.lists_members {
+            return target;
+        }
+    }
+    let words: &[&str] = match name {
+        "create_user" | "ensure_user" => &["request"],
+        "grant" | "revoke" => &["user", "access"],
+        "ensure_access" => &["user", "accesses"],
+        "update_user" => &["user", "changes"],
+        "reset_password" => &["user", "password"],
+        "transfer_accountabilities" => &["user", "to"],
+        _ => &["user"],
+    };
+    words.iter().map(|w| w.to_string()).collect()
+}
+
 /// What a vendor function takes as its one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Takes {

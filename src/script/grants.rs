@@ -225,7 +225,7 @@ fn install_kind<A: UserApi>(
 ) {
     let vendor = A::spec().name;
     let parts = kind.target_parts();
-    let who = if kind.target_first { "member" } else { "user" };
+    let who = kind.who;
     let mut calls = vec![
         (kind.grant_fn, Direction::Grant, "Give"),
         (kind.revoke_fn, Direction::Revoke, "Take away"),
@@ -235,15 +235,7 @@ fn install_kind<A: UserApi>(
     }
     for (name, direction, verb) in calls {
         let level = kind.level.filter(|_| direction == Direction::Grant);
-        let mut params: Vec<String> = target_names(kind).iter().map(|t| t.to_string()).collect();
-        if kind.target_first {
-            params.push(who.into());
-        } else {
-            params.insert(0, who.into());
-        }
-        if let Some(l) = level {
-            params.push(l.param.into());
-        }
+        let params = crate::script::bridge::params_of(A::spec(), name);
         let doc = format!(
             "/// {verb} a {who} (a name or a user a call returned) access: the {} named\n\
              /// exactly `{}`. No change when it is already so (`changed == false`).\n\

@@ -323,6 +323,18 @@ impl CyberArkSim {
             .query_ci("ExtendedDetails")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let user_type = req.query_ci("userType");
+        // psPAS's plain parameters (13.2+): UserStatus Active|Disabled|Suspended, ComponentUser.
+        let status = req.query_ci("UserStatus").map(str::to_ascii_lowercase);
+        let component = req.query_ci("ComponentUser").map(str::to_ascii_lowercase);
+        let status_of = |u: &Json| {
+            if u["suspended"].as_bool() == Some(true) {
+                "suspended"
+            } else if u["enableUser"].as_bool() == Some(false) {
+                "disabled"
+            } else {
+                "active"
+            }
+        };
         let filters: Vec<(String, String)> = req
             .query_ci("filter")
             .map(|f| {
@@ -352,7 +364,11 @@ impl CyberArkSim {
                     "componentuser" => u["componentUser"].as_bool().map(|b| b.to_string()).as_deref() == Some(v.to_lowercase().as_str()),
                     _ => true,
                 });
-                exact_ok && type_ok && filters_ok
+                let status_ok = status.as_deref().is_none_or(|st| status_of(u) == st);
+                let component_ok = component
+                    .as_deref()
+                    .is_none_or(|c| u["componentUser"].as_bool().unwrap_or(false).to_string() == c);
+                exact_ok && type_ok && filters_ok && status_ok && component_ok
             })
             .map(|u| {
                 let mut listed = summary(u);

@@ -21,6 +21,8 @@ pub struct AccessKind {
     /// "account"]`), joined by `/` into the target the journal keeps; the first is the key of
     /// the data form (`#{ safe: … }`).
     pub target: &'static [&'static str],
+    /// What the functions call the user they change (`member` for a safe, which a group can be).
+    pub who: &'static str,
     /// Whether the functions take the target before the user (`add_safe_member(safe, member,
     /// access)`), as the vendor's own words put it.
     pub target_first: bool,
@@ -44,6 +46,7 @@ pub const MEMBERSHIP: AccessKind = AccessKind {
     doc: "",
     starts_on: false,
     target: &[],
+    who: "user",
     target_first: false,
     level: None,
     update_fn: None,
@@ -58,6 +61,8 @@ pub struct Level {
     pub doc: &'static str,
     /// The keys of the data form that belong to the level (`preset`, `permissions`…).
     pub keys: &'static [&'static str],
+    /// The names a level is given by (preset names, share levels), for completion.
+    pub names: &'static [&'static str],
     /// The wire form of a level a script gave: a name, or a map of the `keys`.
     pub parse: fn(&rhai::Dynamic) -> Result<Json, String>,
     /// The level in a few words (`use`, `view`).

@@ -76,6 +76,7 @@ const ACCESS: &[AccessKind] = &[
               permissions; the member is read first, so giving the permissions it has sends \
               nothing, and undo gives back the permissions it had. `memberType` is always sent.",
         target: &["safe"],
+        who: "member",
         target_first: true,
         level: Some(&safes::LEVEL),
         update_fn: Some("update_safe_member"),

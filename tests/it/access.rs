@@ -207,7 +207,7 @@ cyberark::add_to_group("x1");"#,
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.stderr
-            .contains("cyberark::add_to_group takes two arguments"),
+            .contains("cyberark::add_to_group takes 2 arguments (user, group)"),
         "{}",
         out.all()
     );

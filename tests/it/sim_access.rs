@@ -244,3 +244,77 @@ fn disable_enable_activate_and_reset_password_change_only_what_they_name() {
     let (status, _) = v.call("POST", "Users/9999/disable/", "");
     assert_eq!(status, 404);
 }
+
+#[test]
+fn users_list_by_status_as_pspas_asks() {
+    let v = Vault::new();
+    let user = v.user("jdoe");
+    let (status, _) = v.call("POST", &format!("Users/{user}/disable/"), "");
+    assert_eq!(status, 200);
+    let names = |q: &str| -> Vec<String> {
+        let (_, list) = v.call("GET", &format!("Users?{q}"), "");
+        list["Users"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|u| u["username"].as_str().map(String::from))
+            .collect()
+    };
+    assert_eq!(names("UserStatus=Disabled"), ["jdoe"]);
+    assert!(!names("userstatus=active").contains(&"jdoe".to_string()));
+}
+
+#[test]
+fn a_safe_member_is_added_once_with_every_permission_and_a_put_replaces() {
+    let v = Vault::new();
+    v.user("jane.doe");
+    // String booleans (cybr-cli) and PascalCase keys (psPAS) bind; a missing permission is false.
+    let add = r#"{"MemberName":"jane.doe","SearchIn":"Vault","MemberType":"User",
+        "Permissions":{"UseAccounts":"true","ListAccounts":true}}"#;
+    let (status, member) = v.call("POST", "Safes/NOC-Shared/Members/", add);
+    assert_eq!(status, 201, "{member}");
+    assert_eq!(member["permissions"]["useAccounts"], true);
+    assert_eq!(member["permissions"]["retrieveAccounts"], false);
+    assert_eq!(member["permissions"].as_object().map(|p| p.len()), Some(22));
+    let (status, again) = v.call("POST", "Safes/NOC-Shared/Members/", add);
+    assert_eq!(
+        (status, again["ErrorCode"].as_str()),
+        (409, Some("SFWS0012")),
+        "{again}"
+    );
+    // PUT replaces: what it leaves out is cleared.
+    let (status, put) = v.call(
+        "PUT",
+        "Safes/NOC-Shared/Members/jane.doe/",
+        r#"{"permissions":{"listAccounts":true}}"#,
+    );
+    assert_eq!(status, 200, "{put}");
+    assert_eq!(put["permissions"]["useAccounts"], false, "{put}");
+    // Predefined members are left out unless asked for; pages carry nextLink.
+    let (_, list) = v.call("GET", "Safes/NOC-Shared/Members?limit=1", "");
+    assert_eq!(list["count"], 4, "{list}");
+    assert!(list["nextLink"].is_string(), "{list}");
+    let (_, all) = v.call(
+        "GET",
+        "Safes/NOC-Shared/Members?filter=includePredefinedUsers%20eq%20true",
+        "",
+    );
+    assert_eq!(all["count"], 6, "{all}");
+    // The logon user may not change who is on Audit-Archive, nor give what it does not hold.
+    let (status, refused) = v.call("POST", "Safes/Audit-Archive/Members/", add);
+    assert_eq!(
+        (status, refused["ErrorCode"].as_str()),
+        (403, Some("PASWS041E")),
+        "{refused}"
+    );
+    let (status, missing) = v.call("GET", "Safes/Nowhere/Members/jane.doe/", "");
+    assert_eq!(
+        (status, missing["ErrorCode"].as_str()),
+        (404, Some("SFWS0007")),
+        "{missing}"
+    );
+    let (status, _) = v.call("DELETE", "Safes/NOC-Shared/Members/jane.doe/", "");
+    assert_eq!(status, 204);
+    let (status, _) = v.call("DELETE", "Safes/NOC-Shared/Members/jane.doe/", "");
+    assert_eq!(status, 404);
+}

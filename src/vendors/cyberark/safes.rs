@@ -63,6 +63,13 @@ pub const PRESETS: &[(&str, &[&str])] = &[
     ("full", PERMISSIONS.split_at(21).0),
 ];
 
+#[cfg(test)]
+#[test]
+fn the_completion_names_are_the_presets() {
+    let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, LEVEL.names);
+}
+
 const ACCESS_KEYS: &[&str] = &["preset", "permissions", "member_type", "search_in", "expires"];
 
 pub static LEVEL: Level = Level {
@@ -72,6 +79,7 @@ pub static LEVEL: Level = Level {
           directory, expires: \"YYYY-MM-DD\" or Unix seconds }; explicit permissions override \
           the preset's.",
     keys: ACCESS_KEYS,
+    names: &["list", "use", "retrieve", "manage", "full"],
     parse: parse_access,
     show: show_access,
     same: same_access,

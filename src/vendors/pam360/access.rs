@@ -18,6 +18,7 @@ pub static LEVEL: Level = Level {
     param: "level",
     doc: "\"view\", \"modify\" or \"fullaccess\" (PAM360's ACCESSTYPE).",
     keys: &["level"],
+    names: LEVELS,
     parse: parse_level,
     show: |l| l.as_str().unwrap_or_default().to_string(),
     same: |a, b| a == b,
