@@ -125,3 +125,22 @@ fn a_bad_leaver_option_is_a_clear_error_and_sends_nothing() {
     );
     assert_eq!(writes(&sim), 0);
 }
+
+#[test]
+fn the_leaver_example_dry_run_sends_no_write_to_a_running_simulator() {
+    let sim = Sim::start();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/leaver.rhai");
+    let mut cmd = sim.run_command(&script);
+    cmd.arg("--dry-run");
+    let before = sim.state();
+    let writes_before = writes(&sim);
+    let dry = crate::common::output(&mut assert_cmd::Command::from_std(cmd));
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    assert!(
+        dry.stderr.contains("disable_user pam360     alex.leaver"),
+        "{}",
+        dry.all()
+    );
+    assert_eq!(writes(&sim), writes_before, "{}", dry.all());
+    assert_eq!(sim.state(), before);
+}
