@@ -9,7 +9,7 @@
 #[macro_export]
 macro_rules! with_vendors {
     ($then:ident) => {
-        $then!(cyberark, pam360, appmanager);
+        $then!(cyberark, pam360, appmanager, identity);
     };
 }
 

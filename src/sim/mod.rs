@@ -11,6 +11,7 @@ mod directory;
 mod faults;
 mod http;
 mod options;
+pub(crate) mod platform;
 mod tls;
 
 use std::net::SocketAddr;
@@ -109,6 +110,9 @@ pub struct LogEntry {
     /// `botch`, `stall` or `drop`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fault: Option<&'static str>,
+    /// Whether the request changed the vendor's state (a read never does, whatever its method:
+    /// Identity reads with POST).
+    pub changed: bool,
 }
 
 struct Shared {
@@ -329,22 +333,27 @@ async fn dispatch(
     let (name, vendor) = &shared.vendors[index];
     let args = &shared.args;
     let hit = |n_every: Option<u64>| n_every.is_some_and(|e| e > 0 && n % e == 0);
-    let (response, fault) = if rate_limited(&shared) {
+    let (response, fault, changed) = if rate_limited(&shared) {
         (
             SimResponse::text(429, "Too Many Requests").header("Retry-After", "1"),
             Some("rate_limit"),
+            false,
         )
     } else if hit(args.fail_every) {
         match vendor.lock() {
-            Ok(v) => (v.server_error(), Some("fail")),
-            Err(_) => (SimResponse::text(500, "simulator state poisoned"), None),
+            Ok(v) => (v.server_error(), Some("fail"), false),
+            Err(_) => (
+                SimResponse::text(500, "simulator state poisoned"),
+                None,
+                false,
+            ),
         }
     } else if hit(args.garbage_every) {
         let answer = match args.garbage {
             Garbage::Echo => echo(&req),
             other => garbage(other),
         };
-        (answer, Some("garbage"))
+        (answer, Some("garbage"), false)
     } else {
         carry_out(&shared, vendor, &req, hit)
     };
@@ -356,6 +365,7 @@ async fn dispatch(
             path: req.path.clone(),
             status: response.status,
             fault,
+            changed,
         });
     }
     // Logged first: a client that gives up on the late answer cancels this handler.
@@ -372,7 +382,7 @@ fn carry_out(
     vendor: &Mutex<Box<dyn SimVendor>>,
     req: &SimRequest,
     hit: impl Fn(Option<u64>) -> bool,
-) -> (SimResponse, Option<&'static str>) {
+) -> (SimResponse, Option<&'static str>, bool) {
     let args = &shared.args;
     let (mut response, changed) = match vendor.lock() {
         Ok(mut v) => {
@@ -391,14 +401,15 @@ fn carry_out(
         (
             botch(args.botch, response, req, server_error),
             Some("botch"),
+            changed,
         )
     } else if hit(args.stall_every) {
-        (response, Some("stall"))
+        (response, Some("stall"), changed)
     } else if hit(args.drop_every) {
         response.cut = true;
-        (response, Some("drop"))
+        (response, Some("drop"), changed)
     } else {
-        (response, None)
+        (response, None, changed)
     }
 }
 
