@@ -10,7 +10,7 @@ mod parse;
 use crate::util::secret::Secret;
 use crate::util::suggest;
 use crate::vendors::retry::RetryPolicy;
-pub use crate::vendors::settings::{Loc, Setting, SettingKind, SettingSpec, VendorSettings};
+pub use crate::vendors::settings::{Loc, Setting, SettingKind, SettingSpec, VendorSettings, When};
 
 /// The file name looked for in the working directory and the user's config directory.
 pub const FILE_NAME: &str = "onboard.toml";
@@ -59,36 +59,42 @@ pub const COMMON_SETTINGS: &[SettingSpec] = &[
         key: "url",
         kind: SettingKind::Text,
         required: true,
+        when: When::Always,
         doc: "scheme, host and port of the server; a path is kept as a prefix (reverse proxies)",
     },
     SettingSpec {
         key: "timeout_secs",
         kind: SettingKind::Int { min: 1, max: 3600 },
         required: false,
+        when: When::Always,
         doc: "seconds to wait for a whole answer (default 30)",
     },
     SettingSpec {
         key: "connect_timeout_secs",
         kind: SettingKind::Int { min: 1, max: 600 },
         required: false,
+        when: When::Always,
         doc: "seconds to wait for a connection (default 10)",
     },
     SettingSpec {
         key: "ca_cert",
         kind: SettingKind::Path,
         required: false,
+        when: When::Always,
         doc: "a PEM file of extra trusted CA certificates (an internal CA)",
     },
     SettingSpec {
         key: "insecure",
         kind: SettingKind::Bool,
         required: false,
+        when: When::Always,
         doc: "skip TLS certificate checks (test systems only; warns on every run)",
     },
     SettingSpec {
         key: "max_concurrent",
         kind: SettingKind::Int { min: 1, max: 1000 },
         required: false,
+        when: When::Always,
         doc: "requests in flight at once to this vendor, across all workers (default: no cap)",
     },
     SettingSpec {
@@ -98,6 +104,7 @@ pub const COMMON_SETTINGS: &[SettingSpec] = &[
             max: 1_000_000,
         },
         required: false,
+        when: When::Always,
         doc: "requests a minute to this vendor, across all workers (0: no cap; default: the vendor's documented limit)",
     },
 ];

@@ -233,11 +233,22 @@ fn parse_vendor_section(
         let raw = parse_setting(setting, val, &kat, &where_)?;
         entries.insert(setting.key, (kat, raw));
     }
-    for s in specs().filter(|s| s.required) {
+    let text_of = |key: &str| {
+        vtable
+            .get(key)
+            .and_then(|v| v.get_ref().as_str())
+            .map(str::to_string)
+    };
+    for s in specs().filter(|s| s.required && s.when.needed(text_of)) {
         if !entries.contains_key(s.key) {
             return Err(ConfigError::at(
                 &vat,
-                format!("{where_} is missing `{}` ({})", s.key, s.doc),
+                format!(
+                    "{where_} is missing `{}` ({}{})",
+                    s.key,
+                    s.doc,
+                    s.when.words()
+                ),
             ));
         }
     }
@@ -484,6 +495,22 @@ attempts = 5
         );
         let err = parse(&GOOD.replace("jobs = 4", "jobs = 0")).expect_err("zero jobs");
         assert!(err.contains("must be an integer from 1 to 256"), "{err}");
+    }
+
+    #[test]
+    fn what_a_logon_needs_depends_on_its_method() {
+        let cloud = GOOD.replace(
+            "username = \"svc-onboard\"\npassword = { env = \"ONBOARD_TEST_UNSET_VARIABLE\" }\n",
+            "auth_method = \"Identity\"\nidentity_url = \"https://t.id.cyberark.cloud\"\nclient_id = \"svc@cyberark.cloud.1\"\n",
+        );
+        let err = parse(&cloud).expect_err("no client secret");
+        assert!(err.contains("missing `client_secret`"), "{err}");
+        assert!(err.contains("needed when auth_method is Identity"), "{err}");
+        let whole = cloud.replace("client_id =", "client_secret = \"x\"\nclient_id =");
+        assert!(
+            parse(&whole).is_ok(),
+            "no username or password with Identity"
+        );
     }
 
     #[test]

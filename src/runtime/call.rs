@@ -109,7 +109,30 @@ impl<A: UserApi> Caller<A> {
     /// anything else is sent: a user found that matches what was sent counts as created (never
     /// a duplicate), and one that differs is not taken as ours.
     pub fn create(&self, operation: &'static str, request: Request) -> Result<A::User, CallError> {
+        let request = self.canonical(request)?;
         self.create_checked(operation, request, false)
+    }
+
+    /// The request with the user's name as the vendor knows it (Identity adds the tenant's
+    /// suffix), so that the journal, the plan and the answer all name the same user. A lookup:
+    /// a dry run makes it too, an offline one does not.
+    fn canonical(&self, request: Request) -> Result<Request, CallError> {
+        if self.offline() {
+            return Ok(request);
+        }
+        let client = self.client()?;
+        let name = request.username().to_string();
+        let canonical =
+            self.session
+                .retrying(Self::vendor(), "create_user", &name, None, || {
+                    let (client, name) = (client.clone(), name.clone());
+                    async move { client.canonical_name(&name).await }
+                })?;
+        Ok(if canonical == name {
+            request
+        } else {
+            request.with_username(&canonical)
+        })
     }
 
     /// `create`; `absent_before` when a lookup just found no user of the name, so a user found
@@ -332,6 +355,7 @@ impl<A: UserApi> Caller<A> {
     /// same user in between is no failure: the user is looked up again.
     pub fn ensure(&self, request: Request) -> Result<A::User, CallError> {
         let started = Instant::now();
+        let request = self.canonical(request)?;
         if let Some(user) = self.get("ensure_user", request.username())? {
             // Where the vendor can update, an existing user converges on what the map declares.
             if let Some(update) = A::spec().update {

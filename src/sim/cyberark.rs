@@ -39,6 +39,10 @@ pub struct Knobs {
     /// Answer a name with a dot and no trailing slash with IIS's HTML 404, as a real PVWA does.
     #[arg(long = "cyberark-iis-dots")]
     pub iis_dots: bool,
+    /// Behave as Privilege Cloud: a safe member added without `memberType` is refused (400
+    /// PASWS167E), as Privilege Cloud refuses it. Platform tokens are taken in either mode.
+    #[arg(long = "cyberark-privilege-cloud")]
+    pub privilege_cloud: bool,
 }
 
 pub static SIM: SimSpec = SimSpec {
@@ -134,6 +138,7 @@ pub struct CyberArkSim {
     /// The logon user's vault authorizations (`--cyberark-authorizations`).
     authorizations: Vec<String>,
     iis_dots: bool,
+    privilege_cloud: bool,
 }
 
 impl CyberArkSim {
@@ -147,6 +152,7 @@ impl CyberArkSim {
         let mut sim = CyberArkSim {
             authorizations: authorizations.clone(),
             iis_dots: knobs.iis_dots,
+            privilege_cloud: knobs.privilege_cloud,
             users: Directory::default(),
             next_id: 100,
             groups: Vec::new(),
@@ -203,6 +209,10 @@ impl CyberArkSim {
         self.sessions.retain(|_, s| {
             now.duration_since(s.last_used) < SESSION_TTL && s.requests_left != Some(0)
         });
+        // A platform token from CyberArk Identity, as Privilege Cloud takes it.
+        if super::platform::authorized(req.header("authorization")) {
+            return Ok(());
+        }
         // Self-hosted PVWA takes the bare token: a `Bearer ` prefix is a client mistake.
         let token = req.header("authorization").unwrap_or_default();
         match self.sessions.get_mut(token) {

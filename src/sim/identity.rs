@@ -41,6 +41,9 @@ pub static SIM: SimSpec = SimSpec {
     },
 };
 
+/// The roles the tenant starts with: a simulated Privilege Cloud vault takes them as members.
+pub const ROLES: &[&str] = roles::SEEDED;
+
 /// The tenant's login suffix, as ISPSS default suffixes look.
 pub const SUFFIX: &str = "cyberark.cloud.1234";
 /// The simulator's fixed service user; it guards nothing.
@@ -271,6 +274,14 @@ impl IdentitySim {
         match path {
             "/core/getcdsaliasesfortenant" => ok(json!({ "Results": [{ "Entities": [{ "Key": SUFFIX, "Type": "CdsAlias" }] }] })),
             "/cdirectoryservice/createuser" => self.create(body),
+            "/cdirectoryservice/getuser" => match self.by_id(&text(body, "ID")).and_then(|id| self.users.get(&id)) {
+                Some(u) => ok(Self::row(u)["Row"].clone()),
+                None => failed("User not found."),
+            },
+            "/cdirectoryservice/getuserbyname" => match self.users.find(&text(body, "username")) {
+                Some(u) => ok(Self::row(u)["Row"].clone()),
+                None => failed("User not found."),
+            },
             "/cdirectoryservice/changeuser" => self.change(body),
             "/cdirectoryservice/deleteuser" => self.delete(body),
             "/cdirectoryservice/setuserstate" => self.set_state(body),

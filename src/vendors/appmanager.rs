@@ -10,7 +10,7 @@ use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, Request, RequestSpec, Value, optional, required};
 use super::access::{AccessKind, Direction, Held, MEMBERSHIP};
 use super::{UserApi, VendorSpec};
-use super::settings::{SettingKind, SettingSpec, VendorSettings};
+use super::settings::{SettingKind, SettingSpec, VendorSettings, When};
 use crate::util::secret::Secret;
 
 mod answer;
@@ -52,12 +52,14 @@ const SETTINGS: &[SettingSpec] = &[
         key: "apikey",
         kind: SettingKind::Secret,
         required: true,
+        when: When::Always,
         doc: "the REST API key of an administrator",
     },
     SettingSpec {
         key: "format",
         kind: SettingKind::OneOf(&["json", "xml"]),
         required: false,
+        when: When::Always,
         doc: "which API flavour to call: json (default) or xml",
     },
 ];

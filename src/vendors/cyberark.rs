@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 use serde::Deserialize;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 use tokio::sync::Mutex;
 
 use super::error::{ErrorKind, VendorError};
@@ -11,12 +11,13 @@ use super::record::UserRecord;
 use super::schema::Request;
 use super::access::{AccessKind, Direction, Held, Holding, Lifecycle, MEMBERSHIP};
 use super::{UserApi, VendorSpec};
-use super::settings::{SettingKind, SettingSpec, VendorSettings};
+use super::settings::{SettingKind, SettingSpec, VendorSettings, When};
 use crate::util::lenient::{bool as lenient_bool_value, field, int as lenient_int};
 use crate::util::error::warn;
 use crate::util::secret::Secret;
 
 mod access;
+mod logon;
 mod safes;
 mod user;
 
@@ -108,26 +109,60 @@ const READ_ONLY: &[&str] = &[
 /// PVWA's codes for "already a member of this group" (the second from older versions).
 const ALREADY_MEMBER: &[&str] = &["PASWS213E", "ITATS262E"];
 
-pub const AUTH_METHODS: &[&str] = &["CyberArk", "LDAP", "RADIUS", "Windows"];
+pub const AUTH_METHODS: &[&str] = &["CyberArk", "LDAP", "RADIUS", "Windows", "Identity"];
 
 const SETTINGS: &[SettingSpec] = &[
     SettingSpec {
         key: "auth_method",
         kind: SettingKind::OneOf(AUTH_METHODS),
         required: false,
-        doc: "how onboard logs on: CyberArk (default), LDAP, RADIUS or Windows",
+        when: When::Always,
+        doc: "how onboard logs on: CyberArk (default), LDAP, RADIUS or Windows (the vault's \
+              Logon, with username and password), or Identity (a platform token, with \
+              identity_url, client_id and client_secret: Privilege Cloud)",
     },
     SettingSpec {
         key: "username",
         kind: SettingKind::Text,
         required: true,
-        doc: "the user onboard logs on as (needs Add Users and Update Users)",
+        when: When::IsNot("auth_method", "Identity"),
+        doc: "the user onboard logs on as (needs Add Users and Update Users); not for Identity",
     },
     SettingSpec {
         key: "password",
         kind: SettingKind::Secret,
         required: true,
+        when: When::IsNot("auth_method", "Identity"),
         doc: "its password: { env = \"VAR\" }, { file = \"path\" } or a string",
+    },
+    SettingSpec {
+        key: "identity_url",
+        kind: SettingKind::Text,
+        required: true,
+        when: When::Is("auth_method", "Identity"),
+        doc: "auth_method Identity: the tenant, https://{tenant}.id.cyberark.cloud",
+    },
+    SettingSpec {
+        key: "client_id",
+        kind: SettingKind::Text,
+        required: true,
+        when: When::Is("auth_method", "Identity"),
+        doc: "auth_method Identity: the service user's login",
+    },
+    SettingSpec {
+        key: "client_secret",
+        kind: SettingKind::Secret,
+        required: true,
+        when: When::Is("auth_method", "Identity"),
+        doc: "auth_method Identity: the service user's password",
+    },
+    SettingSpec {
+        key: "platform",
+        kind: SettingKind::OneOf(&["self_hosted", "privilege_cloud"]),
+        required: false,
+        when: When::Always,
+        doc: "self_hosted or privilege_cloud (default: privilege_cloud when url is on \
+              privilegecloud.cyberark.cloud)",
     },
 ];
 
@@ -155,11 +190,12 @@ const BAD_CREDENTIALS: &str = "ITATS004E";
 /// The PVWA client of one run.
 pub struct CyberArk {
     http: Http,
-    auth_method: String,
-    username: String,
-    password: Secret,
+    logon: logon::Logon,
     /// The session token and how many logons produced it, so concurrent callers re-logon once.
     session: Mutex<Option<(Secret, u64)>>,
+    /// Privilege Cloud on the Identity Security Platform (`platform`, or its URL): safe members
+    /// are named by Identity login without `searchIn`.
+    privilege_cloud: bool,
 }
 
 impl CyberArk {
@@ -208,91 +244,6 @@ impl CyberArk {
             .and_then(|b| b.error_code)
     }
 
-    async fn logon(&self) -> Result<Secret, VendorError> {
-        let url = self.http.url(
-            &format!("/PasswordVault/API/auth/{}/Logon", self.auth_method),
-            &[],
-        );
-        let body = json!({
-            "username": self.username,
-            "password": self.password.reveal(),
-            // Bulk runs share one session across workers, and a person may be logged on elsewhere.
-            "concurrentSession": true,
-        });
-        let reply = self
-            .http
-            .send(self.http.request(Method::POST, url).json(&body))
-            .await?;
-        let doing = format!("logon as {} ({})", self.username, self.auth_method);
-        if reply.status != 200 {
-            return Err(self.error(&reply, &doing));
-        }
-        // The token is a bare JSON string; some proxies strip the quotes, Gen1 wraps it.
-        let token = match serde_json::from_str::<Json>(&reply.body) {
-            Ok(Json::String(t)) => t,
-            Ok(obj @ Json::Object(_)) => field(&obj, "CyberArkLogonResult")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            _ => reply.body.trim().trim_matches('"').to_string(),
-        };
-        if token.is_empty() || token.contains(char::is_whitespace) {
-            return Err(self.http.error(
-                ErrorKind::Protocol,
-                format!("{doing}: expected a session token, got {}", self.http.excerpt(&reply.body)),
-            ));
-        }
-        Ok(Secret::new(token))
-    }
-
-    /// The current session token, logging on if there is none.
-    async fn token(&self) -> Result<(Secret, u64), VendorError> {
-        let mut session = self.session.lock().await;
-        if let Some(s) = session.as_ref() {
-            return Ok(s.clone());
-        }
-        let token = self.logon().await?;
-        *session = Some((token.clone(), 1));
-        Ok((token, 1))
-    }
-
-    /// Log on again, unless another caller already did since `seen`.
-    async fn relogon(&self, seen: u64) -> Result<Secret, VendorError> {
-        let mut session = self.session.lock().await;
-        if let Some((token, generation)) = session.as_ref()
-            && *generation != seen
-        {
-            return Ok(token.clone());
-        }
-        let token = self.logon().await?;
-        *session = Some((token.clone(), seen + 1));
-        Ok(token)
-    }
-
-    /// A call with the session token; one re-logon and retry if the session expired.
-    async fn call(&self, method: Method, url: reqwest::Url, body: Option<&Json>) -> Result<Reply, VendorError> {
-        let (token, generation) = self.token().await?;
-        let reply = self.send(&token, method.clone(), url.clone(), body).await?;
-        let expired = reply.status == 401
-            && Self::code_of(&reply).is_none_or(|c| c == SESSION_EXPIRED);
-        if !expired {
-            return Ok(reply);
-        }
-        let token = self.relogon(generation).await?;
-        self.send(&token, method, url, body).await
-    }
-
-    async fn send(&self, token: &Secret, method: Method, url: reqwest::Url, body: Option<&Json>) -> Result<Reply, VendorError> {
-        let mut req = self
-            .http
-            .request(method, url)
-            .header("Authorization", token.reveal());
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        self.http.send(req).await
-    }
-
     /// The list entries whose name is exactly `username`: PVWA's search matches substrings.
     async fn search(&self, username: &str) -> Result<Option<i64>, VendorError> {
         let mut url = self.http.url("/PasswordVault/API/Users", &[]);
@@ -325,15 +276,16 @@ impl UserApi for CyberArk {
     }
 
     fn connect(settings: &VendorSettings) -> Result<Self, VendorError> {
-        let missing = |key: &str| {
-            VendorError::new(NAME, ErrorKind::Auth, format!("the profile has no `{key}` for cyberark"))
+        let host = settings.url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let privilege_cloud = match settings.text("platform") {
+            Some(p) => p.eq_ignore_ascii_case("privilege_cloud"),
+            None => host.ends_with(".privilegecloud.cyberark.cloud"),
         };
         Ok(CyberArk {
             http: Http::new(settings)?,
-            auth_method: settings.text("auth_method").unwrap_or("CyberArk").to_string(),
-            username: settings.text("username").ok_or_else(|| missing("username"))?.to_string(),
-            password: settings.secret("password").ok_or_else(|| missing("password"))?.clone(),
+            logon: logon::Logon::of(settings)?,
             session: Mutex::new(None),
+            privilege_cloud,
         })
     }
 

@@ -9,7 +9,7 @@ use super::access::{AccessKind, Direction, Held, Lifecycle, MEMBERSHIP};
 use super::error::{ErrorKind, VendorError};
 use super::platform::Platform;
 use super::schema::Request;
-use super::settings::{SettingKind, SettingSpec, VendorSettings};
+use super::settings::{SettingKind, SettingSpec, VendorSettings, When};
 use super::{UserApi, VendorSpec};
 use crate::util::lenient::{bool as lenient_bool, field};
 use crate::util::secret::Secret;
@@ -52,18 +52,21 @@ const SETTINGS: &[SettingSpec] = &[
         key: "client_id",
         kind: SettingKind::Text,
         required: true,
+        when: When::Always,
         doc: "the service user's login (`svc@cyberark.cloud.1234`), for the platform token",
     },
     SettingSpec {
         key: "client_secret",
         kind: SettingKind::Secret,
         required: true,
+        when: When::Always,
         doc: "the service user's password",
     },
     SettingSpec {
         key: "suffix",
         kind: SettingKind::Text,
         required: false,
+        when: When::Always,
         doc: "the login suffix added to names without one (default: the tenant's, asked once)",
     },
 ];
@@ -306,6 +309,10 @@ impl UserApi for Identity {
             enabled: true,
             uuid,
         })
+    }
+
+    async fn canonical_name(&self, username: &str) -> Result<String, VendorError> {
+        self.login(username).await
     }
 
     async fn get_user(&self, username: &str) -> Result<Option<IdentityUser>, VendorError> {

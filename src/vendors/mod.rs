@@ -119,6 +119,16 @@ pub trait UserApi: Send + Sync + Sized + 'static {
         username: &str,
     ) -> impl Future<Output = Result<(), VendorError>> + Send;
 
+    /// The name the vendor knows a user by, for a name a script gave (Identity adds the
+    /// tenant's login suffix); a lookup at most.
+    fn canonical_name(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<String, VendorError>> + Send {
+        let name = username.to_string();
+        async move { Ok(name) }
+    }
+
     /// What a dry run returns for a create: the request as a result, with a placeholder id.
     fn planned(request: &Request, id: i64) -> Self::User;
 

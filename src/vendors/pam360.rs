@@ -11,7 +11,7 @@ use super::record::{Common, UserRecord};
 use super::schema::{Field, Kind, optional, required, Request, RequestSpec, Value};
 use super::access::{AccessKind, Direction, Held, Holding, Lifecycle, MEMBERSHIP};
 use super::{UserApi, VendorSpec};
-use super::settings::{SettingKind, SettingSpec, VendorSettings};
+use super::settings::{SettingKind, SettingSpec, VendorSettings, When};
 use crate::util::secret::Secret;
 
 const NAME: &str = "pam360";
@@ -103,12 +103,14 @@ const SETTINGS: &[SettingSpec] = &[
         key: "authtoken",
         kind: SettingKind::Secret,
         required: true,
+        when: When::Always,
         doc: "the AUTHTOKEN of a PAM360 API user allowed to add users",
     },
     SettingSpec {
         key: "org_name",
         kind: SettingKind::Text,
         required: false,
+        when: When::Always,
         doc: "organization to act in (MSP editions; sent as the orgName header)",
     },
 ];

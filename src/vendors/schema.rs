@@ -203,6 +203,16 @@ pub struct Request {
 }
 
 impl Request {
+    /// The same request naming the user `username` (as the vendor spells it).
+    pub fn with_username(mut self, username: &str) -> Request {
+        for e in &mut self.entries {
+            if e.field.key == "username" {
+                e.value = Value::Text(username.to_string());
+            }
+        }
+        self
+    }
+
     /// The same request as `spec` has it (the update's fields for a create's map): the
     /// entries whose key `spec` has, each with `spec`'s field and so its place on the wire.
     pub fn as_spec(&self, spec: &'static RequestSpec) -> Request {

@@ -41,7 +41,39 @@ pub struct SettingSpec {
     pub key: &'static str,
     pub kind: SettingKind,
     pub required: bool,
+    /// When a `required` setting is needed: always, or only as another setting says.
+    pub when: When,
     pub doc: &'static str,
+}
+
+/// When a required setting is needed.
+#[derive(Clone, Copy, Debug)]
+pub enum When {
+    Always,
+    /// While setting `.0` is `.1` (compared ignoring case).
+    Is(&'static str, &'static str),
+    /// Unless setting `.0` is `.1`: missing counts as any other value.
+    IsNot(&'static str, &'static str),
+}
+
+impl When {
+    /// Whether the setting is needed, given the text of another setting.
+    pub fn needed(self, text: impl Fn(&str) -> Option<String>) -> bool {
+        match self {
+            When::Always => true,
+            When::Is(key, value) => text(key).is_some_and(|t| t.eq_ignore_ascii_case(value)),
+            When::IsNot(key, value) => !text(key).is_some_and(|t| t.eq_ignore_ascii_case(value)),
+        }
+    }
+
+    /// The condition in words, for messages (`when auth_method is Identity`).
+    pub fn words(self) -> String {
+        match self {
+            When::Always => String::new(),
+            When::Is(key, value) => format!(", needed when {key} is {value}"),
+            When::IsNot(key, value) => format!(", needed unless {key} is {value}"),
+        }
+    }
 }
 
 /// A vendor's settings with secrets read: what a client is built from.

@@ -160,11 +160,19 @@ impl Sim {
 
     /// `onboard undo RUN` against this simulator's profile and journal.
     pub fn undo(&self, run: &str, extra: &[&str]) -> Output {
-        let config = self.config();
+        self.undo_with(&self.config(), run, extra)
+    }
+
+    /// `onboard undo RUN` with another config (a profile edited for the test).
+    pub fn undo_with_config(&self, config: &Path, run: &str) -> Output {
+        self.undo_with(config, run, &[])
+    }
+
+    fn undo_with(&self, config: &Path, run: &str, extra: &[&str]) -> Output {
         output(
             onboard()
                 .arg("--config")
-                .arg(&config)
+                .arg(config)
                 .arg("--journal")
                 .arg(self.journal())
                 .args(["undo", run])

@@ -6,6 +6,7 @@ mod bad_answers;
 mod bulk;
 mod check;
 mod cli;
+mod cloud;
 mod common;
 mod config;
 mod conformance;

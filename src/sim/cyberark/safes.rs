@@ -6,7 +6,10 @@
 //! Where the documents are silent these are the simulator's choices (ACCESS-FACTS §6): an
 //! unknown member name is 404 `SFWS0009` (invented code, the documented message); a member
 //! that is not on the safe is 404 `ITATS003E`; both request-authorization levels at once is
-//! 400; a missing `memberType` is accepted (self-hosted 12.6+ makes it optional).
+//! 400; a missing `memberType` is accepted (self-hosted 12.6+ makes it optional) unless the
+//! simulator plays Privilege Cloud (400 `PASWS167E` with `PASWS179E`, ACCESS-FACTS §0.3). The
+//! simulated vault knows the simulated Identity tenant's principals: a login with its suffix
+//! (`User`) and its roles (`Role`), with GUID member ids, as on Privilege Cloud.
 
 use serde_json::{Map as JsonMap, Value as Json, json};
 
@@ -187,11 +190,14 @@ impl CyberArkSim {
         let s = &self.safes[index];
         let m = &s.members[at];
         let id = match m.kind.as_str() {
-            "Group" => self.groups.iter().find(|g| g.name == m.name).map(|g| g.id),
-            _ => self.users.find_id(&m.name),
+            "Group" => self.groups.iter().find(|g| g.name == m.name).map(|g| json!(g.id)),
+            // Identity principals have GUID ids (ACCESS-FACTS §0.6).
+            "Role" => Some(json!(format!("c2c7bcc6-9560-44e0-8dff-{:012x}", m.name.len()))),
+            _ if m.name.contains('@') => Some(json!(format!("a1b2c3d4-0000-4000-8000-{:012x}", m.name.len()))),
+            _ => self.users.find_id(&m.name).map(|i| json!(i)),
         };
         json!({ "safeUrlId": s.name, "safeName": s.name, "safeNumber": s.number,
-                "memberId": id.unwrap_or(1), "memberName": m.name, "memberType": m.kind,
+                "memberId": id.unwrap_or(json!(1)), "memberName": m.name, "memberType": m.kind,
                 "membershipExpirationDate": m.expires, "isExpiredMembershipEnable": false,
                 "isPredefinedUser": m.predefined, "isReadOnly": false, "permissions": m.permissions })
     }
@@ -254,18 +260,29 @@ impl CyberArkSim {
         };
         let search_in = text("searchIn").unwrap_or_else(|| "Vault".into());
         let group = self.groups.iter().any(|g| g.name.eq_ignore_ascii_case(&name));
+        if self.privilege_cloud && text("memberType").is_none() {
+            return SimResponse::json(400, &json!({ "ErrorCode": "PASWS167E", "ErrorMessage": "There are some invalid parameters",
+                "Details": [{ "ErrorCode": "PASWS179E", "ErrorMessage": "Missing mandatory parameter [MemberType].", "ParameterName": "memberType" }] }));
+        }
         let kind = match text("memberType") {
             Some(t) if t.eq_ignore_ascii_case("user") => "User",
             Some(t) if t.eq_ignore_ascii_case("group") => "Group",
-            Some(t) => return invalid(vec![format!("memberType [{t}] is invalid (User or Group; Role exists on Privilege Cloud only)")]),
+            Some(t) if t.eq_ignore_ascii_case("role") => "Role",
+            Some(t) => return invalid(vec![format!("memberType [{t}] is invalid (User, Group or Role)")]),
             None if group => "Group",
             None => "User",
         };
+        let identity_login = name.to_ascii_lowercase().ends_with(&format!("@{}", crate::sim::identity::SUFFIX));
+        let identity_role = crate::sim::identity::ROLES.iter().any(|r| r.eq_ignore_ascii_case(&name));
         // Directory principals are not simulated: taken as named, as PVWA would find them.
         let known = match kind {
             "Group" => group,
-            _ => self.users.find_id(&name).is_some(),
+            "Role" => identity_role,
+            _ => identity_login || self.users.find_id(&name).is_some(),
         };
+        if kind == "Role" && !identity_role {
+            return error(404, "SFWS0009", &format!("User or Group was not found. Role [{name}] hasn't been defined."));
+        }
         if search_in.eq_ignore_ascii_case("vault") && !known {
             return error(404, "SFWS0009", &format!("User or Group was not found. Member [{name}] hasn't been defined."));
         }
@@ -278,6 +295,8 @@ impl CyberArkSim {
         };
         // The name as the vault spells it.
         let name = match kind {
+            "Role" => crate::sim::identity::ROLES.iter().find(|r| r.eq_ignore_ascii_case(&name)).map_or(name, |r| r.to_string()),
+            _ if identity_login => name,
             "Group" => self.groups.iter().find(|g| g.name.eq_ignore_ascii_case(&name)).map_or(name, |g| g.name.clone()),
             _ => self.users.find_id(&name).and_then(|id| self.users.get(&id)).map_or(name, |u| super::user_name(&u.json).to_string()),
         };

@@ -177,16 +177,19 @@ fn parse_access(access: &Dynamic) -> Result<Json, String> {
         None => "User".to_string(),
         Some(t) => {
             let t = text(t, "member_type")?;
-            ["User", "Group"]
+            // Role exists on Privilege Cloud only (an Identity role).
+            ["User", "Group", "Role"]
                 .into_iter()
                 .find(|k| k.eq_ignore_ascii_case(&t))
-                .ok_or_else(|| format!("member_type must be \"User\" or \"Group\", not \"{t}\""))?
+                .ok_or_else(|| format!("member_type must be \"User\", \"Group\" or \"Role\", not \"{t}\""))?
                 .to_string()
         }
     };
+    // Left out unless given: the vault is the default on self-hosted, and Privilege Cloud
+    // resolves Identity principals without it (ACCESS-FACTS §2.6).
     let search_in = match map.get("search_in") {
-        Some(s) => text(s, "search_in")?,
-        None => "Vault".into(),
+        Some(s) => json!(text(s, "search_in")?),
+        None => Json::Null,
     };
     let expires = match map.get("expires") {
         None => Json::Null,
@@ -297,13 +300,17 @@ impl CyberArk {
         let expires = field(level, "membershipExpirationDate").cloned().unwrap_or(Json::Null);
         let permissions = json!(PERMISSIONS.iter().map(|p| (p.to_string(), json!(granted(level).contains(p)))).collect::<JsonMap<_, _>>());
         // memberType is always sent: Privilege Cloud refuses an add without it (§0.3).
-        let body = json!({
+        let mut body = json!({
             "memberName": member,
-            "searchIn": field(level, "searchIn").cloned().unwrap_or(json!("Vault")),
             "membershipExpirationDate": expires,
             "permissions": permissions,
             "memberType": field(level, "memberType").cloned().unwrap_or(json!("User")),
         });
+        match field(level, "searchIn").filter(|s| !s.is_null()) {
+            Some(s) => body["searchIn"] = s.clone(),
+            None if !self.privilege_cloud => body["searchIn"] = json!("Vault"),
+            None => {}
+        }
         // A member read just before is updated in place; a new one added (and updated after
         // all if PVWA says it is already a member, as CyberArk's own scripts fall back).
         if held && let Some(changed) = self.put_member(member, safe, &expires, &permissions).await? {
