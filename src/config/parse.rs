@@ -262,7 +262,8 @@ fn parse_vendor_section(
 /// The keys of a profile besides its vendor sections.
 const PROFILE_KEYS: &[&str] = &["retry", "rollback_on_error", "jobs"];
 
-/// `[profiles.NAME.retry]`: `attempts`, `base_delay_ms`, `max_delay_ms`, `max_total_secs`.
+/// `[profiles.NAME.retry]`: `attempts`, `base_delay_ms`, `max_delay_ms`, `max_total_secs`,
+/// `statuses` (the 5xx statuses tried again).
 fn parse_retry(
     profile: &str,
     value: &Spanned<DeValue>,
@@ -281,8 +282,13 @@ fn parse_retry(
     for (key, val) in table.iter() {
         let kat = lines.loc(key.span().start);
         let k = key.get_ref().as_ref();
+        if k == "statuses" {
+            policy.statuses = parse_statuses(val, &kat, &where_)?;
+            continue;
+        }
         let Some((_, min, max)) = KEYS.iter().find(|(name, ..)| *name == k) else {
-            let names: Vec<&str> = KEYS.iter().map(|(n, ..)| *n).collect();
+            let mut names: Vec<&str> = KEYS.iter().map(|(n, ..)| *n).collect();
+            names.push("statuses");
             return Err(unknown_key(&kat, k, &where_, &names));
         };
         let n = match val.get_ref() {
@@ -304,6 +310,34 @@ fn parse_retry(
         }
     }
     Ok(policy)
+}
+
+/// `statuses = [500, 502, 503, 504]`: server errors (500 to 599) worth trying again.
+fn parse_statuses(
+    value: &Spanned<DeValue>,
+    at: &Loc,
+    where_: &str,
+) -> Result<Vec<u16>, ConfigError> {
+    let wrong = || {
+        ConfigError::at(
+            at,
+            format!("`statuses` in {where_} must be an array of HTTP statuses from 500 to 599"),
+        )
+    };
+    let DeValue::Array(items) = value.get_ref() else {
+        return Err(wrong());
+    };
+    items
+        .iter()
+        .map(|v| match v.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+                .ok()
+                .filter(|n| (500..=599).contains(n))
+                .map(|n| n as u16)
+                .ok_or_else(wrong),
+            _ => Err(wrong()),
+        })
+        .collect()
 }
 
 fn parse_setting(

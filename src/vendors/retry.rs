@@ -1,13 +1,15 @@
 //! When a failed vendor call is tried again, and how long to wait first.
 //!
-//! Retried: `rate_limited` (after the vendor's `Retry-After`), `server` errors with a 5xx status,
-//! `transport` and `timeout`. Never retried: `validation`, `auth`, `forbidden`, `already_exists`,
+//! Retried: `rate_limited` (after the vendor's `Retry-After`), `server` errors with a status of
+//! `statuses` (500, 502, 503, 504 unless the profile says otherwise), `transport` and `timeout`.
+//! A create or a grant that fails with a 5xx looks first whether it was carried out (PVWA's IIS
+//! answers a bare 500 under load), and is tried again only when it was not. Never retried: `validation`, `auth`, `forbidden`, `already_exists`,
 //! `not_found`, `protocol`, and `server` failures the vendor explained (PAM360's "Failed"). Waits grow exponentially with jitter, bounded
 //! by a number of attempts and a total time.
 
 use std::time::Duration;
 
-use crate::vendors::error::VendorError;
+use crate::vendors::error::{ErrorKind, VendorError};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
@@ -17,7 +19,12 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry starts once this much time has passed since the first attempt.
     pub max_total: Duration,
+    /// The HTTP statuses of a `server` error that are tried again (`retry.statuses`).
+    pub statuses: Vec<u16>,
 }
+
+/// The statuses retried when the profile names none.
+pub const DEFAULT_STATUSES: &[u16] = &[500, 502, 503, 504];
 
 impl Default for RetryPolicy {
     fn default() -> Self {
@@ -26,6 +33,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(8),
             max_total: Duration::from_secs(60),
+            statuses: DEFAULT_STATUSES.to_vec(),
         }
     }
 }
@@ -33,7 +41,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// How long to wait before attempt `next` (2, 3, …) after `err`, or `None` to stop.
     pub fn next_delay(&self, err: &VendorError, next: u32, elapsed: Duration) -> Option<Duration> {
-        if !err.retryable() {
+        if !self.retries(err) {
             return None;
         }
         self.backoff(err, next, elapsed)
@@ -47,10 +55,19 @@ impl RetryPolicy {
         next: u32,
         elapsed: Duration,
     ) -> Option<Duration> {
-        if !(err.retryable() || err.may_have_applied()) {
+        if !(self.retries(err) || err.may_have_applied() && err.kind != ErrorKind::Server) {
             return None;
         }
         self.backoff(err, next, elapsed)
+    }
+
+    /// Whether `err` is one this policy tries again.
+    pub fn retries(&self, err: &VendorError) -> bool {
+        match err.kind {
+            ErrorKind::RateLimited | ErrorKind::Transport | ErrorKind::Timeout => true,
+            ErrorKind::Server => err.status.is_some_and(|s| self.statuses.contains(&s)),
+            _ => false,
+        }
     }
 
     fn backoff(&self, err: &VendorError, next: u32, elapsed: Duration) -> Option<Duration> {

@@ -379,3 +379,49 @@ fn a_second_ctrl_c_exits_at_once() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_create_answered_500_is_looked_up_first_and_retried_only_when_it_did_not_happen() {
+    // Every create carried out then answered with the vendor's bare 500, as IIS does under load.
+    let applied = Sim::with(&["--botch-every", "1", "--botch", "500"]);
+    let config = applied.config_with(fast);
+    let out = applied.run_with_config(
+        &config,
+        r#"print(cyberark::create_user(#{ username: "iis", initial_password: random_password(20) }).created);"#,
+        &[],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "true\n");
+    let posts = |sim: &Sim| {
+        sim.log()
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"] == "/PasswordVault/API/Users")
+            .count()
+    };
+    assert_eq!(posts(&applied), 1, "found by lookup, not sent again");
+    // A 500 that changed nothing (every third request fails: the create, after a lookup):
+    // looked up, not there, tried again.
+    const CREATE: &str = r#"cyberark::user_exists("iis");
+print(cyberark::create_user(#{ username: "iis", initial_password: random_password(20) }).created);"#;
+    let refused = Sim::with(&["--fail-every", "3"]);
+    let config = refused.config_with(fast);
+    let out = refused.run_with_config(&config, CREATE, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(refused.has_user("cyberark", "iis"));
+    assert_eq!(posts(&refused), 2, "{:#?}", refused.log());
+    let retries = refused
+        .journal_records()
+        .into_iter()
+        .filter(|r| r["type"] == "retry")
+        .count();
+    assert_eq!(retries, 1, "each attempt is journaled");
+    // A profile that retries only 503 leaves a 500 alone.
+    let only_503 = Sim::with(&["--fail-every", "3"]);
+    let config = only_503.config_with(|t| {
+        fast(t).replace("max_delay_ms = 200", "max_delay_ms = 200\nstatuses = [503]")
+    });
+    let out = only_503.run_with_config(&config, CREATE, &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains("server, HTTP 500"), "{}", out.all());
+    assert_eq!(posts(&only_503), 1);
+}
