@@ -1,13 +1,16 @@
-//! The baseline for `bench/`: a raw async reqwest client making the same three creates per person
-//! as `bench/onboard_people.rhai`, at the same concurrency. It checks each answer as any client
-//! must (CyberArk's status, PAM360's `status` and Applications Manager's `response-code` are in
-//! the body), and nothing else: no validation, journal, retries or script.
+//! The limit for `bench/`: a raw async reqwest client making the same three creates per person
+//! as `bench/onboard_people.rhai`, at the same concurrency, one task per person spawned on the
+//! runtime's worker threads (so it uses every core, as onboard does). It reads and parses every
+//! answer and checks it as any client must (CyberArk's status, PAM360's `status` and
+//! Applications Manager's `response-code` are in the body), and nothing else: no validation,
+//! journal, retries or script.
 //!
 //! `raw_client BASE_URL PEOPLE JOBS` prints the seconds its requests took; `bench/run.py` times
 //! the whole process, as it times onboard's.
 use std::time::Instant;
 
-use futures_util::StreamExt;
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 const PAM360_TOKEN: &str = "5F0A8B2C-51A0-4E1D-9C3A-0B0A2D5E7C11";
@@ -15,7 +18,7 @@ const APIKEY: &str = "d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+#[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let args: Vec<String> = std::env::args().collect();
@@ -37,14 +40,21 @@ async fn main() -> Result<(), Error> {
         .error_for_status()?;
     let token: String = logon.json().await?;
     let started = Instant::now();
-    let failures = futures_util::stream::iter(1..=people)
-        .map(|i| {
-            let (client, token, base) = (&client, &token, base);
-            async move { usize::from(person(client, base, token, i).await.is_err()) }
-        })
-        .buffer_unordered(jobs)
-        .fold(0, |n, failed| async move { n + failed })
-        .await;
+    let client = Arc::new(client);
+    let (base, token) = (Arc::new(base.clone()), Arc::new(token));
+    let slots = Arc::new(tokio::sync::Semaphore::new(jobs));
+    let mut tasks = Vec::with_capacity(people);
+    for i in 1..=people {
+        let (client, base, token, slots) = (client.clone(), base.clone(), token.clone(), slots.clone());
+        tasks.push(tokio::spawn(async move {
+            let _slot = slots.acquire().await;
+            person(&client, &base, &token, i).await.is_err()
+        }));
+    }
+    let mut failures = 0;
+    for t in tasks {
+        failures += usize::from(t.await.unwrap_or(true));
+    }
     let secs = started.elapsed().as_secs_f64();
     let _ = client
         .post(format!("{base}/PasswordVault/API/Auth/Logoff"))
