@@ -45,7 +45,8 @@ async fn main() -> Result<(), Error> {
     let slots = Arc::new(tokio::sync::Semaphore::new(jobs));
     let mut tasks = Vec::with_capacity(people);
     for i in 1..=people {
-        let (client, base, token, slots) = (client.clone(), base.clone(), token.clone(), slots.clone());
+        let (client, base, token, slots) =
+            (client.clone(), base.clone(), token.clone(), slots.clone());
         tasks.push(tokio::spawn(async move {
             let _slot = slots.acquire().await;
             person(&client, &base, &token, i).await.is_err()
