@@ -117,7 +117,7 @@ impl<A: UserApi> Caller<A> {
     /// suffix), so that the journal, the plan and the answer all name the same user. A lookup:
     /// a dry run makes it too, an offline one does not.
     fn canonical(&self, request: Request) -> Result<Request, CallError> {
-        if self.offline() {
+        if !A::RENAMES || self.offline() {
             return Ok(request);
         }
         let client = self.client()?;

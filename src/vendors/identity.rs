@@ -267,6 +267,8 @@ fn classify(message: &str) -> ErrorKind {
 impl UserApi for Identity {
     type User = IdentityUser;
 
+    const RENAMES: bool = true;
+
     fn spec() -> &'static VendorSpec {
         &SPEC
     }

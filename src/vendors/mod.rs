@@ -119,6 +119,10 @@ pub trait UserApi: Send + Sync + Sized + 'static {
         username: &str,
     ) -> impl Future<Output = Result<(), VendorError>> + Send;
 
+    /// Whether the vendor spells a user's name its own way (`canonical_name`): only then is it
+    /// asked, since asking costs a hand-off to the runtime per create.
+    const RENAMES: bool = false;
+
     /// The name the vendor knows a user by, for a name a script gave (Identity adds the
     /// tenant's login suffix); a lookup at most.
     fn canonical_name(
