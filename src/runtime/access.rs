@@ -210,44 +210,16 @@ impl<A: UserApi> Caller<A> {
         if dry {
             self.check_target(kind, target)?;
         }
-        let before = match kind.level {
-            None if dry => {
-                let holds = self.held(kind, username)?.iter().any(|h| h.name == target);
-                if holds == (direction == Direction::Grant) {
-                    return Ok(grant(false));
-                }
-                None
-            }
-            None => None,
-            Some(spec) => {
-                let holding = self.holding(kind, username, target)?;
-                match (&holding, direction, &level) {
-                    (Holding::Yes(held), Direction::Grant, Some(want))
-                        if (spec.same)(held, want) =>
-                    {
-                        return Ok(grant(false));
-                    }
-                    (Holding::No, Direction::Revoke, _) => return Ok(grant(false)),
-                    (Holding::No, _, _) if Some(operation) == kind.update_fn => {
-                        return Err(CallError::Vendor(
-                            VendorError::new(
-                                Self::vendor(),
-                                ErrorKind::NotFound,
-                                format!(
-                                    "{username} has no {} \"{target}\" to update; {} gives it",
-                                    kind.noun, kind.grant_fn
-                                ),
-                            )
-                            .during(operation),
-                        ));
-                    }
-                    _ => {}
-                }
-                match holding {
-                    Holding::Yes(held) => Some(held),
-                    _ => None,
-                }
-            }
+        let before = match self.before_change(
+            kind,
+            operation,
+            direction,
+            username,
+            target,
+            level.as_ref(),
+        )? {
+            Before::AlreadySo => return Ok(grant(false)),
+            Before::Held(held) => held,
         };
         if dry {
             self.plan_level(operation, username, target, level, shown.clone());
@@ -277,6 +249,60 @@ impl<A: UserApi> Caller<A> {
             ops_of(client),
         )?;
         Ok(grant(changed))
+    }
+}
+
+/// What a change finds before it is made.
+enum Before {
+    /// Nothing to do: the user already holds it so (or, revoking, does not hold it).
+    AlreadySo,
+    /// The level held now, which undo gives back (`None`: not held, or not readable).
+    Held(Option<serde_json::Value>),
+}
+
+impl<A: UserApi> Caller<A> {
+    /// For a kind with levels, what the user holds is read first; for one without, only a dry
+    /// run reads it (a real change learns it from the vendor's "already so").
+    fn before_change(
+        &self,
+        kind: &'static AccessKind,
+        operation: &'static str,
+        direction: Direction,
+        username: &str,
+        target: &str,
+        level: Option<&serde_json::Value>,
+    ) -> Result<Before, CallError> {
+        let Some(spec) = kind.level else {
+            if self.session.mode.dry_run {
+                let holds = self.held(kind, username)?.iter().any(|h| h.name == target);
+                if holds == (direction == Direction::Grant) {
+                    return Ok(Before::AlreadySo);
+                }
+            }
+            return Ok(Before::Held(None));
+        };
+        let holding = self.holding(kind, username, target)?;
+        match (&holding, direction, level) {
+            (Holding::Yes(held), Direction::Grant, Some(want)) if (spec.same)(held, want) => {
+                return Ok(Before::AlreadySo);
+            }
+            (Holding::No, Direction::Revoke, _) => return Ok(Before::AlreadySo),
+            (Holding::No, _, _) if Some(operation) == kind.update_fn => {
+                let message = format!(
+                    "{username} has no {} \"{target}\" to update; {} gives it",
+                    kind.noun, kind.grant_fn
+                );
+                return Err(CallError::Vendor(
+                    VendorError::new(Self::vendor(), ErrorKind::NotFound, message)
+                        .during(operation),
+                ));
+            }
+            _ => {}
+        }
+        Ok(Before::Held(match holding {
+            Holding::Yes(held) => Some(held),
+            _ => None,
+        }))
     }
 }
 

@@ -54,23 +54,7 @@ pub fn install_lifecycle<A: UserApi>(
                     move |ctx: NativeCallContext, user: Dynamic, password: Dynamic| {
                         let run = || -> RhaiResult<Grant> {
                             let user = user_of::<A>(name, &user)?;
-                            let secret = match password.read_lock::<Secret>() {
-                                Some(s) => s.clone(),
-                                None => match password.read_lock::<ImmutableString>() {
-                                    Some(t) => Secret::new(t.to_string()),
-                                    None => {
-                                        return Err(invalid(
-                                            A::spec().name,
-                                            name,
-                                            format!(
-                                                "the password given to {}::{name} must be a Secret or a string, not {}",
-                                                A::spec().name,
-                                                password.type_name()
-                                            ),
-                                        ));
-                                    }
-                                },
-                            };
+                            let secret = secret_of(A::spec().name, name, &password)?;
                             c.lifecycle(call, &user, Some(LifecycleArg::Password(secret)))
                                 .map_err(to_rhai)
                         };
@@ -99,6 +83,24 @@ pub fn install_lifecycle<A: UserApi>(
                     },
                 );
         }
+    }
+}
+
+/// A password given as a Secret, or a string taken as one.
+fn secret_of(vendor: &'static str, name: &'static str, password: &Dynamic) -> RhaiResult<Secret> {
+    if let Some(s) = password.read_lock::<Secret>() {
+        return Ok(s.clone());
+    }
+    match password.read_lock::<ImmutableString>() {
+        Some(t) => Ok(Secret::new(t.to_string())),
+        None => Err(invalid(
+            vendor,
+            name,
+            format!(
+                "the password given to {vendor}::{name} must be a Secret or a string, not {}",
+                password.type_name()
+            ),
+        )),
     }
 }
 

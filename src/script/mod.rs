@@ -3,11 +3,13 @@
 
 pub mod analyze;
 pub mod bridge;
+pub mod by_name;
 pub mod compile;
 pub mod diagnostics;
 pub mod docs;
 pub mod engine;
 pub mod grants;
+pub mod held;
 pub mod helpers;
 pub mod library;
 pub mod lifecycle;

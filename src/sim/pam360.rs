@@ -282,6 +282,54 @@ fn uuid_upper() -> String {
     format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }
 
+impl Pam360Sim {
+    /// `…/user/{TAIL}`: getUserId, transferUserAccountabilities, lock, unlock, a delete by id.
+    fn user_call(&mut self, m: &str, tail: &str, req: &SimRequest) -> SimResponse {
+        match (m, tail) {
+            ("GET", "getUserId") => {
+                let name = req.param("USERNAME").unwrap_or_default();
+                match self.find(name) {
+                    Some(u) => {
+                        let d = json!({ "USERID": u.id.to_string(), "USERNAME": u.username });
+                        self.ok("GET_USERID", "User ID fetched successfully.", d)
+                    }
+                    None => self.fail("GET_USERID", Fail::Missing, &format!("User {name} does not exist.")),
+                }
+            }
+            ("POST", "transferUserAccountabilities") => self.transfer(req),
+            ("PUT", "lock" | "unlock") => {
+                let name = req.param("USERNAME").unwrap_or_default().to_string();
+                let lock = tail == "lock";
+                let Some(id) = self.find(&name).map(|u| u.id) else {
+                    return self.fail("LOCK_USER", Fail::Missing, &format!("User {name} does not exist."));
+                };
+                self.users.update(id, |u| u.locked = lock);
+                let verb = if lock { "locked" } else { "unlocked" };
+                self.ok("LOCK_USER", &format!("User {name} has been {verb} successfully."), json!({}))
+            }
+            ("DELETE", id) => {
+                let id: i64 = id.parse().unwrap_or(-1);
+                match self.users.get(&id) {
+                    None => self.fail("DELETE_USER", Fail::Missing, &format!("User with ID {id} does not exist.")),
+                    Some(u) if u.builtin => {
+                        self.fail("DELETE_USER", Fail::Forbidden, "You are not allowed to delete this user.")
+                    }
+                    Some(u) => {
+                        let name = u.username.clone();
+                        self.users.remove(id);
+                        self.forget_shares(id);
+                        for g in &mut self.groups {
+                            g.members.retain(|m| *m != id);
+                        }
+                        self.ok("DELETE_USER", &format!("User {name} has been deleted successfully."), json!({}))
+                    }
+                }
+            }
+            _ => SimResponse::tomcat(405, "Method Not Allowed"),
+        }
+    }
+}
+
 impl SimVendor for Pam360Sim {
     fn changes(&self) -> u64 {
         self.users.changes() + self.share_changes
@@ -365,48 +413,7 @@ impl SimVendor for Pam360Sim {
         let tail = route("/restapi/json/v1/user/{}")
             .and_then(|c| c.into_iter().next())
             .unwrap_or_default();
-        match (m, tail.as_str()) {
-            ("GET", "getUserId") => {
-                let name = req.param("USERNAME").unwrap_or_default();
-                match self.find(name) {
-                    Some(u) => {
-                        let d = json!({ "USERID": u.id.to_string(), "USERNAME": u.username });
-                        self.ok("GET_USERID", "User ID fetched successfully.", d)
-                    }
-                    None => self.fail("GET_USERID", Fail::Missing, &format!("User {name} does not exist.")),
-                }
-            }
-            ("POST", "transferUserAccountabilities") => self.transfer(req),
-            ("PUT", "lock" | "unlock") => {
-                let name = req.param("USERNAME").unwrap_or_default().to_string();
-                let lock = tail == "lock";
-                let Some(id) = self.find(&name).map(|u| u.id) else {
-                    return self.fail("LOCK_USER", Fail::Missing, &format!("User {name} does not exist."));
-                };
-                self.users.update(id, |u| u.locked = lock);
-                let verb = if lock { "locked" } else { "unlocked" };
-                self.ok("LOCK_USER", &format!("User {name} has been {verb} successfully."), json!({}))
-            }
-            ("DELETE", id) => {
-                let id: i64 = id.parse().unwrap_or(-1);
-                match self.users.get(&id) {
-                    None => self.fail("DELETE_USER", Fail::Missing, &format!("User with ID {id} does not exist.")),
-                    Some(u) if u.builtin => {
-                        self.fail("DELETE_USER", Fail::Forbidden, "You are not allowed to delete this user.")
-                    }
-                    Some(u) => {
-                        let name = u.username.clone();
-                        self.users.remove(id);
-                        self.forget_shares(id);
-                        for g in &mut self.groups {
-                            g.members.retain(|m| *m != id);
-                        }
-                        self.ok("DELETE_USER", &format!("User {name} has been deleted successfully."), json!({}))
-                    }
-                }
-            }
-            _ => SimResponse::tomcat(405, "Method Not Allowed"),
-        }
+        self.user_call(m, &tail, req)
     }
 
     fn server_error(&self) -> SimResponse {

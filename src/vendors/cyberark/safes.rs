@@ -173,6 +173,17 @@ fn parse_access(access: &Dynamic) -> Result<Json, String> {
     }
     let permissions: JsonMap<String, Json> =
         PERMISSIONS.iter().map(|p| (p.to_string(), json!(on.contains(p)))).collect();
+    let (member_type, search_in, expires) = membership(&map)?;
+    Ok(json!({
+        "memberType": member_type,
+        "searchIn": search_in,
+        "membershipExpirationDate": expires,
+        "permissions": permissions,
+    }))
+}
+
+/// Who the member is and until when: its type, where its name is looked up, its expiry.
+fn membership(map: &Map) -> Result<(String, Json, Json), String> {
     let member_type = match map.get("member_type") {
         None => "User".to_string(),
         Some(t) => {
@@ -202,12 +213,7 @@ fn parse_access(access: &Dynamic) -> Result<Json, String> {
             _ => return Err("expires must be a date YYYY-MM-DD or Unix seconds".into()),
         },
     };
-    Ok(json!({
-        "memberType": member_type,
-        "searchIn": search_in,
-        "membershipExpirationDate": expires,
-        "permissions": permissions,
-    }))
+    Ok((member_type, search_in, expires))
 }
 
 /// The permissions a level gives, read case-insensitively (cybr-cli decodes PascalCase).
