@@ -13,6 +13,32 @@ use crate::vendors::error::{ErrorKind, VendorError};
 use crate::vendors::{Ops, UserApi, ops_of};
 
 impl<A: UserApi> Caller<A> {
+    /// A lookup of `name` (and the `more` names it needs) through the client, retried as every
+    /// call that is safe to repeat; each attempt is given the client and owned copies.
+    fn lookup<T, const N: usize, Fut>(
+        &self,
+        operation: &'static str,
+        name: &str,
+        more: &[&str],
+        call: impl Fn(Arc<A>, [String; N]) -> Fut,
+    ) -> Result<T, CallError>
+    where
+        Fut: std::future::Future<Output = Result<T, VendorError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let client = self.client()?;
+        let names: Vec<String> = std::iter::once(name)
+            .chain(more.iter().copied())
+            .map(str::to_string)
+            .collect();
+        self.session
+            .retrying(Self::vendor(), operation, name, None, || {
+                let owned: [String; N] =
+                    std::array::from_fn(|i| names.get(i).cloned().unwrap_or_default());
+                call(client.clone(), owned)
+            })
+    }
+
     /// What `username` holds of `kind` (a lookup: dry runs make it too, offline ones do not).
     /// In a dry run, with what the plan so far would give and take away.
     pub fn held(&self, kind: &'static AccessKind, username: &str) -> Result<Vec<Held>, CallError> {
@@ -33,13 +59,12 @@ impl<A: UserApi> Caller<A> {
         } else if self.offline() || planned_user {
             Vec::new()
         } else {
-            let client = self.client()?;
-            let name = username.to_string();
-            self.session
-                .retrying(Self::vendor(), kind.list_fn, username, None, move || {
-                    let (client, name) = (client.clone(), name.clone());
-                    async move { client.access(kind.key, &name).await }
-                })?
+            self.lookup(
+                kind.list_fn,
+                username,
+                &[],
+                move |client, [name]| async move { client.access(kind.key, &name).await },
+            )?
         };
         if self.session.mode.dry_run {
             let plan = self.session.planned_access(
@@ -68,13 +93,9 @@ impl<A: UserApi> Caller<A> {
         if self.offline() {
             return Ok(Vec::new());
         }
-        let client = self.client()?;
-        let on = target.to_string();
-        self.session
-            .retrying(Self::vendor(), kind.list_fn, target, None, move || {
-                let (client, on) = (client.clone(), on.clone());
-                async move { client.members(kind.key, &on).await }
-            })
+        self.lookup(kind.list_fn, target, &[], move |client, [on]| async move {
+            client.members(kind.key, &on).await
+        })
     }
 
     /// A dry run's plan entry for a change to `username` of `target`.
@@ -108,13 +129,12 @@ impl<A: UserApi> Caller<A> {
         if self.offline() {
             return Ok(());
         }
-        let client = self.client()?;
-        let name = target.to_string();
-        self.session
-            .retrying(Self::vendor(), kind.grant_fn, target, None, move || {
-                let (client, name) = (client.clone(), name.clone());
-                async move { client.check_target(kind.key, &name).await }
-            })
+        self.lookup(
+            kind.grant_fn,
+            target,
+            &[],
+            move |client, [name]| async move { client.check_target(kind.key, &name).await },
+        )
     }
 
     /// What `username` holds of `target`, with its level: read first (dry runs too, with what
@@ -134,13 +154,12 @@ impl<A: UserApi> Caller<A> {
         let mut holding = if self.offline() || planned_user {
             Holding::No
         } else {
-            let client = self.client()?;
-            let (name, on) = (username.to_string(), target.to_string());
-            self.session
-                .retrying(Self::vendor(), kind.grant_fn, username, None, move || {
-                    let (client, name, on) = (client.clone(), name.clone(), on.clone());
-                    async move { client.holding(kind.key, &name, &on).await }
-                })?
+            self.lookup(
+                kind.grant_fn,
+                username,
+                &[target],
+                move |client, [name, on]| async move { client.holding(kind.key, &name, &on).await },
+            )?
         };
         if dry {
             let plan = self.session.planned_access(
