@@ -204,7 +204,7 @@ def rate_caps(args, tmp, script, report):
             report_path = os.path.join(tmp, "rated-report.jsonl")
             started = time.monotonic()
             done = subprocess.run([ONBOARD, "--config", config, "--journal", os.path.join(tmp, "rated.jsonl"),
-                                   "run", script, "--each", people, "--jobs", "16", "--quiet",
+                                   "run", script, "--each", people, "--jobs", str(args.jobs), "--quiet",
                                    "--report", report_path], capture_output=True, text=True)
             wall = time.monotonic() - started
             log = json_get(limited.url + "/__sim/log")
@@ -213,7 +213,9 @@ def rate_caps(args, tmp, script, report):
             rate = requests / wall
             report(f"rate used, {label} (requests/s)", rate, "/s", rate / allowed, ">= 0.95",
                    rate / allowed >= 0.95 and failed == 0 and done.returncode == 0
-                   and (throttled == 0 if per_minute else throttled <= 20),
+                   # Without a cap, the requests in flight when the first 429 comes (at most one
+                   # per job) are refused too; after that, a handful.
+                   and (throttled == 0 if per_minute else throttled <= args.jobs + 4),
                    note=f"  rows failed {failed}, 429s {throttled}")
     finally:
         limited.stop()
@@ -225,6 +227,9 @@ def json_get(url):
         return json.loads(r.read())
 
 
+PARTS = ("throughput", "latency", "scripts", "startup", "rate", "memory")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--people", type=int, default=1000)
@@ -234,8 +239,11 @@ def main():
     ap.add_argument("--rate", type=int, default=1000, help="the simulator's --rate-limit, requests/s")
     ap.add_argument("--rate-rows", type=int, default=2000)
     ap.add_argument("--skip-build", action="store_true")
+    ap.add_argument("--only", action="append", choices=PARTS,
+                    help="run only this part (repeatable); all of them by default")
     ap.add_argument("--no-valgrind", action="store_true", help="skip the instruction counts")
     args = ap.parse_args()
+    wanted = set(args.only or PARTS)
     if args.no_valgrind:
         global instructions
         instructions = lambda cmd, env=None: None  # noqa: E731
@@ -270,102 +278,108 @@ def main():
             if os.path.exists(journal):
                 os.remove(journal)
 
-        print(f"\nthroughput: {n} people x 3 vendors, {jobs} at a time, whole process, best of "
-              f"{args.rounds} interleaved", flush=True)
-        best = interleaved(args.rounds, {
-            "raw": (fresh, [RAW, sim.url, str(n), jobs], None),
-            "onboard": (fresh, [ONBOARD, "--config", config, "run", script, "--each", people,
-                                "--jobs", jobs, "--quiet"], env),
-        })
-        t_raw, cpu_raw, all_raw, _ = best["raw"]
-        t_ob, cpu_ob, all_ob, _ = best["onboard"]
-        fresh()
-        t_py, _ = run([python_with_requests(), os.path.join(BENCH, "python_loop.py"), sim.url, str(n)])
-        per_k = 1000 / n
-        report("raw client, the limit (people/s)", n / t_raw, "/s",
-               note=f"  median {n / statistics.median(all_raw):.0f}/s")
-        report("python requests loop (people/s)", n / t_py, "/s")
-        report("onboard --each vs the limit, wall (people/s)", n / t_ob, "/s", t_raw / t_ob, ">= 0.85",
-               t_raw / t_ob >= 0.85, note=f"  median {n / statistics.median(all_ob):.0f}/s")
-        report("raw client CPU per 1000 people (s)", cpu_raw * per_k, "s",
-               note=f"  median {statistics.median(best['raw'][3]) * per_k:.3f} s")
-        report("onboard CPU per 1000 people (s)", cpu_ob * per_k, "s", cpu_ob / cpu_raw, "<= 1.5",
-               cpu_ob / cpu_raw <= 1.5, note=f"  median {statistics.median(best['onboard'][3]) * per_k:.3f} s")
-        report("onboard --each vs python loop (people/s)", n / t_ob, "/s", t_py / t_ob, ">= 20",
-               t_py / t_ob >= 20)
-        print(f"  (onboard's rounds: {', '.join(f'{w:.3f}' for w in all_ob)} s)")
-
-        slow = Sim("--latency-ms", "20")
-        sims.append(slow)
-        slow_config = os.path.join(tmp, "slow.toml")
-        with open(slow_config, "w") as f:
-            f.write('default_profile = "sim"\n\n' + slow.profile)
-
-        def fresh_slow():
-            slow.reset()
-            if os.path.exists(journal):
-                os.remove(journal)
-
-        print("\nthe same with 20 ms of vendor latency (context, no target), best of 2", flush=True)
-        best = interleaved(2, {
-            "raw": (fresh_slow, [RAW, slow.url, str(n), jobs], None),
-            "onboard": (fresh_slow, [ONBOARD, "--config", slow_config, "run", script, "--each", people,
-                                     "--jobs", jobs, "--quiet"], env),
-        })
-        report("raw reqwest client, 20 ms latency (people/s)", n / best["raw"][0], "/s")
-        report("onboard --each, 20 ms latency (people/s)", n / best["onboard"][0], "/s",
-               best["raw"][0] / best["onboard"][0])
-
-        print(f"\nscript engine: onboard run vs the official rhai-run, best CPU time of {args.rounds} "
-              "interleaved; instructions under valgrind", flush=True)
-        for name in ("fib", "sieve", "loop"):
-            path = os.path.join(BENCH, "scripts", f"{name}.rhai")
+        if "throughput" in wanted:
+            print(f"\nthroughput: {n} people x 3 vendors, {jobs} at a time, whole process, best of "
+                  f"{args.rounds} interleaved", flush=True)
             best = interleaved(args.rounds, {
-                "onboard": (None, [ONBOARD, "run", path, "--max-operations", "0"], None),
-                "plain": (None, [PLAIN, path], None),
+                "raw": (fresh, [RAW, sim.url, str(n), jobs], None),
+                "onboard": (fresh, [ONBOARD, "--config", config, "run", script, "--each", people,
+                                    "--jobs", jobs, "--quiet"], env),
             })
-            cpu_ratio = best["onboard"][1] / best["plain"][1]
-            small = small_copy(name, tmp)
-            i_ob = instructions([ONBOARD, "run", small, "--max-operations", "0"])
-            i_pl = instructions([PLAIN, small])
-            if i_ob and i_pl:
-                ratio = i_ob / i_pl
-                report(f"{name}.rhai, instructions (millions)", i_ob / 1e6, "M", ratio, "<= 1.05",
-                       ratio <= 1.05, note=f"  (cpu {best['onboard'][1]:.3f} s vs {best['plain'][1]:.3f} s,"
-                                           f" ratio {cpu_ratio:.2f})")
-            else:
-                report(f"{name}.rhai, cpu (s)", best["onboard"][1], "s", cpu_ratio, "<= 1.05",
-                       cpu_ratio <= 1.05, note=f"  (rhai-run {best['plain'][1]:.3f} s)")
+            t_raw, cpu_raw, all_raw, _ = best["raw"]
+            t_ob, cpu_ob, all_ob, _ = best["onboard"]
+            fresh()
+            t_py, _ = run([python_with_requests(), os.path.join(BENCH, "python_loop.py"), sim.url, str(n)])
+            per_k = 1000 / n
+            report("raw client, the limit (people/s)", n / t_raw, "/s",
+                   note=f"  median {n / statistics.median(all_raw):.0f}/s")
+            report("python requests loop (people/s)", n / t_py, "/s")
+            report("onboard --each vs the limit, wall (people/s)", n / t_ob, "/s", t_raw / t_ob, ">= 0.85",
+                   t_raw / t_ob >= 0.85, note=f"  median {n / statistics.median(all_ob):.0f}/s")
+            report("raw client CPU per 1000 people (s)", cpu_raw * per_k, "s",
+                   note=f"  median {statistics.median(best['raw'][3]) * per_k:.3f} s")
+            report("onboard CPU per 1000 people (s)", cpu_ob * per_k, "s", cpu_ob / cpu_raw, "<= 1.5",
+                   cpu_ob / cpu_raw <= 1.5, note=f"  median {statistics.median(best['onboard'][3]) * per_k:.3f} s")
+            report("onboard --each vs python loop (people/s)", n / t_ob, "/s", t_py / t_ob, ">= 20",
+                   t_py / t_ob >= 20)
+            print(f"  (onboard's rounds: {', '.join(f'{w:.3f}' for w in all_ob)} s)")
 
-        print("\nstart-up: an empty script, median wall time of 40 interleaved runs", flush=True)
-        empty = os.path.join(BENCH, "scripts", "empty.rhai")
-        walls = {"onboard": [], "plain": []}
-        for i in range(40):
-            for name, cmd, e in ((("onboard", [ONBOARD, "run", empty], env), ("plain", [PLAIN, empty], None))
-                                 if i % 2 == 0 else
-                                 (("plain", [PLAIN, empty], None), ("onboard", [ONBOARD, "run", empty], env))):
-                walls[name].append(run(cmd, e)[0])
-        t_ob, t_pl = statistics.median(walls["onboard"]), statistics.median(walls["plain"])
-        i_ob = instructions([ONBOARD, "run", empty], env)
-        i_pl = instructions([PLAIN, empty])
-        note = f"  (instructions {i_ob / 1e6:.2f}M vs {i_pl / 1e6:.2f}M)" if i_ob and i_pl else ""
-        report("rhai-run empty script (ms)", t_pl * 1000, "ms")
-        report("onboard run empty script (ms)", t_ob * 1000, "ms", t_ob / t_pl, "<= 1.3", t_ob / t_pl <= 1.3,
-               note=note)
+        if "latency" in wanted:
+            slow = Sim("--latency-ms", "20")
+            sims.append(slow)
+            slow_config = os.path.join(tmp, "slow.toml")
+            with open(slow_config, "w") as f:
+                f.write('default_profile = "sim"\n\n' + slow.profile)
 
-        rate_caps(args, tmp, script, report)
+            def fresh_slow():
+                slow.reset()
+                if os.path.exists(journal):
+                    os.remove(journal)
 
-        print(f"\nmemory: {args.memory_rows} rows x 3 vendors, {jobs} at a time", flush=True)
-        sim.reset()
-        many = os.path.join(tmp, "many.csv")
-        people_csv(many, args.memory_rows)
-        out = subprocess.run(["/usr/bin/time", "-v", ONBOARD, "--config", config, "--journal",
-                              os.path.join(tmp, "journal2.jsonl"), "run", script, "--each", many,
-                              "--jobs", jobs, "--quiet"], text=True, capture_output=True)
-        if out.returncode != 0:
-            sys.exit(f"the {args.memory_rows}-row run failed:\n{out.stderr[-2000:]}")
-        kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr).group(1))
-        report(f"peak RSS of the {args.memory_rows}-row run (MB)", kb / 1024, "MB", None, "<= 32", kb / 1024 <= 32)
+            print("\nthe same with 20 ms of vendor latency (context, no target), best of 2", flush=True)
+            best = interleaved(2, {
+                "raw": (fresh_slow, [RAW, slow.url, str(n), jobs], None),
+                "onboard": (fresh_slow, [ONBOARD, "--config", slow_config, "run", script, "--each", people,
+                                         "--jobs", jobs, "--quiet"], env),
+            })
+            report("raw reqwest client, 20 ms latency (people/s)", n / best["raw"][0], "/s")
+            report("onboard --each, 20 ms latency (people/s)", n / best["onboard"][0], "/s",
+                   best["raw"][0] / best["onboard"][0])
+
+        if "scripts" in wanted:
+            print(f"\nscript engine: onboard run vs the official rhai-run, best CPU time of {args.rounds} "
+                  "interleaved; instructions under valgrind", flush=True)
+            for name in ("fib", "sieve", "loop"):
+                path = os.path.join(BENCH, "scripts", f"{name}.rhai")
+                best = interleaved(args.rounds, {
+                    "onboard": (None, [ONBOARD, "run", path, "--max-operations", "0"], None),
+                    "plain": (None, [PLAIN, path], None),
+                })
+                cpu_ratio = best["onboard"][1] / best["plain"][1]
+                small = small_copy(name, tmp)
+                i_ob = instructions([ONBOARD, "run", small, "--max-operations", "0"])
+                i_pl = instructions([PLAIN, small])
+                if i_ob and i_pl:
+                    ratio = i_ob / i_pl
+                    report(f"{name}.rhai, instructions (millions)", i_ob / 1e6, "M", ratio, "<= 1.05",
+                           ratio <= 1.05, note=f"  (cpu {best['onboard'][1]:.3f} s vs {best['plain'][1]:.3f} s,"
+                                               f" ratio {cpu_ratio:.2f})")
+                else:
+                    report(f"{name}.rhai, cpu (s)", best["onboard"][1], "s", cpu_ratio, "<= 1.05",
+                           cpu_ratio <= 1.05, note=f"  (rhai-run {best['plain'][1]:.3f} s)")
+
+        if "startup" in wanted:
+            print("\nstart-up: an empty script, median wall time of 40 interleaved runs", flush=True)
+            empty = os.path.join(BENCH, "scripts", "empty.rhai")
+            walls = {"onboard": [], "plain": []}
+            for i in range(40):
+                for name, cmd, e in ((("onboard", [ONBOARD, "run", empty], env), ("plain", [PLAIN, empty], None))
+                                     if i % 2 == 0 else
+                                     (("plain", [PLAIN, empty], None), ("onboard", [ONBOARD, "run", empty], env))):
+                    walls[name].append(run(cmd, e)[0])
+            t_ob, t_pl = statistics.median(walls["onboard"]), statistics.median(walls["plain"])
+            i_ob = instructions([ONBOARD, "run", empty], env)
+            i_pl = instructions([PLAIN, empty])
+            note = f"  (instructions {i_ob / 1e6:.2f}M vs {i_pl / 1e6:.2f}M)" if i_ob and i_pl else ""
+            report("rhai-run empty script (ms)", t_pl * 1000, "ms")
+            report("onboard run empty script (ms)", t_ob * 1000, "ms", t_ob / t_pl, "<= 1.3", t_ob / t_pl <= 1.3,
+                   note=note)
+
+        if "rate" in wanted:
+            rate_caps(args, tmp, script, report)
+
+        if "memory" in wanted:
+            print(f"\nmemory: {args.memory_rows} rows x 3 vendors, {jobs} at a time", flush=True)
+            sim.reset()
+            many = os.path.join(tmp, "many.csv")
+            people_csv(many, args.memory_rows)
+            out = subprocess.run(["/usr/bin/time", "-v", ONBOARD, "--config", config, "--journal",
+                                  os.path.join(tmp, "journal2.jsonl"), "run", script, "--each", many,
+                                  "--jobs", jobs, "--quiet"], text=True, capture_output=True)
+            if out.returncode != 0:
+                sys.exit(f"the {args.memory_rows}-row run failed:\n{out.stderr[-2000:]}")
+            kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", out.stderr).group(1))
+            report(f"peak RSS of the {args.memory_rows}-row run (MB)", kb / 1024, "MB", None, "<= 32", kb / 1024 <= 32)
     finally:
         for s in sims:
             s.stop()

@@ -1,11 +1,11 @@
 //! The HTTP layer every vendor client shares: TLS, timeouts, size caps, and failures turned into `VendorError`s.
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Url};
 
 use super::error::{ErrorKind, VendorError};
+use super::pace::Pace;
 use crate::vendors::settings::VendorSettings;
 
 /// The largest answer read from a vendor; anything bigger is a `protocol` error.
@@ -18,8 +18,8 @@ pub struct Http {
     base: Url,
     /// `max_concurrent`: a permit per request in flight.
     in_flight: Option<tokio::sync::Semaphore>,
-    /// `max_per_minute`: requests start at least this far apart, across all callers.
-    pace: Option<(Duration, Mutex<Instant>)>,
+    /// `max_per_minute`, and the pace learned from the vendor's 429s.
+    pace: Pace,
 }
 
 /// A vendor's answer, fully read.
@@ -68,12 +68,7 @@ impl Http {
             client,
             base: settings.url.clone(),
             in_flight: settings.max_concurrent.map(tokio::sync::Semaphore::new),
-            pace: settings.max_per_minute.map(|n| {
-                (
-                    Duration::from_secs(60) / n.max(1),
-                    Mutex::new(Instant::now()),
-                )
-            }),
+            pace: Pace::new(settings.max_per_minute),
         })
     }
 
@@ -107,19 +102,7 @@ impl Http {
             Some(s) => s.acquire().await.ok(),
             None => None,
         };
-        if let Some((interval, next)) = &self.pace {
-            // Reserve the next free start time, then wait for it.
-            let wait = {
-                let mut next = next.lock().unwrap_or_else(|e| e.into_inner());
-                let now = Instant::now();
-                let start = (*next).max(now);
-                *next = start + *interval;
-                start - now
-            };
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
-            }
-        }
+        let started = self.pace.start().await;
         let mut response = request.send().await.map_err(|e| self.transport(e))?;
         let status = response.status().as_u16();
         let header = |name: &str| {
@@ -140,6 +123,8 @@ impl Http {
                 .status(status));
         }
         let retry_after = header("retry-after").and_then(|v| v.trim().parse().ok());
+        self.pace
+            .answered(started, status, retry_after.map(Duration::from_secs));
         let mut body = Vec::new();
         // A failure while reading the answer means the vendor got the request.
         while let Some(chunk) = response

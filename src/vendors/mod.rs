@@ -4,6 +4,7 @@ pub(crate) mod access;
 pub(crate) mod check;
 pub(crate) mod error;
 pub(crate) mod http;
+pub(crate) mod pace;
 pub(crate) mod platform;
 pub(crate) mod record;
 pub(crate) mod retry;

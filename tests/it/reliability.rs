@@ -425,3 +425,29 @@ print(cyberark::create_user(#{ username: "iis", initial_password: random_passwor
     assert!(out.stderr.contains("server, HTTP 500"), "{}", out.all());
     assert_eq!(posts(&only_503), 1);
 }
+
+#[test]
+fn after_a_429_the_run_keeps_to_the_rate_the_vendor_took() {
+    // 300 creates against a limit of 100 a second, 8 at a time. Sending at will, each second's
+    // window would refuse every job's next request (about 8 a second, 20 or more in all). Paced
+    // at what the vendor took, only the requests in flight at the first 429 are refused.
+    let sim = Sim::with(&["--rate-limit", "100"]);
+    let people = sim.people("paced", 300);
+    let out = sim.run(
+        r#"pam360::create_user(#{ username: row.username, first_name: "P", last_name: "Aced", email: row.email });"#,
+        &["--each", people.to_str().unwrap(), "--jobs", "8", "--quiet"],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let made = sim
+        .users("pam360")
+        .iter()
+        .filter(|u| u.to_string().contains("paced"))
+        .count();
+    assert_eq!(made, 300, "{}", out.all());
+    let refused = sim
+        .log()
+        .iter()
+        .filter(|e| e["fault"] == "rate_limit")
+        .count();
+    assert!(refused <= 8 + 2, "{refused} requests refused with 429");
+}

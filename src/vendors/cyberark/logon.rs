@@ -19,7 +19,8 @@ pub(super) enum Logon {
         username: String,
         password: Secret,
     },
-    Platform(Platform),
+    // Boxed: a platform holds its own HTTP client, many times the size of a vault logon.
+    Platform(Box<Platform>),
 }
 
 impl Logon {
@@ -35,7 +36,7 @@ impl Logon {
                 VendorError::new(NAME, ErrorKind::Validation, format!("identity_url \"{identity_url}\" is not a URL: {e}"))
             })?;
             let secret = settings.secret("client_secret").cloned().ok_or_else(|| missing("client_secret", method))?;
-            return Ok(Logon::Platform(Platform::new(settings, url, text("client_id")?, secret)?));
+            return Ok(Logon::Platform(Box::new(Platform::new(settings, url, text("client_id")?, secret)?)));
         }
         Ok(Logon::Vault {
             auth_method: method.to_string(),
