@@ -48,6 +48,57 @@ pub enum Command {
     Lib(LibArgs),
     /// Write Rhai definition files (.d.rhai) for editors: vendor, helper and library functions.
     Definitions(DefinitionsArgs),
+    /// Write a commented onboard.toml with one profile and every vendor's section, to fill in.
+    Init(InitArgs),
+    /// Check a profile against its vendors without changing anything: secrets, network, TLS,
+    /// logon, the service account's rights, the vendor's version and the clock.
+    Doctor(DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Write the man pages (onboard.1 and one per subcommand) to a folder, or onboard.1 to stdout.
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// The profile's name.
+    #[arg(long, short, default_value = "prod")]
+    pub profile: String,
+    /// Where to write it (default: ./onboard.toml).
+    #[arg(long, value_name = "FILE", default_value = "onboard.toml")]
+    pub path: PathBuf,
+    /// Overwrite a file that is already there.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// The profile to check (default: $ONBOARD_PROFILE, then default_profile).
+    #[arg(long, short)]
+    pub profile: Option<String>,
+    /// Also read this CSV (checking each row offline against --script when given) and
+    /// estimate how long a run over it takes.
+    #[arg(long, value_name = "FILE")]
+    pub each: Option<PathBuf>,
+    /// The script the rows of --each are for (default: scripts/new_hire.rhai when it exists).
+    #[arg(long, value_name = "SCRIPT")]
+    pub script: Option<PathBuf>,
+    /// Print the findings as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// The folder to write the pages to; without it, onboard.1 goes to stdout.
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -30,7 +30,13 @@ pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> Result<(), Error> 
             module_path: module_path.clone(),
             ..engine::Options::default()
         };
-        problems.extend(check_one(&session, &options, script, args.each.as_deref()));
+        problems.extend(check_one(
+            &session,
+            &options,
+            script,
+            args.each.as_deref(),
+            true,
+        ));
     }
     if problems.is_empty() {
         Ok(())
@@ -39,12 +45,28 @@ pub fn check(config_path: Option<&Path>, args: &CheckArgs) -> Result<(), Error> 
     }
 }
 
+/// `doctor --each`: the problems of `script` over the rows of `each`, one line each.
+pub(super) fn doctor_rows(
+    config_path: Option<&Path>,
+    script: &Path,
+    each: &Path,
+) -> Result<Vec<String>, Error> {
+    let options = engine::Options {
+        script_dir: script_dir(script),
+        module_path: search_dirs(config_path)?,
+        ..engine::Options::default()
+    };
+    let problems = check_one(&Session::offline(), &options, script, Some(each), false);
+    Ok(problems.into_iter().map(|p| p.message).collect())
+}
+
 /// One script checked (with every row of `each`, as a run would): what is wrong with it.
 fn check_one(
     session: &Arc<Session>,
     options: &engine::Options,
     script: &Path,
     each: Option<&Path>,
+    say_ok: bool,
 ) -> Vec<Problem> {
     let file = script.display().to_string();
     let source = match std::fs::read_to_string(script) {
@@ -80,11 +102,15 @@ fn check_one(
         }
     });
     match checked {
-        Ok((_, None)) => crate::outln!("{file}: ok"),
+        Ok((_, None)) if say_ok => crate::outln!("{file}: ok"),
+        Ok((_, None)) => {}
         Ok((c, Some((rows, each)))) => {
             let refused = check_rows(&c, &rows, each, options, &scope, &file);
             if !refused.is_empty() {
                 return refused;
+            }
+            if !say_ok {
+                return Vec::new();
             }
             crate::outln!(
                 "{file}: ok ({} rows of {} checked)",

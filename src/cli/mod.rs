@@ -4,8 +4,11 @@
 pub(crate) mod args;
 mod check;
 mod docs;
+mod doctor;
+mod init;
 mod journal;
 mod lib;
+mod manual;
 mod run;
 mod undo;
 
@@ -42,5 +45,9 @@ fn dispatch(cli: &Cli) -> Result<(), Error> {
         Command::Repl(args) => crate::repl::run(config, journal, &run::repl_options(args)),
         Command::Lib(args) => lib::command(config, args),
         Command::Definitions(args) => docs::definitions(config, args),
+        Command::Init(args) => init::init(args),
+        Command::Doctor(args) => doctor::doctor(config, args),
+        Command::Completions(args) => manual::completions(args),
+        Command::Man(args) => manual::man(args),
     }
 }

@@ -1,7 +1,7 @@
 //! `--each`: the script once per row, rows in parallel on one compiled script, one connection
 //! pool and one CyberArk session; each row checked before anything is sent for it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -120,6 +120,10 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
     if let Err(e) = tally.writer.finish() {
         tally.write_error.get_or_insert(e);
     }
+    let failed = match (tally.writer.path(), &tally.write_error) {
+        (Some(report), None) => Some(crate::run::failed::write_failed(report, &rows, &selection)),
+        _ => None,
+    };
     let interrupted = p.session.cancel.is_cancelled();
     let mut problems: Vec<Problem> = spawn_error.into_iter().map(Problem::new).collect();
     problems.extend(
@@ -128,6 +132,14 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
             .take()
             .map(|e| Problem::new(e.to_string())),
     );
+    let failed = match failed {
+        Some(Err(e)) => {
+            problems.push(Problem::new(e));
+            None
+        }
+        Some(Ok((path, n))) => (n > 0).then_some((path, n)),
+        None => None,
+    };
     let exit = if interrupted {
         Exit::Interrupted
     } else if tally.summary.failed > 0 || tally.summary.rows < chosen || !problems.is_empty() {
@@ -140,7 +152,15 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
         _ => Err(Error::many(exit, problems)),
     };
     let result = p.session.finish(result);
-    summarise(&p, args, &tally, took, chosen, interrupted, &result);
+    summarise(
+        &p,
+        args,
+        &tally,
+        took,
+        (chosen, failed),
+        interrupted,
+        &result,
+    );
     result
 }
 
@@ -194,7 +214,7 @@ fn summarise(
     args: &Options,
     tally: &Tally,
     took: std::time::Duration,
-    chosen: u64,
+    (chosen, failed): (u64, Option<(PathBuf, u64)>),
     interrupted: bool,
     result: &Result<(), Error>,
 ) {
@@ -202,6 +222,10 @@ fn summarise(
     if args.json {
         let mut doc = summary.json(took, tally.writer.path(), p.session.journal.run_id());
         doc["exit_code"] = result.as_ref().err().map_or(0, |e| e.exit.code()).into();
+        doc["failed_rows"] = failed
+            .as_ref()
+            .map(|(path, _)| path.display().to_string())
+            .into();
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
         crate::outln!("{}", crate::util::secret::scrub(&text));
     } else if !args.quiet {
@@ -214,6 +238,13 @@ fn summarise(
             let run = p.session.journal.run_id();
             text.push_str(&format!(
                 "journal: onboard journal {run}; onboard undo {run} removes what it created\n"
+            ));
+        }
+        if let Some((path, n)) = &failed {
+            text.push_str(&format!(
+                "failed rows: {} ({n}): fix them there and run them with --each {}\n",
+                path.display(),
+                path.display()
             ));
         }
         eprint(&text);
@@ -256,6 +287,10 @@ fn select(args: &Options, rows: &Rows, each: &Path) -> Result<(Selection, Vec<St
     let Some(report) = &args.resume else {
         return Ok((Selection::all(), Vec::new()));
     };
+    if crate::run::failed::is_failed_rows(report) {
+        let chosen = crate::run::failed::rows_named_in(report, rows).map_err(Error::input)?;
+        return Ok((Selection::only(chosen), Vec::new()));
+    }
     let done = read_for_resume(report)?;
     let header = &done.header;
     let same_file = Path::new(&header.file).file_name() == each.file_name();

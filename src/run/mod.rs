@@ -1,6 +1,7 @@
 //! Running a script: once, or once per row of `--each` with its rows, checks, progress and report.
 
 pub mod each;
+pub mod failed;
 pub mod once;
 pub mod progress;
 pub mod report;

@@ -92,6 +92,10 @@ impl Rows {
         Ok(rows)
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The rows, one at a time.
     pub fn iter(&self) -> Result<Box<dyn Iterator<Item = Row> + Send>, RowsError> {
         match self.format {
@@ -178,7 +182,7 @@ fn detect(path: &Path) -> Result<Format, RowsError> {
     })
 }
 
-fn csv_reader(path: &Path) -> Result<csv::Reader<File>, RowsError> {
+pub(crate) fn csv_reader(path: &Path) -> Result<csv::Reader<File>, RowsError> {
     csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)

@@ -506,4 +506,24 @@ impl UserApi for AppManager {
         self.expect_success(&reply, &format!("deleting user {username}"))
             .map(|_| ())
     }
+
+    /// The user list is for administrators only: listing proves the key and its role at once.
+    async fn diagnose(&self) -> Vec<crate::vendors::probe::Finding> {
+        use crate::vendors::probe::Finding;
+        match self.list().await {
+            Ok(users) => vec![
+                Finding::pass("logon", "the API key was accepted"),
+                Finding::pass("rights", format!("the key is an administrator's (it lists the {} users)", users.len())),
+            ],
+            Err(e) if e.kind == ErrorKind::Auth => vec![Finding::failed_call(
+                "logon",
+                &e,
+                "copy the REST API key from Settings > REST API of an administrator into `apikey`",
+            )],
+            Err(e) => vec![
+                Finding::pass("logon", "the API key was accepted"),
+                Finding::failed_call("rights", &e, "use the API key of a user with the Administrator role"),
+            ],
+        }
+    }
 }

@@ -17,6 +17,7 @@ use crate::util::error::warn;
 use crate::util::secret::Secret;
 
 mod access;
+mod doctor;
 mod logon;
 mod safes;
 mod user;
@@ -399,6 +400,10 @@ impl UserApi for CyberArk {
             }
             other => Err(VendorError::new(NAME, ErrorKind::Validation, format!("cyberark has no access of kind `{other}`"))),
         }
+    }
+
+    async fn diagnose(&self) -> Vec<crate::vendors::probe::Finding> {
+        self.doctor().await
     }
 
     async fn close(&self) {

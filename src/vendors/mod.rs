@@ -6,6 +6,7 @@ pub(crate) mod error;
 pub(crate) mod http;
 pub(crate) mod pace;
 pub(crate) mod platform;
+pub(crate) mod probe;
 pub(crate) mod record;
 pub(crate) mod retry;
 pub(crate) mod schema;
@@ -255,6 +256,22 @@ pub trait UserApi: Send + Sync + Sized + 'static {
     fn close(&self) -> impl Future<Output = ()> + Send {
         async {}
     }
+
+    /// What `onboard doctor` checks once the server is reachable: that the client logs on, and
+    /// where the vendor lets it tell, the account's rights and the server's version. Reads
+    /// only. By default: a lookup of a name nobody has, which any valid credential may make.
+    fn diagnose(&self) -> impl Future<Output = Vec<probe::Finding>> + Send {
+        async move {
+            match self.user_exists("onboard-doctor-check").await {
+                Ok(_) => vec![probe::Finding::pass("logon", "a user lookup was answered")],
+                Err(e) => vec![probe::Finding::failed_call(
+                    "logon",
+                    &e,
+                    "check the credential the profile names",
+                )],
+            }
+        }
+    }
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -294,6 +311,8 @@ pub trait Ops: Send + Sync {
     ) -> BoxFuture<'a, Result<bool, VendorError>>;
     /// End the vendor session.
     fn close(&self) -> BoxFuture<'_, ()>;
+    /// `onboard doctor`'s checks of the logged-on client.
+    fn diagnose(&self) -> BoxFuture<'_, Vec<probe::Finding>>;
 }
 
 struct OpsOf<A>(Arc<A>);
@@ -341,6 +360,10 @@ impl<A: UserApi> Ops for OpsOf<A> {
 
     fn close(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.0.close())
+    }
+
+    fn diagnose(&self) -> BoxFuture<'_, Vec<probe::Finding>> {
+        Box::pin(self.0.diagnose())
     }
 }
 

@@ -464,4 +464,20 @@ impl UserApi for Pam360 {
             message: "dry run: nothing was sent".into(),
         }
     }
+
+    /// A lookup proves the token; PAM360 has no published call that names a token's role.
+    async fn diagnose(&self) -> Vec<crate::vendors::probe::Finding> {
+        use crate::vendors::probe::Finding;
+        match self.user_exists("onboard-doctor-check").await {
+            Ok(_) => vec![
+                Finding::pass("logon", "the AUTHTOKEN was accepted (a user lookup was answered)"),
+                Finding::unknown("rights", "PAM360 publishes no call that names a token's role; adding users needs the Administrator role"),
+            ],
+            Err(e) => vec![Finding::failed_call(
+                "logon",
+                &e,
+                "generate the API user's AUTHTOKEN again (Admin > Users > the API user) and put it in `authtoken`",
+            )],
+        }
+    }
 }

@@ -13,6 +13,7 @@ mod conformance;
 mod docs;
 mod edges;
 mod examples;
+mod first_hour;
 mod hostile;
 mod journal;
 mod library;
