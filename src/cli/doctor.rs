@@ -13,6 +13,9 @@ use crate::util::error::{Error, Exit};
 use crate::vendors::http::Http;
 use crate::vendors::probe::{self, Finding};
 
+/// The longest any one step of the doctor waits.
+const DOCTOR_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Every check of one vendor, and the round trip measured on the way.
 struct Report {
     vendor: &'static str,
@@ -109,7 +112,7 @@ async fn check_vendor(profile: Arc<Profile>, vendor: &'static str) -> Report {
         round_trip: None,
         per_minute: None,
     };
-    let settings = match profile.resolve(vendor) {
+    let mut settings = match profile.resolve(vendor) {
         Ok(s) => s,
         Err(e) => {
             report.findings.push(Finding::fail(
@@ -121,6 +124,9 @@ async fn check_vendor(profile: Arc<Profile>, vendor: &'static str) -> Report {
         }
     };
     report.per_minute = settings.max_per_minute;
+    // A doctor answers within seconds: a server that does not is a finding, not a wait.
+    settings.timeout = settings.timeout.min(DOCTOR_TIMEOUT);
+    settings.connect_timeout = settings.connect_timeout.min(DOCTOR_TIMEOUT);
     report.findings.push(Finding::pass(
         "settings",
         "every setting and secret resolves",
