@@ -123,6 +123,14 @@ async fn check_vendor(profile: Arc<Profile>, vendor: &'static str) -> Report {
             return report;
         }
     };
+    if let Some(left) = placeholders(&settings).first() {
+        report.findings.push(Finding::fail(
+            "settings",
+            format!("`{left}` still has the value `onboard init` wrote"),
+            format!("set `{left}` in [profiles.{}.{vendor}], or remove the section if you do not use {vendor}", profile.name),
+        ));
+        return report;
+    }
     report.per_minute = settings.max_per_minute;
     // A doctor answers within seconds: a server that does not is a finding, not a wait.
     settings.timeout = settings.timeout.min(DOCTOR_TIMEOUT);
@@ -161,6 +169,25 @@ async fn check_vendor(profile: Arc<Profile>, vendor: &'static str) -> Report {
         None => {}
     }
     report
+}
+
+/// The keys whose values are still `onboard init`'s placeholders.
+fn placeholders(settings: &crate::vendors::settings::VendorSettings) -> Vec<String> {
+    let mut left = Vec::new();
+    if settings
+        .url
+        .host_str()
+        .is_some_and(|h| h.ends_with(".example.com"))
+    {
+        left.push("url".to_string());
+    }
+    for (key, value) in &settings.values {
+        if matches!(value, crate::vendors::settings::Setting::Text(t) if t == crate::config::template::PLACEHOLDER)
+        {
+            left.push(key.to_string());
+        }
+    }
+    left
 }
 
 /// What `--each` found: the rows, their problems, and how long a run would take.

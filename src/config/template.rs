@@ -7,6 +7,9 @@ use crate::config::COMMON_SETTINGS;
 use crate::vendors::retry::{DEFAULT_STATUSES, RetryPolicy};
 use crate::vendors::settings::{SettingKind, SettingSpec};
 
+/// What a text setting a newcomer must fill in says until they do.
+pub const PLACEHOLDER: &str = "CHANGE-ME";
+
 /// The whole file for a profile named `profile`.
 pub fn template(profile: &str) -> String {
     let retry = RetryPolicy::default();
@@ -66,7 +69,7 @@ fn setting(vendor: &str, spec: &SettingSpec, per_minute: Option<u32>) -> String 
         (SettingKind::Int { min, .. }, _) => min.max(&1).to_string(),
         (SettingKind::Bool, _) => "false".into(),
         (SettingKind::Path, _) => "\"ca.pem\"".into(),
-        (SettingKind::Text, _) => "\"CHANGE-ME\"".into(),
+        (SettingKind::Text, _) => format!("\"{PLACEHOLDER}\""),
     };
     let hash = if needed { "" } else { "# " };
     format!(

@@ -85,6 +85,16 @@ fn init_then_doctor_is_green_against_the_simulator_and_changes_nothing() {
     let mode =
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&config).unwrap().permissions());
     assert_eq!(mode & 0o777, 0o600);
+    let fresh = sim.dir.path().join("fresh.toml");
+    output(onboard().args(["init", "--path"]).arg(&fresh));
+    let unfilled = doctor(&fresh, &[], &[]);
+    assert_eq!(unfilled.code, 1, "{}", unfilled.all());
+    let (settings, fix) = line(&unfilled, "cyberark", "settings");
+    assert!(
+        settings.contains("`url` still has the value `onboard init` wrote"),
+        "{settings}"
+    );
+    assert!(fix.contains("[profiles.prod.cyberark]"), "{fix}");
     let again = output(onboard().args(["init", "--path"]).arg(&config));
     assert_eq!(again.code, 2);
     assert!(again.stderr.contains("--force"), "{}", again.all());
