@@ -120,26 +120,15 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
     if let Err(e) = tally.writer.finish() {
         tally.write_error.get_or_insert(e);
     }
-    let failed = match (tally.writer.path(), &tally.write_error) {
-        (Some(report), None) => Some(crate::run::failed::write_failed(report, &rows, &selection)),
-        _ => None,
-    };
     let interrupted = p.session.cancel.is_cancelled();
     let mut problems: Vec<Problem> = spawn_error.into_iter().map(Problem::new).collect();
+    let failed = failed_rows(&tally, &rows, &selection, &mut problems);
     problems.extend(
         tally
             .write_error
             .take()
             .map(|e| Problem::new(e.to_string())),
     );
-    let failed = match failed {
-        Some(Err(e)) => {
-            problems.push(Problem::new(e));
-            None
-        }
-        Some(Ok((path, n))) => (n > 0).then_some((path, n)),
-        None => None,
-    };
     let exit = if interrupted {
         Exit::Interrupted
     } else if tally.summary.failed > 0 || tally.summary.rows < chosen || !problems.is_empty() {
@@ -162,6 +151,26 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
         &result,
     );
     result
+}
+
+/// With a report, the failed and unreached rows written beside it: where, and how many.
+fn failed_rows(
+    tally: &Tally,
+    rows: &Rows,
+    selection: &Selection,
+    problems: &mut Vec<Problem>,
+) -> Option<(PathBuf, u64)> {
+    let report = tally.writer.path()?;
+    if tally.write_error.is_some() {
+        return None;
+    }
+    match crate::run::failed::write_failed(report, rows, selection) {
+        Ok((path, n)) => (n > 0).then_some((path, n)),
+        Err(e) => {
+            problems.push(Problem::new(e));
+            None
+        }
+    }
 }
 
 /// Run the chosen rows on `jobs` workers; what they tallied, and why a worker could not start.

@@ -102,73 +102,12 @@ pub async fn network(settings: &VendorSettings, http: &Http) -> Probed {
         round_trip: None,
         reachable: false,
     };
-    let looked_up = tokio::time::timeout(
-        settings.connect_timeout,
-        tokio::net::lookup_host((host.as_str(), port)),
-    )
-    .await;
-    let addrs: Vec<std::net::SocketAddr> = match looked_up {
-        Ok(Ok(a)) => a.collect(),
-        Ok(Err(e)) => {
-            findings.push(Finding::fail(
-                "dns",
-                format!("{host}: {e}"),
-                "check the host name in `url` and the machine's DNS",
-            ));
-            return unreachable(findings);
-        }
-        Err(_) => {
-            findings.push(Finding::fail(
-                "dns",
-                format!("{host}: no answer in time"),
-                "check the machine's DNS servers",
-            ));
-            return unreachable(findings);
-        }
-    };
-    let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
-    findings.push(Finding::pass(
-        "dns",
-        format!("{host} is {}", shown.join(", ")),
-    ));
-    let Some(addr) = addrs.first().copied() else {
+    let Some(addr) = resolve(settings, &host, port, &mut findings).await else {
         return unreachable(findings);
     };
-    let started = Instant::now();
-    let tcp = tokio::time::timeout(
-        settings.connect_timeout,
-        tokio::net::TcpStream::connect(addr),
-    )
-    .await;
-    let stream = match tcp {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            findings.push(Finding::fail(
-                "tcp",
-                format!("{addr}: {e}"),
-                "check the port in `url`, that the service runs, and any firewall between",
-            ));
-            return unreachable(findings);
-        }
-        Err(_) => {
-            findings.push(Finding::fail(
-                "tcp",
-                format!(
-                    "{addr}: no connection within {}s",
-                    settings.connect_timeout.as_secs()
-                ),
-                "a firewall may drop the packets; check the port and the route",
-            ));
-            return unreachable(findings);
-        }
+    let Some(stream) = connect(settings, addr, &mut findings).await else {
+        return unreachable(findings);
     };
-    findings.push(Finding::pass(
-        "tcp",
-        format!(
-            "connected to {addr} in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1000.0
-        ),
-    ));
     if url.scheme() == "https" {
         let tls = tls(settings, &host, stream).await;
         let ok = !tls.blocks();
@@ -183,6 +122,90 @@ pub async fn network(settings: &VendorSettings, http: &Http) -> Probed {
         findings,
         round_trip,
         reachable: true,
+    }
+}
+
+/// The server's first address, with the dns finding.
+async fn resolve(
+    settings: &VendorSettings,
+    host: &str,
+    port: u16,
+    findings: &mut Vec<Finding>,
+) -> Option<std::net::SocketAddr> {
+    let looked_up = tokio::time::timeout(
+        settings.connect_timeout,
+        tokio::net::lookup_host((host, port)),
+    )
+    .await;
+    let addrs: Vec<std::net::SocketAddr> = match looked_up {
+        Ok(Ok(a)) => a.collect(),
+        Ok(Err(e)) => {
+            findings.push(Finding::fail(
+                "dns",
+                format!("{host}: {e}"),
+                "check the host name in `url` and the machine's DNS",
+            ));
+            return None;
+        }
+        Err(_) => {
+            findings.push(Finding::fail(
+                "dns",
+                format!("{host}: no answer in time"),
+                "check the machine's DNS servers",
+            ));
+            return None;
+        }
+    };
+    let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+    findings.push(Finding::pass(
+        "dns",
+        format!("{host} is {}", shown.join(", ")),
+    ));
+    addrs.first().copied()
+}
+
+/// A TCP connection to `addr`, with the tcp finding.
+async fn connect(
+    settings: &VendorSettings,
+    addr: std::net::SocketAddr,
+    findings: &mut Vec<Finding>,
+) -> Option<tokio::net::TcpStream> {
+    let started = Instant::now();
+    let tcp = tokio::time::timeout(
+        settings.connect_timeout,
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await;
+    match tcp {
+        Ok(Ok(s)) => {
+            findings.push(Finding::pass(
+                "tcp",
+                format!(
+                    "connected to {addr} in {:.1} ms",
+                    started.elapsed().as_secs_f64() * 1000.0
+                ),
+            ));
+            Some(s)
+        }
+        Ok(Err(e)) => {
+            findings.push(Finding::fail(
+                "tcp",
+                format!("{addr}: {e}"),
+                "check the port in `url`, that the service runs, and any firewall between",
+            ));
+            None
+        }
+        Err(_) => {
+            findings.push(Finding::fail(
+                "tcp",
+                format!(
+                    "{addr}: no connection within {}s",
+                    settings.connect_timeout.as_secs()
+                ),
+                "a firewall may drop the packets; check the port and the route",
+            ));
+            None
+        }
     }
 }
 
@@ -247,6 +270,24 @@ async fn tls(settings: &VendorSettings, host: &str, stream: tokio::net::TcpStrea
             format!("{described}; not verified: the profile says insecure = true"),
         );
     }
+    match verify(settings, &provider, &name, leaf, rest) {
+        Ok(source) => Finding::pass("tls", format!("{described}; verified by {source}")),
+        Err(failure) => Finding::fail(
+            "tls",
+            format!("{described}; not trusted: {failure}"),
+            fix_trust,
+        ),
+    }
+}
+
+/// Which store vouches for the chain (the profile's `ca_cert` first), or why none does.
+fn verify(
+    settings: &VendorSettings,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+    name: &ServerName<'static>,
+    leaf: &CertificateDer<'static>,
+    rest: &[CertificateDer<'static>],
+) -> Result<&'static str, String> {
     let now = UnixTime::now();
     let mut stores = Vec::new();
     if let Some(pem) = &settings.ca_pem {
@@ -271,16 +312,12 @@ async fn tls(settings: &VendorSettings, host: &str, stream: tokio::net::TcpStrea
                     continue;
                 }
             };
-        match verifier.verify_server_cert(leaf, rest, &name, &[], now) {
-            Ok(_) => return Finding::pass("tls", format!("{described}; verified by {source}")),
+        match verifier.verify_server_cert(leaf, rest, name, &[], now) {
+            Ok(_) => return Ok(source),
             Err(e) => failure = e.to_string(),
         }
     }
-    Finding::fail(
-        "tls",
-        format!("{described}; not trusted: {failure}"),
-        fix_trust,
-    )
+    Err(failure)
 }
 
 fn roots(certs: impl IntoIterator<Item = CertificateDer<'static>>) -> RootCertStore {
