@@ -379,18 +379,7 @@ fn a_bulk_runs_failed_rows_become_a_csv_to_fix_and_run_again() {
         .replace("bad two@", "bad2@");
     std::fs::write(&failed, fixed).unwrap();
     let fixed_report = sim.dir.path().join("fixed.jsonl");
-    let out = output(
-        onboard()
-            .env("ONBOARD_JOURNAL", sim.journal())
-            .arg("--config")
-            .arg(sim.config())
-            .arg("run")
-            .arg(&script)
-            .arg("--each")
-            .arg(&failed)
-            .arg("--report")
-            .arg(&fixed_report),
-    );
+    let out = run(&failed, &fixed_report, &[]);
     assert_eq!(out.code, 0, "{}", out.all());
     for name in ["ok1", "ok2", "bad1", "bad2"] {
         assert!(sim.has_user("cyberark", name), "{name}");
