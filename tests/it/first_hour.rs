@@ -328,12 +328,7 @@ fn a_bulk_runs_failed_rows_become_a_csv_to_fix_and_run_again() {
     let report = sim.dir.path().join("report.jsonl");
     let run = |each: &Path, report: &Path, extra: &[&str]| {
         output(
-            onboard()
-                .env("ONBOARD_JOURNAL", sim.journal())
-                .arg("--config")
-                .arg(sim.config())
-                .arg("run")
-                .arg(&script)
+            assert_cmd::Command::from_std(sim.run_command(&script))
                 .arg("--each")
                 .arg(each)
                 .arg("--report")
