@@ -1,5 +1,7 @@
 //! The async runtime vendor calls run on, started by the first thing that needs it, and the Ctrl-C watch that comes with it.
 
+use std::cell::OnceCell;
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::Runtime;
@@ -15,6 +17,38 @@ pub fn runtime() -> Result<Runtime, String> {
         .thread_name("onboard-io")
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+thread_local! {
+    /// The runtime a thread drives its own vendor calls on.
+    static HERE: OnceCell<Result<Runtime, String>> = const { OnceCell::new() };
+}
+
+/// Run `future` to its end on this thread, on a runtime of the thread's own. Not for a thread
+/// `inside_runtime`, which may not block.
+///
+/// A script waits for each vendor call it makes. Sending the call to a shared runtime and
+/// parking until it answers costs two thread wake-ups per call, which at zero latency is most
+/// of a bulk run's CPU; driven here, the request, its connection and its answer stay on the
+/// thread that waits for them, and the only wait is for the socket.
+pub fn drive<F: Future>(future: F) -> Result<F::Output, String> {
+    HERE.with(|here| {
+        let rt = here
+            .get_or_init(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| format!("cannot start the async runtime: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)?;
+        Ok(rt.block_on(future))
+    })
+}
+
+/// Whether this thread is running a runtime's tasks (or inside `block_on`).
+pub fn inside_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
 }
 
 /// The runtime of one run. A script that calls no vendor never starts it (its threads are most

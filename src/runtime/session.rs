@@ -294,16 +294,22 @@ impl Session {
             return Err(CallError::Interrupted);
         }
         let cancel = self.cancel.clone();
-        let (answer, waiting) = handoff::to_current_thread();
-        rt.spawn(async move {
-            answer.send(tokio::select! {
+        let call = async move {
+            tokio::select! {
                 biased;
                 _ = cancel.cancelled() => None,
                 out = future => Some(out),
-            });
-        });
+            }
+        };
         let started = Instant::now();
-        let answered = waiting.wait();
+        let answered = if crate::runtime::io::inside_runtime() {
+            // Never a script's thread: the call goes to the run's runtime.
+            let (answer, waiting) = handoff::to_current_thread();
+            rt.spawn(async move { answer.send(call.await) });
+            waiting.wait()
+        } else {
+            Some(crate::runtime::io::drive(call).map_err(CallError::Setup)?)
+        };
         crate::util::budget::waited(started.elapsed());
         match answered {
             Some(Some(out)) => Ok(out),
@@ -433,10 +439,14 @@ impl Session {
             Duration::from_secs(15)
         };
         for (vendor, c) in clients {
-            if rt
-                .block_on(async { tokio::time::timeout(limit, c.close()).await })
-                .is_err()
-            {
+            let logoff = async { tokio::time::timeout(limit, c.close()).await };
+            // On this thread's runtime, where its calls were driven (see `Session::wait`).
+            let done = if crate::runtime::io::inside_runtime() {
+                Ok(rt.block_on(logoff))
+            } else {
+                crate::runtime::io::drive(logoff)
+            };
+            if !matches!(done, Ok(Ok(_))) {
                 crate::util::error::warn(format!("{vendor} logoff did not finish in time"));
             }
         }

@@ -1,5 +1,7 @@
 //! The HTTP layer every vendor client shares: TLS, timeouts, size caps, and failures turned into `VendorError`s.
 
+use std::sync::Mutex;
+use std::thread::{self, ThreadId};
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Url};
@@ -11,10 +13,16 @@ use crate::vendors::settings::VendorSettings;
 /// The largest answer read from a vendor; anything bigger is a `protocol` error.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
-/// One vendor's connection pool and what it needs to report failures well.
+/// One vendor's connection pools and what it needs to report failures well.
 pub struct Http {
     vendor: &'static str,
-    client: reqwest::Client,
+    /// A client per thread that sends: each thread drives its calls on a runtime of its own
+    /// (`runtime::io::drive`), and a pooled connection can only be used on the runtime that
+    /// opened it. Few threads send (the jobs of a run), so a short list does.
+    clients: Mutex<Vec<(ThreadId, reqwest::Client)>>,
+    /// The client built with the settings, for a thread whose own cannot be built.
+    first: reqwest::Client,
+    config: ClientConfig,
     base: Url,
     /// `max_concurrent`: a permit per request in flight.
     in_flight: Option<tokio::sync::Semaphore>,
@@ -31,45 +39,91 @@ pub struct Reply {
     pub body: String,
 }
 
-impl Http {
-    pub fn new(settings: &VendorSettings) -> Result<Http, VendorError> {
-        let vendor = settings.vendor;
+/// What a client is built from, kept to build one per thread.
+#[derive(Clone)]
+struct ClientConfig {
+    vendor: &'static str,
+    timeout: Duration,
+    connect_timeout: Duration,
+    plain_http: bool,
+    ca_pem: Option<Vec<u8>>,
+    insecure: bool,
+}
+
+impl ClientConfig {
+    fn build(&self) -> Result<reqwest::Client, VendorError> {
+        let vendor = self.vendor;
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
-            .timeout(settings.timeout)
-            .connect_timeout(settings.connect_timeout)
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
             .pool_max_idle_per_host(64)
             // An API that redirects is misconfigured, and following it could carry a token
             // (PAM360's AUTHTOKEN is not a header reqwest strips) to another host.
             .redirect(reqwest::redirect::Policy::none());
-        if settings.url.scheme() == "http" {
+        if self.plain_http {
             // No certificate is ever checked over plain HTTP: skip loading the system's CA
             // store (a few milliseconds per client).
             builder = builder.tls_certs_only(Vec::new());
         }
-        if let Some(pem) = &settings.ca_pem {
+        if let Some(pem) = &self.ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
                 VendorError::new(vendor, ErrorKind::Transport, format!("ca_cert: {e}"))
             })?;
             builder = builder.tls_certs_merge(certs);
         }
-        if settings.insecure {
+        if self.insecure {
             builder = builder.tls_danger_accept_invalid_certs(true);
         }
-        let client = builder.build().map_err(|e| {
+        builder.build().map_err(|e| {
             VendorError::new(
                 vendor,
                 ErrorKind::Transport,
                 format!("cannot set up HTTPS: {}", chain(&e)),
             )
-        })?;
+        })
+    }
+}
+
+impl Http {
+    pub fn new(settings: &VendorSettings) -> Result<Http, VendorError> {
+        let config = ClientConfig {
+            vendor: settings.vendor,
+            timeout: settings.timeout,
+            connect_timeout: settings.connect_timeout,
+            plain_http: settings.url.scheme() == "http",
+            ca_pem: settings.ca_pem.clone(),
+            insecure: settings.insecure,
+        };
+        // Built once here so that a bad `ca_cert` fails the setup, not the first call.
+        let client = config.build()?;
         Ok(Http {
-            vendor,
-            client,
+            vendor: settings.vendor,
+            clients: Mutex::new(vec![(thread::current().id(), client.clone())]),
+            first: client,
+            config,
             base: settings.url.clone(),
             in_flight: settings.max_concurrent.map(tokio::sync::Semaphore::new),
             pace: Pace::new(settings.max_per_minute),
         })
+    }
+
+    /// This thread's client, made on its first request.
+    fn client(&self) -> reqwest::Client {
+        let me = thread::current().id();
+        // Only a panic while the list was held poisons it; the list itself is still whole.
+        let mut clients = match self.clients.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((_, c)) = clients.iter().find(|(t, _)| *t == me) {
+            return c.clone();
+        }
+        // The same settings built a client in `new`; should a second fail, the first still
+        // works (its connections are just not this thread's).
+        let made = self.config.build().unwrap_or_else(|_| self.first.clone());
+        clients.push((me, made.clone()));
+        made
     }
 
     pub fn vendor(&self) -> &'static str {
@@ -93,7 +147,7 @@ impl Http {
     }
 
     pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
-        self.client.request(method, url)
+        self.client().request(method, url)
     }
 
     /// Send and read the whole answer, whatever its status, within the vendor's caps.
