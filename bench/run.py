@@ -2,8 +2,8 @@
 """onboard's benchmarks, in one run on one machine: `python3 bench/run.py [--people N]`.
 
 Builds in release, starts `onboard sim`, and measures:
-  throughput  onboard --each (N people x 3 vendors, --jobs 16, journal, per-row check and report
-              on) against the limit: a raw async reqwest client (examples/raw_client.rs) making
+  throughput  onboard --each (N people x 3 vendors, --jobs 16, journal, per-row check and
+              --report on) against the limit: a raw async reqwest client (examples/raw_client.rs) making
               the same requests at the same concurrency, one task per person on every core,
               parsing every answer. Wall time and CPU seconds per 1000 people (getrusage of each
               child), best and median of interleaved rounds; then the PAM360 document's Python
@@ -269,6 +269,7 @@ def main():
         people = os.path.join(tmp, "people.csv")
         people_csv(people, args.people)
         journal = os.path.join(tmp, "journal.jsonl")
+        report_file = os.path.join(tmp, "report.jsonl")
         env = dict(os.environ, ONBOARD_JOURNAL=journal)
         n, jobs = args.people, str(args.jobs)
         script = os.path.join(BENCH, "onboard_people.rhai")
@@ -284,7 +285,7 @@ def main():
             best = interleaved(args.rounds, {
                 "raw": (fresh, [RAW, sim.url, str(n), jobs], None),
                 "onboard": (fresh, [ONBOARD, "--config", config, "run", script, "--each", people,
-                                    "--jobs", jobs, "--quiet"], env),
+                                    "--jobs", jobs, "--quiet", "--report", report_file], env),
             })
             t_raw, cpu_raw, all_raw, _ = best["raw"]
             t_ob, cpu_ob, all_ob, _ = best["onboard"]

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -277,18 +278,39 @@ impl Session {
     }
 
     /// Wait for a vendor call from the script's thread, unless the run is interrupted first.
-    /// The call runs on the runtime's threads, next to the connection it uses; the script's
-    /// thread is woken once, when it is done (polling it here would wake it at every step).
     pub fn wait<F>(&self, future: F) -> Result<F::Output, CallError>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // The answer comes back through a slot, so that what waits is one function for every
+        // kind of call (a generic one, with the runtime's machinery, was a tenth of the
+        // build's machine code).
+        let slot = Arc::new(Mutex::new(None));
+        let answer = slot.clone();
+        self.wait_for(Box::pin(async move {
+            let out = future.await;
+            if let Ok(mut a) = answer.lock() {
+                *a = Some(out);
+            }
+        }))?;
+        let out = slot.lock().ok().and_then(|mut a| a.take());
+        out.ok_or_else(|| {
+            CallError::Setup(
+                "a vendor call failed inside onboard (it ended without an answer)".into(),
+            )
+        })
+    }
+
+    /// Run a call to its end on this thread's runtime (see `runtime::io::drive`), or on the
+    /// run's when this thread is itself inside a runtime.
+    fn wait_for(&self, call: Pin<Box<dyn Future<Output = ()> + Send>>) -> Result<(), CallError> {
         let Some(io) = &self.io else {
             return Err(CallError::Setup(
                 "vendor calls are not available here (no profile is loaded)".into(),
             ));
         };
+        // The run's runtime also watches for Ctrl-C.
         let rt = io.runtime().map_err(CallError::Setup)?;
         if self.cancel.is_cancelled() {
             return Err(CallError::Interrupted);
@@ -298,7 +320,7 @@ impl Session {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => None,
-                out = future => Some(out),
+                () = call => Some(()),
             }
         };
         let started = Instant::now();
@@ -312,7 +334,7 @@ impl Session {
         };
         crate::util::budget::waited(started.elapsed());
         match answered {
-            Some(Some(out)) => Ok(out),
+            Some(Some(())) => Ok(()),
             Some(None) => Err(CallError::Interrupted),
             None => Err(CallError::Setup(
                 "a vendor call failed inside onboard (it ended without an answer)".into(),
