@@ -197,19 +197,32 @@ fn run_rows(
         stop: &stop,
     };
     let tally = Mutex::new(tally);
-    let mut spawn_error = None;
+    let spawn_error = Mutex::new(None);
+    // One thread per core, the jobs shared out among them as coroutines (`run::fibers`).
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    let threads = jobs.clamp(1, cores);
     std::thread::scope(|s| {
-        for n in 0..jobs {
-            let (shared, tally) = (&shared, &tally);
+        for n in 0..threads {
+            let fibers = jobs / threads + usize::from(n < jobs % threads);
+            let (shared, tally, spawn_error) = (&shared, &tally, &spawn_error);
+            let body = move || worker(shared, source, selection, tally);
             let spawned = std::thread::Builder::new()
-                .name(format!("row-{n}"))
-                .stack_size(SCRIPT_STACK)
-                .spawn_scoped(s, move || worker(shared, source, selection, tally));
-            if let Err(e) = spawned {
-                spawn_error.get_or_insert(format!("cannot start a worker thread: {e}"));
+                .name(format!("rows-{n}"))
+                .spawn_scoped(s, move || {
+                    if let Err(e) = crate::run::fibers::run(fibers, SCRIPT_STACK, &body)
+                        && let Ok(mut first) = spawn_error.lock()
+                    {
+                        first.get_or_insert(e);
+                    }
+                });
+            if let Err(e) = spawned
+                && let Ok(mut first) = spawn_error.lock()
+            {
+                first.get_or_insert(format!("cannot start a worker thread: {e}"));
             }
         }
     });
+    let spawn_error = spawn_error.into_inner().unwrap_or_else(|p| p.into_inner());
     let tally = match tally.into_inner() {
         Ok(t) => t,
         Err(poisoned) => poisoned.into_inner(),

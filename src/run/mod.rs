@@ -2,6 +2,7 @@
 
 pub mod each;
 pub mod failed;
+pub mod fibers;
 pub mod once;
 pub mod progress;
 pub mod report;

@@ -1,7 +1,8 @@
 //! The async runtime vendor calls run on, started by the first thing that needs it, and the Ctrl-C watch that comes with it.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use tokio::runtime::Runtime;
@@ -22,6 +23,44 @@ pub fn runtime() -> Result<Runtime, String> {
 thread_local! {
     /// The runtime a thread drives its own vendor calls on.
     static HERE: OnceCell<Result<Runtime, String>> = const { OnceCell::new() };
+    /// While a coroutine runs on this thread: how it hands a call to the thread and waits.
+    static SUSPEND: Cell<Option<*const Suspend<'static>>> = const { Cell::new(None) };
+}
+
+/// A vendor call handed over to be waited for; `None` when the run was interrupted first.
+pub type Pending = Pin<Box<dyn Future<Output = Option<()>> + Send>>;
+
+/// How a coroutine waits for a call: it hands the call over and is resumed with its end.
+pub type Suspend<'a> = dyn Fn(Pending) -> Option<()> + 'a;
+
+/// Run `body` as the coroutine whose calls wait through `suspend` (`run::fibers`).
+pub fn suspending<R>(suspend: &Suspend<'_>, body: impl FnOnce() -> R) -> R {
+    struct Unset;
+    impl Drop for Unset {
+        fn drop(&mut self) {
+            SUSPEND.with(|s| s.set(None));
+        }
+    }
+    // SAFETY: only the lifetime is erased. The pointer is on this thread only while `body`
+    // runs (`Unset` clears it however `body` ends), and `suspend` lives longer than that.
+    let erased: *const Suspend<'static> =
+        unsafe { std::mem::transmute::<*const Suspend<'_>, *const Suspend<'static>>(suspend) };
+    SUSPEND.with(|s| s.set(Some(erased)));
+    let _unset = Unset;
+    body()
+}
+
+/// Wait for `call` as the coroutine running on this thread; `Err` with the call when none is.
+pub fn suspend(call: Pending) -> Result<Option<()>, Pending> {
+    // Cleared while the coroutine is away, so that whatever runs on the thread meanwhile
+    // cannot suspend it; it sets it back when it is resumed.
+    let Some(current) = SUSPEND.with(Cell::take) else {
+        return Err(call);
+    };
+    // SAFETY: set by `suspending`, whose `suspend` outlives the `body` this runs within.
+    let out = unsafe { (*current)(call) };
+    SUSPEND.with(|s| s.set(Some(current)));
+    Ok(out)
 }
 
 /// Run `future` to its end on this thread, on a runtime of the thread's own. Not for a thread

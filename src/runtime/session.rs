@@ -324,13 +324,11 @@ impl Session {
             }
         };
         let started = Instant::now();
-        let answered = if crate::runtime::io::inside_runtime() {
-            // Never a script's thread: the call goes to the run's runtime.
-            let (answer, waiting) = handoff::to_current_thread();
-            rt.spawn(async move { answer.send(call.await) });
-            waiting.wait()
-        } else {
-            Some(crate::runtime::io::drive(call).map_err(CallError::Setup)?)
+        let call: crate::runtime::io::Pending = Box::pin(call);
+        let answered = match crate::runtime::io::suspend(call) {
+            // A row of `--each`: other rows run on this thread while it waits.
+            Ok(ended) => Some(ended),
+            Err(call) => self.drive(rt, call)?,
         };
         crate::util::budget::waited(started.elapsed());
         match answered {
@@ -340,6 +338,22 @@ impl Session {
                 "a vendor call failed inside onboard (it ended without an answer)".into(),
             )),
         }
+    }
+
+    /// A call run to its end on this thread's runtime, or on the run's from inside a runtime.
+    fn drive(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        call: crate::runtime::io::Pending,
+    ) -> Result<Option<Option<()>>, CallError> {
+        Ok(if crate::runtime::io::inside_runtime() {
+            // Never a script's thread: the call goes to the run's runtime.
+            let (answer, waiting) = handoff::to_current_thread();
+            rt.spawn(async move { answer.send(call.await) });
+            waiting.wait()
+        } else {
+            Some(crate::runtime::io::drive(call).map_err(CallError::Setup)?)
+        })
     }
 
     pub fn sleep(&self, wait: Duration) -> Result<(), CallError> {

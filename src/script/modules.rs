@@ -70,6 +70,16 @@ thread_local! {
     static LOADING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The modules this thread is loading, taken off it while its script waits as a coroutine.
+pub fn take_loading() -> Vec<String> {
+    LOADING.with(|l| std::mem::take(&mut *l.borrow_mut()))
+}
+
+/// Put back what `take_loading` took.
+pub fn put_loading(loading: Vec<String>) {
+    LOADING.with(|l| *l.borrow_mut() = loading);
+}
+
 /// The module resolver of every engine onboard builds.
 pub struct Resolver {
     /// Where the main script is: its relative imports start here.

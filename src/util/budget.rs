@@ -83,6 +83,74 @@ thread_local! {
     };
 }
 
+/// One evaluation's budget, set aside while its script waits as a coroutine (`run::fibers`) and
+/// another script's runs on the same thread.
+#[derive(Clone, Copy)]
+pub struct Saved {
+    active: bool,
+    live: isize,
+    total: usize,
+    max_live: isize,
+    max_total: usize,
+    tripped: u8,
+    counted: bool,
+    began: Option<Instant>,
+    waited: Duration,
+    max_compute: Duration,
+}
+
+/// Take this thread's budget off it, leaving it counting nothing.
+pub fn take() -> Saved {
+    BUDGET
+        .try_with(|b| {
+            let saved = Saved {
+                active: b.active.replace(false),
+                live: b.live.get(),
+                total: b.total.get(),
+                max_live: b.max_live.get(),
+                max_total: b.max_total.get(),
+                tripped: b.tripped.replace(0),
+                // A limit passed stays counted in `STOP` while set aside: the evaluation has
+                // not ended.
+                counted: b.counted.replace(false),
+                began: b.began.take(),
+                waited: b.waited.get(),
+                max_compute: b.max_compute.get(),
+            };
+            Some(saved)
+        })
+        .ok()
+        .flatten()
+        .unwrap_or(Saved {
+            active: false,
+            live: 0,
+            total: 0,
+            max_live: isize::MAX,
+            max_total: usize::MAX,
+            tripped: 0,
+            counted: false,
+            began: None,
+            waited: Duration::ZERO,
+            max_compute: Duration::MAX,
+        })
+}
+
+/// Put a budget `take` set aside back on this thread.
+pub fn put(saved: Saved) {
+    let _ = BUDGET.try_with(|b| {
+        b.active.set(saved.active);
+        b.live.set(saved.live);
+        b.total.set(saved.total);
+        b.max_live.set(saved.max_live);
+        b.max_total.set(saved.max_total);
+        b.tripped.set(saved.tripped);
+        b.counted.set(saved.counted);
+        b.began.set(saved.began);
+        b.waited.set(saved.waited);
+        b.max_compute.set(saved.max_compute);
+    });
+}
+
 /// Which limit a script passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Over {

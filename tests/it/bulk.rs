@@ -576,3 +576,43 @@ fn json_summary_and_quiet() {
     assert_eq!(out.code, 0);
     assert_eq!(out.stderr, "", "quiet means quiet");
 }
+
+/// Rows wait for vendors side by side on a few threads: each keeps its own memory budget across
+/// its waits, so a row that grows past the limit after a call is stopped, and the rows waiting
+/// beside it are not.
+#[test]
+fn a_row_that_outgrows_its_memory_after_a_call_is_stopped_and_only_it() {
+    let sim = Sim::start();
+    let each = people_csv(&sim, 12, |_, _| {});
+    let config = sim.config_with(|t| format!("{t}\n[limits]\nmax_memory_mb = 8\n"));
+    let script = r#"
+        appmanager::create_user(#{ username: row.username, role: "OPERATOR",
+            password: random_password(16), email: row.email });
+        if row.username == "user5" {
+            let a = [1];
+            for i in 0..22 { a += a; }
+        }
+        appmanager::get_user(row.username);
+    "#;
+    let report_path = sim.dir.path().join("report.jsonl");
+    let out = sim.run_with_config(
+        &config,
+        script,
+        &[
+            "--each",
+            each.to_str().unwrap(),
+            "--jobs",
+            "6",
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    let (_, rows) = report(&report_path);
+    let failed: Vec<&Json> = rows.iter().filter(|r| r["ok"] == false).collect();
+    assert_eq!(failed.len(), 1, "{rows:?}");
+    assert_eq!(failed[0]["key"]["username"], "user5");
+    let message = failed[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("limit of 8 MiB"), "{message}");
+    assert_eq!(count_users(&sim, "appmanager", "user"), 12);
+}
