@@ -122,7 +122,7 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
     }
     let interrupted = p.session.cancel.is_cancelled();
     let mut problems: Vec<Problem> = spawn_error.into_iter().map(Problem::new).collect();
-    let failed = failed_rows(&tally, &rows, &selection, &mut problems);
+    let failed = failed_rows(&tally, &rows, &selection, chosen, &mut problems);
     problems.extend(
         tally
             .write_error
@@ -158,10 +158,17 @@ fn failed_rows(
     tally: &Tally,
     rows: &Rows,
     selection: &Selection,
+    chosen: u64,
     problems: &mut Vec<Problem>,
 ) -> Option<(PathBuf, u64)> {
     let report = tally.writer.path()?;
     if tally.write_error.is_some() {
+        return None;
+    }
+    if tally.summary.failed == 0 && tally.summary.rows >= chosen {
+        // Every chosen row ran and none failed: nothing to read back, and an older list of
+        // failed rows is out of date.
+        crate::run::failed::remove_failed(report, rows.format);
         return None;
     }
     match crate::run::failed::write_failed(report, rows, selection) {

@@ -21,6 +21,11 @@ pub fn failed_path(report: &Path, format: Format) -> PathBuf {
     report.with_file_name(name)
 }
 
+/// Remove the failed-rows file beside `report`: a run with none left.
+pub fn remove_failed(report: &Path, format: Format) {
+    let _ = std::fs::remove_file(failed_path(report, format));
+}
+
 /// Write the rows of `selection` that the finished `report` does not have as done; how many.
 /// With none, a failed-rows file an earlier run left at the same place is removed.
 pub fn write_failed(

@@ -616,3 +616,29 @@ fn a_row_that_outgrows_its_memory_after_a_call_is_stopped_and_only_it() {
     assert!(message.contains("limit of 8 MiB"), "{message}");
     assert_eq!(count_users(&sim, "appmanager", "user"), 12);
 }
+
+/// A run with nothing left to fix removes the list of failed rows an earlier run left beside
+/// the same report, so that it is never mistaken for this run's.
+#[test]
+fn a_run_with_no_failed_rows_removes_an_older_failed_rows_file() {
+    let sim = Sim::start();
+    let report_path = sim.dir.path().join("report.jsonl");
+    let failed = sim.dir.path().join("report.jsonl.failed.csv");
+    let bad = people_csv(&sim, 3, |i, cols| {
+        if i == 2 {
+            cols[3] = "not-an-email".into();
+        }
+    });
+    let out = bulk(&sim, &bad, &["--report", report_path.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(failed.exists(), "{}", out.all());
+    let good = sim.dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "username,first_name,last_name,email,department\nnew1,New,One,new1@example.com,Finance\n",
+    )
+    .unwrap();
+    let out = bulk(&sim, &good, &["--report", report_path.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!failed.exists());
+}
