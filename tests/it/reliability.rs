@@ -451,3 +451,39 @@ fn after_a_429_the_run_keeps_to_the_rate_the_vendor_took() {
         .count();
     assert!(refused <= 8 + 2, "{refused} requests refused with 429");
 }
+
+/// A bulk run's rows wait for their calls side by side on a few threads: Ctrl-C ends every wait
+/// at once, each row in flight is journaled with an unknown outcome, and no row starts after.
+#[test]
+fn ctrl_c_during_a_bulk_run_ends_every_waiting_row_within_a_second() {
+    let sim = Sim::with(&["--latency-ms", "4000"]);
+    let csv = sim.people("p", 12);
+    let script = sim.script(
+        r#"pam360::create_user(#{ username: row.username, first_name: "S", last_name: "L", email: row.email });"#,
+    );
+    let child = sim
+        .run_command(&script)
+        .args(["--each", csv.to_str().unwrap(), "--jobs", "4", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let sent = std::time::Instant::now();
+    crate::common::kill(&child, "-INT");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        sent.elapsed()
+    );
+    let records = sim.journal_records();
+    let intents = records.iter().filter(|r| r["type"] == "intent").count();
+    let unknown = records
+        .iter()
+        .filter(|r| r["type"] == "outcome" && r["outcome"] == "unknown")
+        .count();
+    assert_eq!((intents, unknown), (4, 4), "{records:?}");
+}
