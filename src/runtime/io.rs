@@ -4,6 +4,7 @@ use std::cell::{Cell, OnceCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::runtime::Runtime;
 
@@ -25,7 +26,12 @@ thread_local! {
     static HERE: OnceCell<Result<Runtime, String>> = const { OnceCell::new() };
     /// While a coroutine runs on this thread: how it hands a call to the thread and waits.
     static SUSPEND: Cell<Option<*const Suspend<'static>>> = const { Cell::new(None) };
+    /// When the coroutine running on this thread last started or came back.
+    static RESUMED: Cell<Option<Instant>> = const { Cell::new(None) };
 }
+
+/// How long a coroutine computes before it lets the others on its thread read their answers.
+const SHARE_AFTER: Duration = Duration::from_millis(20);
 
 /// A vendor call handed over to be waited for; `None` when the run was interrupted first.
 pub type Pending = Pin<Box<dyn Future<Output = Option<()>> + Send>>;
@@ -39,6 +45,7 @@ pub fn suspending<R>(suspend: &Suspend<'_>, body: impl FnOnce() -> R) -> R {
     impl Drop for Unset {
         fn drop(&mut self) {
             SUSPEND.with(|s| s.set(None));
+            RESUMED.with(|r| r.set(None));
         }
     }
     // SAFETY: only the lifetime is erased. The pointer is on this thread only while `body`
@@ -46,6 +53,7 @@ pub fn suspending<R>(suspend: &Suspend<'_>, body: impl FnOnce() -> R) -> R {
     let erased: *const Suspend<'static> =
         unsafe { std::mem::transmute::<*const Suspend<'_>, *const Suspend<'static>>(suspend) };
     SUSPEND.with(|s| s.set(Some(erased)));
+    RESUMED.with(|r| r.set(Some(Instant::now())));
     let _unset = Unset;
     body()
 }
@@ -60,7 +68,25 @@ pub fn suspend(call: Pending) -> Result<Option<()>, Pending> {
     // SAFETY: set by `suspending`, whose `suspend` outlives the `body` this runs within.
     let out = unsafe { (*current)(call) };
     SUSPEND.with(|s| s.set(Some(current)));
+    RESUMED.with(|r| r.set(Some(Instant::now())));
     Ok(out)
+}
+
+/// In a coroutine that has computed for a while without waiting, step aside once so that the
+/// other rows of its thread read the answers that came meanwhile (a long computation would
+/// otherwise hold them, and their vendors' sessions, waiting); how long it was away.
+pub fn share_thread() -> Option<Duration> {
+    let resumed = RESUMED.with(Cell::get)?;
+    if resumed.elapsed() < SHARE_AFTER {
+        return None;
+    }
+    let away = Instant::now();
+    let turn: Pending = Box::pin(async {
+        tokio::task::yield_now().await;
+        Some(())
+    });
+    suspend(turn).ok()?;
+    Some(away.elapsed())
 }
 
 /// Run `future` to its end on this thread, on a runtime of the thread's own. Not for a thread

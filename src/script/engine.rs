@@ -167,6 +167,9 @@ pub fn build(session: &Arc<Session>, options: &Options) -> Engine {
     // operation (`s += s`) would exhaust memory within 256 of them.
     engine.on_progress(|ops| {
         if ops & 0xff == 0 {
+            if let Some(away) = crate::runtime::io::share_thread() {
+                crate::util::budget::waited(away);
+            }
             crate::util::budget::check_time();
         }
         if crate::util::budget::stop_asked() {

@@ -642,3 +642,42 @@ fn a_run_with_no_failed_rows_removes_an_older_failed_rows_file() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(!failed.exists());
 }
+
+/// Rows share a thread as coroutines: one that computes for long steps aside now and then, so
+/// the rows beside it read their answers as they come instead of after it.
+#[test]
+fn a_row_computing_for_long_does_not_hold_up_the_rows_beside_it() {
+    let sim = Sim::with(&["--latency-ms", "100"]);
+    let csv = sim.people("p", 8);
+    let script = r#"
+        appmanager::user_exists(row.username);
+        // Only when the row runs, not when it is checked offline (where nobody exists).
+        if row.username == "p1" && appmanager::user_exists("alex.leaver") {
+            let t = timestamp();
+            while t.elapsed < 2.0 { }
+        } else {
+            appmanager::user_exists(row.username);
+            appmanager::user_exists(row.username);
+        }
+    "#;
+    let report_path = sim.dir.path().join("report.jsonl");
+    let out = sim.run(
+        script,
+        &[
+            "--each",
+            csv.to_str().unwrap(),
+            "--jobs",
+            "8",
+            "--max-operations",
+            "0",
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let (_, rows) = report(&report_path);
+    for row in rows.iter().filter(|r| r["key"]["username"] != "p1") {
+        let ms = row["duration_ms"].as_u64().unwrap();
+        assert!(ms < 1500, "{row}");
+    }
+}
