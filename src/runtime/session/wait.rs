@@ -28,15 +28,11 @@ impl Session {
             }
         }))?;
         let out = slot.lock().ok().and_then(|mut a| a.take());
-        out.ok_or_else(|| {
-            CallError::Setup(
-                "a vendor call failed inside onboard (it ended without an answer)".into(),
-            )
-        })
+        out.ok_or_else(no_answer)
     }
 
-    /// Run a call to its end on this thread's runtime (see `runtime::io::drive`), or on the
-    /// run's when this thread is itself inside a runtime.
+    /// Wait for a call to end: handed to its thread when this is a row of `--each` (a
+    /// coroutine, `run::fibers`), else driven here (`drive`).
     fn wait_for(&self, call: Pin<Box<dyn Future<Output = ()> + Send>>) -> Result<(), CallError> {
         let Some(io) = &self.io else {
             return Err(CallError::Setup(
@@ -67,9 +63,7 @@ impl Session {
         match answered {
             Some(Some(())) => Ok(()),
             Some(None) => Err(CallError::Interrupted),
-            None => Err(CallError::Setup(
-                "a vendor call failed inside onboard (it ended without an answer)".into(),
-            )),
+            None => Err(no_answer()),
         }
     }
 
@@ -93,4 +87,9 @@ impl Session {
         // The timer must be made inside the runtime, so inside the future.
         self.wait(async move { tokio::time::sleep(wait).await })
     }
+}
+
+/// A call that ended without giving its answer (it panicked, or its runtime shut down).
+fn no_answer() -> CallError {
+    CallError::Setup("a vendor call failed inside onboard (it ended without an answer)".into())
 }
