@@ -594,21 +594,8 @@ fn a_row_that_outgrows_its_memory_after_a_call_is_stopped_and_only_it() {
         }
         appmanager::get_user(row.username);
     "#;
-    let report_path = sim.dir.path().join("report.jsonl");
-    let out = sim.run_with_config(
-        &config,
-        script,
-        &[
-            "--each",
-            each.to_str().unwrap(),
-            "--jobs",
-            "6",
-            "--report",
-            report_path.to_str().unwrap(),
-        ],
-    );
+    let (out, rows) = each_reported(&sim, &config, script, &each, &["--jobs", "6"]);
     assert_eq!(out.code, 1, "{}", out.all());
-    let (_, rows) = report(&report_path);
     let failed: Vec<&Json> = rows.iter().filter(|r| r["ok"] == false).collect();
     assert_eq!(failed.len(), 1, "{rows:?}");
     assert_eq!(failed[0]["key"]["username"], "user5");
@@ -660,24 +647,33 @@ fn a_row_computing_for_long_does_not_hold_up_the_rows_beside_it() {
             appmanager::user_exists(row.username);
         }
     "#;
-    let report_path = sim.dir.path().join("report.jsonl");
-    let out = sim.run(
-        script,
-        &[
-            "--each",
-            csv.to_str().unwrap(),
-            "--jobs",
-            "8",
-            "--max-operations",
-            "0",
-            "--report",
-            report_path.to_str().unwrap(),
-        ],
-    );
+    let extra = ["--jobs", "8", "--max-operations", "0"];
+    let (out, rows) = each_reported(&sim, &sim.config(), script, &csv, &extra);
     assert_eq!(out.code, 0, "{}", out.all());
-    let (_, rows) = report(&report_path);
     for row in rows.iter().filter(|r| r["key"]["username"] != "p1") {
         let ms = row["duration_ms"].as_u64().unwrap();
         assert!(ms < 1500, "{row}");
     }
+}
+
+/// `script` once per row of `each` with `config`, writing a report: the output and the
+/// report's rows.
+fn each_reported(
+    sim: &Sim,
+    config: &Path,
+    script: &str,
+    each: &Path,
+    extra: &[&str],
+) -> (Output, Vec<Json>) {
+    let report_path = sim.dir.path().join("report.jsonl");
+    let mut args = vec![
+        "--each",
+        each.to_str().unwrap(),
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let out = sim.run_with_config(config, script, &args);
+    let (_, rows) = report(&report_path);
+    (out, rows)
 }
