@@ -75,8 +75,8 @@ fn check_one(
     };
     let mut engine = engine::build(session, options);
     let mut scope = Scope::new();
-    for (k, v) in &options.vars {
-        scope.push_dynamic(k.clone(), v.clone());
+    for v in &options.vars {
+        scope.push_dynamic(v.name.clone(), v.dynamic());
     }
     if each.is_some() {
         scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));

@@ -366,14 +366,8 @@ impl Shell {
         let mut ast = self.fns.clone();
         ast += checked.ast;
         let (engine, scope, limits) = (&self.engine, &mut self.scope, &self.limits);
-        let outcome = std::thread::scope(|s| {
-            std::thread::Builder::new()
-                .name("script".into())
-                .stack_size(SCRIPT_STACK)
-                .spawn_scoped(s, || {
-                    crate::script::engine::eval(engine, limits, scope, &ast)
-                })
-                .map(|h| h.join())
+        let outcome = crate::run::fibers::on_own_stack(SCRIPT_STACK, || {
+            crate::script::engine::eval(engine, limits, scope, &ast)
         });
         ast.clear_statements();
         self.fns = ast;
@@ -392,14 +386,12 @@ impl Shell {
             Ok(Ok(Err(err))) => self.report(&err, name),
             Ok(Err(_)) => {
                 say(Error::runtime(
-                    "the script thread crashed; this is a bug in onboard",
+                    "the script crashed; this is a bug in onboard",
                 ));
                 Done::Failed
             }
             Err(e) => {
-                say(Error::runtime(format!(
-                    "cannot start the script thread: {e}"
-                )));
+                say(Error::runtime(e));
                 Done::Failed
             }
         };

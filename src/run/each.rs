@@ -2,15 +2,15 @@
 //! pool and one CyberArk session; each row checked before anything is sent for it.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rhai::{AST, Engine};
 
 use crate::journal::set_current_row;
 use crate::run::Options;
-use crate::run::once::{Prepared, SCRIPT_STACK};
+use crate::run::once::{Prepared, SCRIPT_STACK, scope_of};
 use crate::run::progress::Progress;
 use crate::run::report::{
     Header, ReportError, ReportWriter, RowError, RowReport, Summary, read_for_resume,
@@ -20,8 +20,9 @@ use crate::run::rows::{Format, Row, Rows, Selection};
 use crate::runtime::session::Session;
 use crate::runtime::undo;
 use crate::script::analyze::Analysis;
+use crate::script::compile::recompile;
 use crate::script::diagnostics::{self, Diagnostic};
-use crate::script::engine::Limits;
+use crate::script::engine::{self, Limits};
 use crate::util::error::{Error, Exit, Problem, eprint};
 use crate::util::suggest;
 
@@ -59,20 +60,29 @@ pub fn missing_columns(
         .collect()
 }
 
-/// What every worker shares.
+/// What every thread of the run shares: plain data. Rhai's values are not shared between
+/// threads, so each thread builds its own engine, script and check (`Local`).
 struct Shared<'a> {
-    engine: &'a Engine,
-    /// Every row is checked first, offline: a row that would be refused sends nothing.
-    check: RowCheck<'a>,
-    session: &'a Session,
-    ast: &'a AST,
+    session: &'a Arc<Session>,
+    options: &'a engine::Options,
+    source: &'a str,
     file: &'a str,
     limits: &'a Limits,
     headers: &'a [String],
+    /// Columns every row must have (those the script reads as `row.NAME`).
+    required: &'a [String],
     rollback_on_error: bool,
     fail_fast: bool,
     /// Start no new row (`--fail-fast` after a failure).
     stop: &'a AtomicBool,
+}
+
+/// One thread's own: its engine, the compiled script and the offline check every row goes
+/// through before anything is sent for it (a row that would be refused sends nothing).
+struct Local<'a> {
+    engine: &'a Engine,
+    ast: &'a AST,
+    check: &'a RowCheck<'a>,
 }
 
 pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error> {
@@ -191,14 +201,21 @@ fn run_rows(
     jobs: usize,
 ) -> (Tally, Option<String>) {
     let stop = AtomicBool::new(false);
+    let required: Vec<String> = p
+        .checked
+        .analysis
+        .row_columns
+        .iter()
+        .map(|(c, _)| c.clone())
+        .collect();
     let shared = Shared {
-        engine: &p.engine,
-        check: row_check(p),
         session: &p.session,
-        ast: &p.checked.ast,
+        options: &p.options,
+        source: &p.source,
         file: &p.file,
         limits: &p.limits,
         headers: &rows.headers,
+        required: &required,
         rollback_on_error: p.rollback_on_error,
         fail_fast: args.fail_fast,
         stop: &stop,
@@ -212,11 +229,10 @@ fn run_rows(
         for n in 0..threads {
             let fibers = jobs / threads + usize::from(n < jobs % threads);
             let (shared, tally, spawn_error) = (&shared, &tally, &spawn_error);
-            let body = move || worker(shared, source, selection, tally);
             let spawned = std::thread::Builder::new()
                 .name(format!("rows-{n}"))
                 .spawn_scoped(s, move || {
-                    if let Err(e) = crate::run::fibers::run(fibers, SCRIPT_STACK, &body)
+                    if let Err(e) = rows_thread(shared, fibers, source, selection, tally)
                         && let Ok(mut first) = spawn_error.lock()
                     {
                         first.get_or_insert(e);
@@ -235,6 +251,35 @@ fn run_rows(
         Err(poisoned) => poisoned.into_inner(),
     };
     (tally, spawn_error)
+}
+
+/// One thread of the run: its own engine, script and check, and `fibers` rows at a time.
+fn rows_thread(
+    shared: &Shared,
+    fibers: usize,
+    source: &Mutex<Box<dyn Iterator<Item = Row> + Send>>,
+    selection: &Selection,
+    tally: &Mutex<Tally>,
+) -> Result<(), String> {
+    let mut engine = engine::build(shared.session, shared.options);
+    let scope = scope_of(&shared.options.vars, true);
+    let ast = recompile(&mut engine, shared.source, shared.file, &scope)?;
+    let check = RowCheck::new(
+        shared.options,
+        shared.session.profile().cloned(),
+        &ast,
+        &scope,
+        shared.file,
+        shared.limits,
+        shared.required.to_vec(),
+    );
+    let local = Local {
+        engine: &engine,
+        ast: &ast,
+        check: &check,
+    };
+    let body = || worker(shared, &local, source, selection, tally);
+    crate::run::fibers::run(fibers, SCRIPT_STACK, &body)
 }
 
 /// The end of a bulk run: the summary for people, or the JSON document with `--json`.
@@ -341,6 +386,7 @@ fn select(args: &Options, rows: &Rows, each: &Path) -> Result<(Selection, Vec<St
 
 fn worker(
     shared: &Shared,
+    local: &Local,
     source: &Mutex<Box<dyn Iterator<Item = Row> + Send>>,
     selection: &Selection,
     tally: &Mutex<Tally>,
@@ -359,7 +405,7 @@ fn worker(
             return;
         };
         set_current_row(Some(row.number));
-        let report = run_row(shared, row);
+        let report = run_row(shared, local, row);
         set_current_row(None);
         if !report.ok && shared.fail_fast {
             shared.stop.store(true, Ordering::Relaxed);
@@ -371,7 +417,7 @@ fn worker(
     }
 }
 
-fn run_row(shared: &Shared, row: Row) -> RowReport {
+fn run_row(shared: &Shared, local: &Local, row: Row) -> RowReport {
     let started = Instant::now();
     let mut report = RowReport {
         row: row.number,
@@ -387,8 +433,8 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         report.key = crate::run::rows::key(values, shared.headers);
     }
     let number = row.number;
-    let mut scope = match shared.check.check(row) {
-        Ok((_, scope)) => scope,
+    let mut scope = match local.check.check(row) {
+        Ok(scope) => scope,
         Err(refused) => {
             report.error = Some(refused);
             report.duration_ms = started.elapsed().as_millis() as u64;
@@ -396,7 +442,7 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         }
     };
 
-    let result = crate::script::engine::eval(shared.engine, shared.limits, &mut scope, shared.ast);
+    let result = engine::eval(local.engine, shared.limits, &mut scope, local.ast);
     report.ok = result.is_ok();
     if let Err(err) = &result {
         let (diag, _) = diagnostics::from_eval_error(err, shared.file, shared.limits);
@@ -444,22 +490,4 @@ fn run_row(shared: &Shared, row: Row) -> RowReport {
         .collect();
     report.duration_ms = started.elapsed().as_millis() as u64;
     report
-}
-
-/// The checks every row of this run goes through before anything is sent for it.
-pub fn row_check(p: &Prepared) -> RowCheck<'_> {
-    RowCheck::new(
-        &p.options,
-        p.session.profile().cloned(),
-        &p.checked.ast,
-        &p.scope,
-        &p.file,
-        &p.limits,
-        p.checked
-            .analysis
-            .row_columns
-            .iter()
-            .map(|(c, _)| c.clone())
-            .collect(),
-    )
 }

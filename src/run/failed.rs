@@ -77,15 +77,7 @@ pub fn write_failed(
                     continue;
                 }
                 let (kind, message) = why(row.number);
-                let mut object = match &row.values {
-                    Ok(values) => match crate::vendors::values::to_json(&rhai::Dynamic::from_map(
-                        values.clone(),
-                    )) {
-                        serde_json::Value::Object(o) => o,
-                        _ => serde_json::Map::new(),
-                    },
-                    Err(_) => serde_json::Map::new(),
-                };
+                let mut object = row.values.unwrap_or_default();
                 object.insert("error_kind".into(), kind.into());
                 object.insert("error_message".into(), message.into());
                 out.extend(serde_json::Value::Object(object).to_string().into_bytes());

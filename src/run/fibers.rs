@@ -24,7 +24,7 @@ type FiberRef<'s> = ScopedCoroutineRef<'s, Option<()>, Pending, (), DefaultStack
 
 /// Run `fibers` copies of `body` on this thread until each returns; `body` runs rows until
 /// none are left. An error when a coroutine's stack or the thread's runtime cannot be had.
-pub fn run(fibers: usize, stack: usize, body: &(dyn Fn() + Sync)) -> Result<(), String> {
+pub fn run(fibers: usize, stack: usize, body: &dyn Fn()) -> Result<(), String> {
     let mut all = Vec::with_capacity(fibers);
     for _ in 0..fibers {
         let stack = DefaultStack::new(stack)
@@ -35,6 +35,20 @@ pub fn run(fibers: usize, stack: usize, body: &(dyn Fn() + Sync)) -> Result<(), 
         }));
     }
     enter(all, Vec::new())
+}
+
+/// Run `f` on a stack of its own of `size` bytes, on this thread: a script's deep (but bounded)
+/// recursion must hit the call-depth limit, not overflow the thread's stack. `Err` when the
+/// stack cannot be had; a panic in `f` comes back as the inner `Err`.
+pub fn on_own_stack<R>(
+    size: usize,
+    f: impl FnOnce() -> R,
+) -> Result<std::thread::Result<R>, String> {
+    let stack =
+        DefaultStack::new(size).map_err(|e| format!("cannot make a stack for the script: {e}"))?;
+    Ok(corosensei::on_stack(stack, || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+    }))
 }
 
 /// Step aside until `call` has ended, keeping what this thread holds for the row.

@@ -23,8 +23,8 @@ use crate::util::error::{Error, Exit, eprint};
 use crate::vendors::error::VendorError;
 use crate::vendors::values;
 
-/// Scripts run on their own thread with a large stack: deep (but bounded) recursion in a debug
-/// build must hit the call-depth limit, not overflow the stack.
+/// Scripts run on a large stack of their own: deep (but bounded) recursion in a debug build must
+/// hit the call-depth limit, not overflow the stack.
 pub const SCRIPT_STACK: usize = 16 * 1024 * 1024;
 
 /// Everything a run needs before its first statement: the script compiled and checked against
@@ -39,6 +39,8 @@ pub struct Prepared {
     /// `--var` values (and `row`, for `--each`).
     pub scope: Scope<'static>,
     pub sources: Sources,
+    /// The script's text, for the threads of `--each` to compile again.
+    pub source: String,
     pub file: String,
     pub limits: Limits,
     pub options: engine::Options,
@@ -104,7 +106,7 @@ pub fn prepare(
         module_path: module_path(config_path, args.sim)?,
     };
     let mut engine = engine::build(&session, &options);
-    let scope = scope_of(vars, args.each.is_some());
+    let scope = scope_of(&vars, args.each.is_some());
     let mut sources = Sources::default();
     sources.add(&file, &source);
 
@@ -134,6 +136,7 @@ pub fn prepare(
         checked,
         scope,
         sources,
+        source,
         file,
         limits,
         options,
@@ -143,10 +146,10 @@ pub fn prepare(
 }
 
 /// The variables a script starts with: its `--var`s, and `row` for `--each`.
-fn scope_of(vars: Vec<(String, Dynamic)>, each: bool) -> Scope<'static> {
+pub fn scope_of(vars: &[engine::Var], each: bool) -> Scope<'static> {
     let mut scope = Scope::new();
-    for (k, v) in vars {
-        scope.push_dynamic(k, v);
+    for v in vars {
+        scope.push_dynamic(v.name.clone(), v.dynamic());
     }
     if each {
         scope.push_dynamic("row", Dynamic::from_map(rhai::Map::new()));
@@ -266,14 +269,8 @@ fn run_once(p: Prepared, args: &Options) -> Result<(), Error> {
         rollback_on_error,
         ..
     } = p;
-    let outcome = std::thread::scope(|s| {
-        std::thread::Builder::new()
-            .name("script".into())
-            .stack_size(SCRIPT_STACK)
-            .spawn_scoped(s, || {
-                engine::eval(&engine, &limits, &mut scope, &checked.ast)
-            })
-            .map(|h| h.join())
+    let outcome = crate::run::fibers::on_own_stack(SCRIPT_STACK, || {
+        engine::eval(&engine, &limits, &mut scope, &checked.ast)
     });
 
     let (mut report, result) = match outcome {
@@ -288,17 +285,12 @@ fn run_once(p: Prepared, args: &Options) -> Result<(), Error> {
             (Report::failed(&err, &diag), Err(error))
         }
         Ok(Err(_)) => (
-            Report::message("the script thread crashed"),
+            Report::message("the script crashed"),
             Err(Error::runtime(
-                "the script thread crashed; this is a bug in onboard",
+                "the script crashed; this is a bug in onboard",
             )),
         ),
-        Err(e) => (
-            Report::message("cannot start the script thread"),
-            Err(Error::runtime(format!(
-                "cannot start the script thread: {e}"
-            ))),
-        ),
+        Err(e) => (Report::message(&e), Err(Error::runtime(e))),
     };
     let failed = matches!(&result, Err(e) if e.exit == Exit::Runtime);
     if failed && rollback_on_error {

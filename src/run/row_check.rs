@@ -2,11 +2,11 @@
 //! `check --each`: its values read, the columns the script reads there, and an offline dry run
 //! in which a vendor call that would be refused refuses the row.
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Map, Scope};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 
 use crate::journal::Journal;
 use crate::run::report::RowError;
-use crate::run::rows::Row;
+use crate::run::rows::{Row, script_row};
 use crate::runtime::session::{Mode, Session};
 use crate::script::diagnostics;
 use crate::script::engine::{self, Limits};
@@ -57,7 +57,7 @@ impl<'a> RowCheck<'a> {
 
     /// The row's values in a scope ready to run it, or why it must not run (nothing is sent
     /// for a refused row).
-    pub fn check(&self, row: Row) -> Result<(Map, Scope<'static>), RowError> {
+    pub fn check(&self, row: Row) -> Result<Scope<'static>, RowError> {
         let bad_row = |message: String| RowError {
             message,
             location: None,
@@ -78,10 +78,10 @@ impl<'a> RowCheck<'a> {
             )));
         }
         let mut scope = self.scope.clone();
-        scope.set_value("row", Dynamic::from_map(values.clone()));
+        scope.set_value("row", Dynamic::from_map(script_row(&values)));
         match self.dry_run(&scope) {
             Some(refused) => Err(refused),
-            None => Ok((values, scope)),
+            None => Ok(scope),
         }
     }
 

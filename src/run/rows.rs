@@ -28,16 +28,20 @@ impl From<RowsError> for crate::util::error::Error {
     }
 }
 
-use rhai::{Dynamic, Map};
+use serde_json::Value as Json;
 
 use crate::vendors::values;
+
+/// A row's values as read: CSV cells as strings, a JSON line as its object. Plain data, so that
+/// the reader can hand rows to any thread; each thread makes the script's `row` of its own.
+pub type Values = serde_json::Map<String, Json>;
 
 /// One row: its number among the data rows (from 1), where it starts in the file, and its
 /// values, or why it cannot be read.
 pub struct Row {
     pub number: u64,
     pub line: u64,
-    pub values: Result<Map, String>,
+    pub values: Result<Values, String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -258,7 +262,7 @@ fn csv_row(number: u64, headers: &[String], record: Result<&csv::ByteRecord, &cs
             .iter()
             .zip(record.iter())
             .map(|(h, v)| match std::str::from_utf8(v) {
-                Ok(v) => Ok((h.as_str().into(), Dynamic::from(v.to_string()))),
+                Ok(v) => Ok((h.clone(), Json::String(v.to_string()))),
                 Err(_) => Err(format!("the value of `{h}` is not UTF-8 text")),
             })
             .collect()
@@ -270,13 +274,21 @@ fn csv_row(number: u64, headers: &[String], record: Result<&csv::ByteRecord, &cs
     }
 }
 
-fn json_row(bytes: &[u8]) -> Result<Map, String> {
-    let json: serde_json::Value =
+fn json_row(bytes: &[u8]) -> Result<Values, String> {
+    let json: Json =
         serde_json::from_slice(bytes).map_err(|e| format!("it is not valid JSON: {e}"))?;
-    match values::from_json(&json).try_cast::<Map>() {
-        Some(m) => Ok(m),
-        None => Err("it is not a JSON object".into()),
+    match json {
+        Json::Object(m) => Ok(m),
+        _ => Err("it is not a JSON object".into()),
     }
+}
+
+/// The script's `row`: the values as Rhai sees them.
+pub fn script_row(values: &Values) -> rhai::Map {
+    values
+        .iter()
+        .map(|(k, v)| (k.as_str().into(), values::from_json(v)))
+        .collect()
 }
 
 /// The columns that name a row in reports, most telling first.
@@ -284,7 +296,7 @@ const KEY_COLUMNS: &[&str] = &["username", "user_name", "login", "email", "name"
 
 /// The values that identify a row in the report: the first telling column it has, else its
 /// first column.
-pub fn key(values: &Map, headers: &[String]) -> serde_json::Map<String, serde_json::Value> {
+pub fn key(values: &Values, headers: &[String]) -> serde_json::Map<String, serde_json::Value> {
     let name = KEY_COLUMNS
         .iter()
         .find(|k| values.contains_key(**k))
@@ -295,7 +307,7 @@ pub fn key(values: &Map, headers: &[String]) -> serde_json::Map<String, serde_js
     if let Some(n) = name
         && let Some(v) = values.get(n.as_str())
     {
-        out.insert(n, values::to_json(v));
+        out.insert(n, v.clone());
     }
     out
 }

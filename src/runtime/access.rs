@@ -10,7 +10,7 @@ use crate::runtime::call::Caller;
 use crate::runtime::session::{CallError, ChangeMade, Planned, Session};
 use crate::vendors::access::{AccessKind, Direction, Grant, Held, Holding};
 use crate::vendors::error::{ErrorKind, VendorError};
-use crate::vendors::{Ops, UserApi, ops_of};
+use crate::vendors::{Ops, UserApi};
 
 impl<A: UserApi> Caller<A> {
     /// A lookup of `name` (and the `more` names it needs) through the client, retried as every
@@ -244,7 +244,7 @@ impl<A: UserApi> Caller<A> {
             self.plan_level(operation, username, target, level, shown.clone());
             return Ok(grant(true));
         }
-        let client = self.client()?;
+        let ops = self.ops()?;
         let access = AccessChange {
             level: level.filter(|_| direction == Direction::Grant),
             before,
@@ -265,7 +265,7 @@ impl<A: UserApi> Caller<A> {
             operation,
             username,
             &access,
-            ops_of(client),
+            ops,
         )?;
         Ok(grant(changed))
     }

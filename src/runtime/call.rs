@@ -1,22 +1,22 @@
 //! One vendor call as a run makes it: the dry-run plan, journal records, retries, and creates
 //! whose answer was lost looked up before they are sent again.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crate::journal::{Event, Outcome, Proof};
 use crate::runtime::session::{CallError, CreatedAccount, Planned, Session};
 use crate::vendors;
+use crate::vendors::UserApi;
 use crate::vendors::error::{ErrorKind, VendorError};
 use crate::vendors::record::UserRecord;
 use crate::vendors::schema::Request;
-use crate::vendors::{UserApi, ops_of};
 
-/// The calls of one vendor in one session; its client is built on first use.
+/// The calls of one vendor in one session, from one engine; the client is the session's.
 pub struct Caller<A: UserApi> {
     pub(super) session: Arc<Session>,
-    client: OnceLock<Arc<A>>,
-    building: Mutex<()>,
+    /// The session's client, typed for the script's calls and as `Ops` for its undo.
+    client: OnceLock<(Arc<A>, Arc<dyn vendors::Ops>)>,
 }
 
 impl<A: UserApi> Caller<A> {
@@ -29,7 +29,6 @@ impl<A: UserApi> Caller<A> {
         Caller {
             session,
             client: OnceLock::new(),
-            building: Mutex::new(()),
         }
     }
 
@@ -38,22 +37,23 @@ impl<A: UserApi> Caller<A> {
     }
 
     pub(super) fn client(&self) -> Result<Arc<A>, CallError> {
-        if let Some(c) = self.client.get() {
+        if let Some((c, _)) = self.client.get() {
             return Ok(c.clone());
         }
-        let _guard = self.building.lock();
-        if let Some(c) = self.client.get() {
-            return Ok(c.clone());
+        let ops = self.session.ops(Self::vendor())?;
+        let client = ops.client().downcast::<A>().map_err(|_| {
+            CallError::Setup(format!("{}'s client is of another type", Self::vendor()))
+        })?;
+        Ok(self.client.get_or_init(|| (client, ops)).0.clone())
+    }
+
+    /// The same client as `Ops`, for what undoes a change.
+    pub(super) fn ops(&self) -> Result<Arc<dyn vendors::Ops>, CallError> {
+        self.client()?;
+        match self.client.get() {
+            Some((_, ops)) => Ok(ops.clone()),
+            None => self.session.ops(Self::vendor()),
         }
-        let settings = self
-            .session
-            .settings(Self::vendor())
-            .map_err(CallError::Setup)?;
-        let client = Arc::new(A::connect(&settings)?);
-        self.session
-            .on_close(Self::vendor(), ops_of(client.clone()));
-        let _ = self.client.set(client.clone());
-        Ok(client)
     }
 
     pub(super) fn offline(&self) -> bool {
@@ -338,14 +338,14 @@ impl<A: UserApi> Caller<A> {
             event = event.note(n);
         }
         self.session.journal.outcome(Some(end.seq), event);
-        if let Some(client) = self.client.get() {
+        if let Some((_, ops)) = self.client.get() {
             self.session.remember_created(CreatedAccount {
                 row: crate::journal::current_row(),
                 vendor: Self::vendor(),
                 username: c.username.clone(),
                 id: c.id,
                 proof,
-                ops: ops_of(client.clone()),
+                ops: ops.clone(),
             });
         }
         user

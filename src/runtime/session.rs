@@ -252,28 +252,24 @@ impl Session {
         Ok(settings)
     }
 
-    /// A client for `vendor` outside the script (rollback, undo), closed with the session.
+    /// The run's one client of `vendor`, connected on first use and closed with the session.
+    /// Every engine of a run (one per `--each` worker) and rollback share it: one logon, and
+    /// one pace for the vendor's rate cap.
     pub fn ops(&self, vendor: &'static str) -> Result<Arc<dyn Ops>, CallError> {
-        if let Some(ops) = self
+        // Held while connecting, which is quick and sends nothing, so two workers asking at
+        // once get the same client.
+        let mut clients = self
             .clients
             .lock()
-            .ok()
-            .and_then(|c| c.iter().find(|(v, _)| *v == vendor).map(|(_, o)| o.clone()))
-        {
-            return Ok(ops);
+            .map_err(|_| CallError::Setup("the run's clients are unusable after a crash".into()))?;
+        if let Some((_, ops)) = clients.iter().find(|(v, _)| *v == vendor) {
+            return Ok(ops.clone());
         }
         let settings = self.settings(vendor).map_err(CallError::Setup)?;
         let ops = vendors::connect_ops(vendor, &settings)
             .ok_or_else(|| CallError::Setup(format!("unknown vendor {vendor}")))??;
-        self.on_close(vendor, ops.clone());
+        clients.push((vendor, ops.clone()));
         Ok(ops)
-    }
-
-    /// Remember a client to end (log off) when the run ends.
-    pub fn on_close(&self, vendor: &'static str, ops: Arc<dyn Ops>) {
-        if let Ok(mut c) = self.clients.lock() {
-            c.push((vendor, ops));
-        }
     }
 
     /// Run `attempt`, a call that is safe to repeat, until it succeeds or the retry rules say

@@ -5,11 +5,11 @@ use crate::journal::{FieldsChange, current_row};
 use crate::runtime::access::journalled_update;
 use crate::runtime::call::Caller;
 use crate::runtime::session::{CallError, Planned};
+use crate::vendors::UserApi;
 use crate::vendors::error::{ErrorKind, VendorError};
 use crate::vendors::record::UserRecord;
 use crate::vendors::schema::Request;
 use crate::vendors::update::{FieldChange, differences};
-use crate::vendors::{UserApi, ops_of};
 
 impl<A: UserApi> Caller<A> {
     /// Write what `request` declares that differs from the user named `username`; the user
@@ -91,7 +91,7 @@ impl<A: UserApi> Caller<A> {
                     fields: changes.clone(),
                     undo: "update_user".into(),
                 };
-                let ops = ops_of(self.client()?);
+                let ops = self.ops()?;
                 journalled_update(
                     &self.session,
                     Self::vendor(),

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use rhai::{AST, Dynamic, Engine, OptimizationLevel, Scope};
+use rhai::{AST, Engine, OptimizationLevel, Scope};
 
 use crate::script::analyze::{self, Analysis};
 use crate::script::diagnostics::{self, Diagnostic};
-use crate::script::engine;
+use crate::script::engine::{self, Var, VarValue};
 
 /// A compiled script that passed every check, and what the checks learned.
 pub struct Checked {
@@ -43,9 +43,26 @@ pub fn compile_checked(
     Ok(Checked { ast, analysis })
 }
 
+/// The AST `compile_checked` made of `source`, compiled again by another thread's engine (Rhai's
+/// trees are not shared between threads); its checks passed already.
+pub fn recompile(
+    engine: &mut Engine,
+    source: &str,
+    file: &str,
+    scope: &Scope,
+) -> Result<AST, String> {
+    engine.set_optimization_level(OptimizationLevel::None);
+    let compiled = engine.compile_with_scope(scope, source);
+    engine.set_optimization_level(OptimizationLevel::Simple);
+    let ast = compiled.map_err(|e| format!("{file}: {e}"))?;
+    let mut ast = engine.optimize_ast(scope, ast, OptimizationLevel::Simple);
+    ast.set_source(file);
+    Ok(ast)
+}
+
 /// `--var KEY=VALUE` as a typed value: canonical integers and numbers, true and false; anything
 /// else (including `007`) stays a string.
-pub fn parse_vars(raw: &[String], need_value: bool) -> Result<Vec<(String, Dynamic)>, String> {
+pub fn parse_vars(raw: &[String], need_value: bool) -> Result<Vec<Var>, String> {
     let probe = Engine::new_raw();
     raw.iter()
         .map(|r| {
@@ -64,30 +81,33 @@ pub fn parse_vars(raw: &[String], need_value: bool) -> Result<Vec<(String, Dynam
                      not starting with a digit, not a reserved word)"
                 ));
             }
-            Ok((key.to_string(), value.map_or(Dynamic::UNIT, typed_value)))
+            Ok(Var {
+                name: key.to_string(),
+                value: value.map_or(VarValue::Unit, typed_value),
+            })
         })
         .collect()
 }
 
-fn typed_value(v: &str) -> Dynamic {
+fn typed_value(v: &str) -> VarValue {
     match v {
-        "true" => return true.into(),
-        "false" => return false.into(),
+        "true" => return VarValue::Bool(true),
+        "false" => return VarValue::Bool(false),
         _ => {}
     }
     if let Ok(i) = v.parse::<i64>()
         && i.to_string() == v
     {
-        return Dynamic::from_int(i);
+        return VarValue::Int(i);
     }
     if v.contains('.')
         && let Ok(f) = v.parse::<f64>()
         && f.is_finite()
         && f.to_string() == v
     {
-        return Dynamic::from_float(f);
+        return VarValue::Float(f);
     }
-    v.to_string().into()
+    VarValue::Text(v.to_string())
 }
 
 /// The folder a script's helpers read files from.

@@ -87,6 +87,35 @@ pub fn eval(
     result
 }
 
+/// A `--var`, typed: canonical integers and numbers, true and false; anything else (including
+/// `007`) stays text. Kept as plain data, so that each thread of a bulk run makes its own value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum VarValue {
+    Unit,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Var {
+    pub name: String,
+    pub value: VarValue,
+}
+
+impl Var {
+    pub fn dynamic(&self) -> rhai::Dynamic {
+        match &self.value {
+            VarValue::Unit => rhai::Dynamic::UNIT,
+            VarValue::Bool(b) => (*b).into(),
+            VarValue::Int(i) => rhai::Dynamic::from_int(*i),
+            VarValue::Float(f) => rhai::Dynamic::from_float(*f),
+            VarValue::Text(t) => t.clone().into(),
+        }
+    }
+}
+
 /// How to build an engine.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -95,7 +124,7 @@ pub struct Options {
     /// The folder of the script being run: helpers read files relative to it.
     pub script_dir: PathBuf,
     /// `--var` values, for `var_or(name, default)`.
-    pub vars: Vec<(String, rhai::Dynamic)>,
+    pub vars: Vec<Var>,
     /// The library folders imports are looked up in, after the script's own folder.
     pub module_path: Vec<crate::script::modules::SearchDir>,
 }

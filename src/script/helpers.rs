@@ -18,17 +18,17 @@ fn fail(message: String) -> Box<EvalAltResult> {
 
 pub const LOG_LEVELS: &[&str] = &["debug", "info", "warn", "error"];
 
-pub fn register(engine: &mut Engine, script_dir: &Path, vars: &[(String, Dynamic)]) {
+pub fn register(engine: &mut Engine, script_dir: &Path, vars: &[crate::script::engine::Var]) {
     register_values(engine, vars);
     register_files(engine, script_dir);
     register_time_and_log(engine);
 }
 
 /// `var_or`, `random_password`, `env`.
-fn register_values(engine: &mut Engine, vars: &[(String, Dynamic)]) {
+fn register_values(engine: &mut Engine, vars: &[crate::script::engine::Var]) {
     let given: Map = vars
         .iter()
-        .map(|(k, v)| (k.as_str().into(), v.clone()))
+        .map(|v| (v.name.as_str().into(), v.dynamic()))
         .collect();
     FuncRegistration::new("var_or")
         .with_params_info(["name: &str", "default: Dynamic", "Dynamic"])

@@ -313,6 +313,8 @@ pub trait Ops: Send + Sync {
     fn close(&self) -> BoxFuture<'_, ()>;
     /// `onboard doctor`'s checks of the logged-on client.
     fn diagnose(&self) -> BoxFuture<'_, Vec<probe::Finding>>;
+    /// The typed client underneath, for a script's calls to share it (one logon, one pace).
+    fn client(&self) -> Arc<dyn std::any::Any + Send + Sync>;
 }
 
 struct OpsOf<A>(Arc<A>);
@@ -365,6 +367,10 @@ impl<A: UserApi> Ops for OpsOf<A> {
     fn diagnose(&self) -> BoxFuture<'_, Vec<probe::Finding>> {
         Box::pin(self.0.diagnose())
     }
+
+    fn client(&self) -> Arc<dyn std::any::Any + Send + Sync> {
+        self.0.clone()
+    }
 }
 
 /// The error of an access call a vendor does not have.
@@ -376,14 +382,9 @@ fn unsupported(vendor: &'static str, kind: &str) -> VendorError {
     )
 }
 
-/// A client as `Ops`.
-pub fn ops_of<A: UserApi>(client: Arc<A>) -> Arc<dyn Ops> {
-    Arc::new(OpsOf(client))
-}
-
 /// Build a vendor's client as `Ops`.
 fn connect<A: UserApi>(settings: &VendorSettings) -> Result<Arc<dyn Ops>, VendorError> {
-    Ok(ops_of(Arc::new(A::connect(settings)?)))
+    Ok(Arc::new(OpsOf(Arc::new(A::connect(settings)?))))
 }
 
 macro_rules! declare_vendors {
