@@ -23,10 +23,8 @@ pub fn compile_checked(
     before: Option<&AST>,
 ) -> Result<Checked, Vec<Diagnostic>> {
     // Analyse the unoptimised tree: optimising folds constant maps and loses where keys are.
-    engine.set_optimization_level(OptimizationLevel::None);
-    let compiled = engine.compile_with_scope(scope, source);
-    engine.set_optimization_level(OptimizationLevel::Simple);
-    let mut ast = compiled.map_err(|e| vec![diagnostics::from_parse_error(&e, file)])?;
+    let ast = unoptimised(engine, source, scope)
+        .map_err(|e| vec![diagnostics::from_parse_error(&e, file)])?;
     let analysis = analyze::analyze(&ast, Some(&analyze::Callables { engine, before }));
     if !analysis.findings.is_empty() {
         return Err(analysis
@@ -35,8 +33,7 @@ pub fn compile_checked(
             .map(|f| Diagnostic::new(f.message.clone(), file, f.pos))
             .collect());
     }
-    ast = engine.optimize_ast(scope, ast, OptimizationLevel::Simple);
-    ast.set_source(file);
+    let ast = optimised(engine, scope, ast, file);
     // Every module it imports must load and pass the same checks before anything runs.
     crate::script::modules::preflight(engine, &ast, Some(file))
         .map_err(|e| vec![diagnostics::from_eval_error(&e, file, &engine::Limits::default()).0])?;
@@ -51,13 +48,21 @@ pub fn recompile(
     file: &str,
     scope: &Scope,
 ) -> Result<AST, String> {
+    let ast = unoptimised(engine, source, scope).map_err(|e| format!("{file}: {e}"))?;
+    Ok(optimised(engine, scope, ast, file))
+}
+
+fn unoptimised(engine: &mut Engine, source: &str, scope: &Scope) -> Result<AST, rhai::ParseError> {
     engine.set_optimization_level(OptimizationLevel::None);
     let compiled = engine.compile_with_scope(scope, source);
     engine.set_optimization_level(OptimizationLevel::Simple);
-    let ast = compiled.map_err(|e| format!("{file}: {e}"))?;
+    compiled
+}
+
+fn optimised(engine: &Engine, scope: &Scope, ast: AST, file: &str) -> AST {
     let mut ast = engine.optimize_ast(scope, ast, OptimizationLevel::Simple);
     ast.set_source(file);
-    Ok(ast)
+    ast
 }
 
 /// `--var KEY=VALUE` as a typed value: canonical integers and numbers, true and false; anything
