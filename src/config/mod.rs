@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod parse;
+mod parse_retry;
 pub mod template;
 
 use crate::util::secret::Secret;

@@ -3,11 +3,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::parse_retry::parse_retry;
 use super::{
     COMMON_SETTINGS, Config, ConfigError, Loc, Profile, Raw, SecretSource, SettingKind,
     SettingSpec, VendorSection, resolve_path,
@@ -262,84 +262,6 @@ fn parse_vendor_section(
 /// The keys of a profile besides its vendor sections.
 const PROFILE_KEYS: &[&str] = &["retry", "rollback_on_error", "jobs"];
 
-/// `[profiles.NAME.retry]`: `attempts`, `base_delay_ms`, `max_delay_ms`, `max_total_secs`,
-/// `statuses` (the 5xx statuses tried again).
-fn parse_retry(
-    profile: &str,
-    value: &Spanned<DeValue>,
-    at: &Loc,
-    lines: &LineIndex,
-) -> Result<RetryPolicy, ConfigError> {
-    let where_ = format!("[profiles.{profile}.retry]");
-    let table = expect_table(value, at, &where_)?;
-    let mut policy = RetryPolicy::default();
-    const KEYS: &[(&str, i64, i64)] = &[
-        ("attempts", 1, 20),
-        ("base_delay_ms", 0, 60_000),
-        ("max_delay_ms", 0, 600_000),
-        ("max_total_secs", 1, 3600),
-    ];
-    for (key, val) in table.iter() {
-        let kat = lines.loc(key.span().start);
-        let k = key.get_ref().as_ref();
-        if k == "statuses" {
-            policy.statuses = parse_statuses(val, &kat, &where_)?;
-            continue;
-        }
-        let Some((_, min, max)) = KEYS.iter().find(|(name, ..)| *name == k) else {
-            let mut names: Vec<&str> = KEYS.iter().map(|(n, ..)| *n).collect();
-            names.push("statuses");
-            return Err(unknown_key(&kat, k, &where_, &names));
-        };
-        let n = match val.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
-            _ => None,
-        }
-        .filter(|n| (*min..=*max).contains(n))
-        .ok_or_else(|| {
-            ConfigError::at(
-                &kat,
-                format!("`{k}` in {where_} must be an integer from {min} to {max}"),
-            )
-        })?;
-        match k {
-            "attempts" => policy.attempts = n as u32,
-            "base_delay_ms" => policy.base_delay = Duration::from_millis(n as u64),
-            "max_delay_ms" => policy.max_delay = Duration::from_millis(n as u64),
-            _ => policy.max_total = Duration::from_secs(n as u64),
-        }
-    }
-    Ok(policy)
-}
-
-/// `statuses = [500, 502, 503, 504]`: server errors (500 to 599) worth trying again.
-fn parse_statuses(
-    value: &Spanned<DeValue>,
-    at: &Loc,
-    where_: &str,
-) -> Result<Vec<u16>, ConfigError> {
-    let wrong = || {
-        ConfigError::at(
-            at,
-            format!("`statuses` in {where_} must be an array of HTTP statuses from 500 to 599"),
-        )
-    };
-    let DeValue::Array(items) = value.get_ref() else {
-        return Err(wrong());
-    };
-    items
-        .iter()
-        .map(|v| match v.get_ref() {
-            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                .ok()
-                .filter(|n| (500..=599).contains(n))
-                .map(|n| n as u16)
-                .ok_or_else(wrong),
-            _ => Err(wrong()),
-        })
-        .collect()
-}
-
 fn parse_setting(
     spec: &SettingSpec,
     value: &Spanned<DeValue>,
@@ -414,7 +336,7 @@ fn expect_string(value: &Spanned<DeValue>, at: &Loc, what: &str) -> Result<Strin
     }
 }
 
-fn expect_table<'a, 'i>(
+pub(super) fn expect_table<'a, 'i>(
     value: &'a Spanned<DeValue<'i>>,
     at: &Loc,
     what: &str,
@@ -425,7 +347,7 @@ fn expect_table<'a, 'i>(
     }
 }
 
-fn unknown_key(at: &Loc, key: &str, place: &str, valid: &[&str]) -> ConfigError {
+pub(super) fn unknown_key(at: &Loc, key: &str, place: &str, valid: &[&str]) -> ConfigError {
     let hint = match suggest::closest(key, valid.iter().copied()) {
         Some(c) => format!("; did you mean `{c}`?"),
         None => format!(" (valid: {})", valid.join(", ")),
@@ -434,7 +356,7 @@ fn unknown_key(at: &Loc, key: &str, place: &str, valid: &[&str]) -> ConfigError 
 }
 
 /// Byte offsets to line and column numbers.
-struct LineIndex {
+pub(super) struct LineIndex {
     file: Arc<str>,
     starts: Vec<usize>,
     text: String,
@@ -451,7 +373,7 @@ impl LineIndex {
         }
     }
 
-    fn loc(&self, offset: usize) -> Loc {
+    pub(super) fn loc(&self, offset: usize) -> Loc {
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
         let col = self

@@ -14,12 +14,14 @@ use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 use crate::util::lenient::field as get_ci;
 use crate::util::secret::random_hex;
 
+mod answers;
 mod groups;
 mod lifecycle;
 mod routes;
 mod safes;
 mod users;
 
+use answers::{error, invalid, not_found, user_not_found};
 use routes::{Route, json_body};
 use users::{AUTHORIZATIONS, build_user, from_gen1, gen1_view, summary, user_name};
 
@@ -523,30 +525,4 @@ impl SimVendor for CyberArkSim {
     fn expire_sessions(&mut self) {
         self.sessions.clear();
     }
-}
-
-fn error(status: u16, code: &str, message: &str) -> SimResponse {
-    SimResponse::json(status, &json!({ "ErrorCode": code, "ErrorMessage": message }))
-}
-
-fn invalid(details: Vec<String>) -> SimResponse {
-    let details: Vec<Json> = details
-        .iter()
-        .map(|d| json!({ "ErrorCode": "PASWS167E", "ErrorMessage": d }))
-        .collect();
-    SimResponse::json(
-        400,
-        &json!({ "ErrorCode": "PASWS167E", "ErrorMessage": "There are some invalid parameters", "Details": details }),
-    )
-}
-
-fn user_not_found(which: &str) -> SimResponse {
-    error(404, "ITATS003E", &format!("User [{which}] was not found."))
-}
-
-fn not_found(req: &SimRequest) -> SimResponse {
-    SimResponse::json(
-        404,
-        &json!({ "Message": format!("No HTTP resource was found that matches the request URI '{}'.", req.path) }),
-    )
 }
