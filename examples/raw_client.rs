@@ -18,6 +18,10 @@ const APIKEY: &str = "d1b6c9a0e3f54a7e8c2b9f10a4d6e8c3";
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+// The allocator onboard uses: the limit gets every advantage onboard has.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -7,7 +7,9 @@
 //! The counting allocator is installed by the binary (`main.rs`); without it no memory is
 //! counted and those limits never trip.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
+
+use mimalloc::MiMalloc as Inner;
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -43,7 +45,8 @@ pub fn interrupted() -> bool {
     STOP.load(Ordering::Relaxed) & INTERRUPT != 0
 }
 
-/// The system allocator, counting for the threads that run scripts.
+/// mimalloc, counting for the threads that run scripts. (Not the system allocator: glibc's
+/// malloc and free were a seventh of a bulk run's CPU; see README, "Where the time goes".)
 pub struct Counting;
 
 /// One script thread's budget for the evaluation it runs now.
@@ -266,13 +269,13 @@ fn uncount(b: &Budget) {
     }
 }
 
-// SAFETY: every call is passed on to the system allocator unchanged; the counting only reads and
+// SAFETY: every call is passed on to mimalloc unchanged; the counting only reads and
 // writes this thread's own cells, which allocate nothing.
 unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's contract, passed on.
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { Inner.alloc(layout) };
         if layout.size() >= COUNTED && !p.is_null() {
             note(layout.size() as isize);
         }
@@ -282,7 +285,7 @@ unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's contract, passed on.
-        let p = unsafe { System.alloc_zeroed(layout) };
+        let p = unsafe { Inner.alloc_zeroed(layout) };
         if layout.size() >= COUNTED && !p.is_null() {
             note(layout.size() as isize);
         }
@@ -292,7 +295,7 @@ unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { Inner.dealloc(ptr, layout) };
         if layout.size() >= COUNTED {
             note(-(layout.size() as isize));
         }
@@ -301,7 +304,7 @@ unsafe impl GlobalAlloc for Counting {
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: the caller's contract, passed on.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { Inner.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             let counted = |n: usize| if n >= COUNTED { n as isize } else { 0 };
             let grown = counted(new_size) - counted(layout.size());
