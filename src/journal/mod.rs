@@ -1,14 +1,17 @@
 //! The journal: every vendor call that changes something, written before it is sent and after it
-//! returns, as JSON lines appended and flushed one by one; and reading it back.
+//! returns, as JSON lines appended whole; and reading it back.
 //!
 //! A kill at any moment leaves every finished record on disk: an intent without an outcome is a
-//! call whose result nobody saw. The journal never holds a secret.
+//! call whose result nobody saw. The journal never holds a secret. A thread that runs many rows
+//! at once (`run::fibers`) holds its records back and writes them in one go before it lets any
+//! call go out (`deferring`, `flush`): still before the request, with one write for many.
 
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -58,6 +61,8 @@ pub fn new_run_id() -> String {
 thread_local! {
     /// The row of `--each` this thread is running, if any.
     static ROW: Cell<Option<u64>> = const { Cell::new(None) };
+    /// Whether this thread's records wait for the next `flush` (see `deferring`).
+    static DEFER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Mark the row this thread runs (for journal records, rollback and printing).
@@ -128,10 +133,23 @@ pub struct Journal {
     header: Option<Vec<u8>>,
     header_written: OnceLock<Result<(), JournalError>>,
     /// The first record that could not be written: every change after it is refused, and the
-    /// run ends by saying so.
-    broken: OnceLock<JournalError>,
+    /// run ends by saying so. Shared with the calls in flight (`gate`).
+    broken: Arc<OnceLock<JournalError>>,
+    /// Records of deferring threads not yet written, in the order they were made.
+    held: Mutex<Vec<u8>>,
     seq: AtomicU64,
     events: Mutex<Vec<Event>>,
+}
+
+/// What a call checks as it starts: whether the records made before it are on disk. A call
+/// made after an intent that could not be written is refused here, before it sends anything.
+#[derive(Clone)]
+pub struct Gate(Arc<OnceLock<JournalError>>);
+
+impl Gate {
+    pub fn check(&self) -> Result<(), JournalError> {
+        self.0.get().map_or(Ok(()), |e| Err(e.clone()))
+    }
 }
 
 /// Who is writing a run, for its first record.
@@ -152,7 +170,8 @@ impl Journal {
             file: None,
             header: None,
             header_written: OnceLock::new(),
-            broken: OnceLock::new(),
+            broken: Arc::default(),
+            held: Mutex::default(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         }
@@ -190,7 +209,8 @@ impl Journal {
             file: Some(file),
             header: Some(header),
             header_written: OnceLock::new(),
-            broken: OnceLock::new(),
+            broken: Arc::default(),
+            held: Mutex::default(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         })
@@ -213,22 +233,69 @@ impl Journal {
         }
         let line = line(record)?;
         // Every other thread waits here until the header is out, so nothing comes before it.
-        let written = self
+        let header = self
             .header_written
             .get_or_init(|| match &self.header {
                 Some(h) => self.append_header(h),
                 None => Ok(()),
             })
-            .clone()
-            .and_then(|()| self.append(&line));
-        written.inspect_err(|e| {
-            let _ = self.broken.set(e.clone());
-        })
+            .clone();
+        let written = header.and_then(|()| {
+            if DEFER.with(Cell::get)
+                && let Ok(mut held) = self.held.lock()
+            {
+                held.extend_from_slice(&line);
+                return Ok(());
+            }
+            self.append(&line)
+        });
+        written.inspect_err(|e| self.break_with(e))
+    }
+
+    fn break_with(&self, e: &JournalError) {
+        let _ = self.broken.set(e.clone());
+    }
+
+    /// Break the journal as a failed write would (for tests of what must then be refused).
+    #[cfg(test)]
+    pub(crate) fn break_for_test(&self) {
+        self.break_with(&JournalError::Write("the test".into(), "no room".into()));
     }
 
     /// The first write that failed, if one did: the run must end by saying so.
     pub fn broken(&self) -> Option<&JournalError> {
         self.broken.get()
+    }
+
+    /// What a call must pass before it sends: see `Gate`.
+    pub fn gate(&self) -> Gate {
+        Gate(self.broken.clone())
+    }
+
+    /// Run `f` with this thread's records held back until `flush`: for a thread that runs
+    /// many rows, which must call `flush` before it lets any of their calls go out.
+    pub fn deferring<R>(&self, f: impl FnOnce() -> R) -> R {
+        let was = DEFER.with(|d| d.replace(true));
+        let out = f();
+        DEFER.with(|d| d.set(was));
+        self.flush();
+        out
+    }
+
+    /// Write every record held back, in one write. A failure breaks the journal: the calls
+    /// those records announce are refused by their `Gate`. The lock is held through the write:
+    /// a thread whose records another thread is writing waits here until they are on disk.
+    pub fn flush(&self) {
+        let Ok(mut held) = self.held.lock() else {
+            return;
+        };
+        if held.is_empty() {
+            return;
+        }
+        if let Err(e) = self.append(&held) {
+            self.break_with(&e);
+        }
+        held.clear();
     }
 
     /// The run's first record. A run killed in the middle of a write leaves its last line
@@ -517,6 +584,54 @@ mod tests {
         );
         // The run still knows what it did, for its summary.
         assert_eq!(journal.events().len(), 1);
+    }
+
+    /// Held-back records are written by `flush`, in order, in one go; when that write fails,
+    /// the calls they announce are refused at their gate, before they send anything.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn deferred_records_wait_for_flush_and_a_failed_flush_shuts_the_gate() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("journal.jsonl");
+        let journal = Journal::open(&path, info()).expect("open");
+        let lines = || {
+            std::fs::read_to_string(&path)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        };
+        journal.deferring(|| {
+            journal
+                .intent("pam360", "create_user", "a", None)
+                .expect("a");
+            journal
+                .intent("pam360", "create_user", "b", None)
+                .expect("b");
+            // The header is out; the intents are held.
+            assert_eq!(lines(), 1);
+            journal.flush();
+            assert_eq!(lines(), 3);
+        });
+        assert!(journal.gate().check().is_ok());
+
+        let mut journal = Journal::open(&path, info()).expect("open again");
+        journal
+            .intent("pam360", "create_user", "c", None)
+            .expect("c");
+        journal.file = OpenOptions::new().append(true).open("/dev/full").ok();
+        let gate = journal.gate();
+        journal.deferring(|| {
+            journal
+                .intent("pam360", "create_user", "d", None)
+                .expect("held");
+            assert!(gate.check().is_ok());
+            journal.flush();
+        });
+        assert!(
+            gate.check().is_err(),
+            "the call announced by a lost intent is refused"
+        );
+        assert!(journal.intent("pam360", "create_user", "e", None).is_err());
     }
 
     #[test]

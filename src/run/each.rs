@@ -279,7 +279,15 @@ fn rows_thread(
         check: &check,
     };
     let body = || worker(shared, &local, source, selection, tally);
-    crate::run::fibers::run(fibers, SCRIPT_STACK, &body)
+    // The rows' records are written together, each time before their calls go out.
+    let journal = &shared.session.journal;
+    let flush = || {
+        journal.flush();
+        if let Ok(mut t) = tally.lock() {
+            t.flush();
+        }
+    };
+    journal.deferring(|| crate::run::fibers::run(fibers, SCRIPT_STACK, &body, &flush))
 }
 
 /// The end of a bulk run: the summary for people, or the JSON document with `--json`.
@@ -335,6 +343,12 @@ struct Tally {
 }
 
 impl Tally {
+    fn flush(&mut self) {
+        if let Err(e) = self.writer.flush() {
+            self.write_error.get_or_insert(e);
+        }
+    }
+
     fn add(&mut self, report: &RowReport) {
         if let Err(e) = self.writer.write(report) {
             self.write_error.get_or_insert(e);

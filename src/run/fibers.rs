@@ -23,8 +23,15 @@ type Fiber<'a> = ScopedCoroutine<'a, Option<()>, Pending, (), DefaultStack>;
 type FiberRef<'s> = ScopedCoroutineRef<'s, Option<()>, Pending, (), DefaultStack>;
 
 /// Run `fibers` copies of `body` on this thread until each returns; `body` runs rows until
-/// none are left. An error when a coroutine's stack or the thread's runtime cannot be had.
-pub fn run(fibers: usize, stack: usize, body: &dyn Fn()) -> Result<(), String> {
+/// none are left. `before_waiting` runs each time the rows have handed over their calls and
+/// before any of those calls is polled (the journal writes what they announced). An error when
+/// a coroutine's stack or the thread's runtime cannot be had.
+pub fn run(
+    fibers: usize,
+    stack: usize,
+    body: &dyn Fn(),
+    before_waiting: &dyn Fn(),
+) -> Result<(), String> {
     let mut all = Vec::with_capacity(fibers);
     for _ in 0..fibers {
         let stack = DefaultStack::new(stack)
@@ -34,7 +41,7 @@ pub fn run(fibers: usize, stack: usize, body: &dyn Fn()) -> Result<(), String> {
             io::suspending(&suspend, body)
         }));
     }
-    enter(all, Vec::new())
+    enter(all, Vec::new(), before_waiting)
 }
 
 /// Run `f` on a stack of its own of `size` bytes, on this thread: a script's deep (but bounded)
@@ -65,20 +72,24 @@ fn wait_aside(yielder: &Yielder<Option<()>, Pending>, call: Pending) -> Option<(
 
 /// Each coroutine can only be resumed within its own scope: enter them one inside the other,
 /// then schedule them all.
-fn enter<'a>(mut rest: Vec<Fiber<'a>>, entered: Vec<FiberRef<'_>>) -> Result<(), String> {
+fn enter<'a>(
+    mut rest: Vec<Fiber<'a>>,
+    entered: Vec<FiberRef<'_>>,
+    before_waiting: &dyn Fn(),
+) -> Result<(), String> {
     match rest.pop() {
-        None => schedule(entered),
+        None => schedule(entered, before_waiting),
         Some(fiber) => fiber.scope(|inner| {
             let mut entered: Vec<FiberRef<'_>> = entered.into_iter().collect();
             entered.push(inner);
-            enter(rest, entered)
+            enter(rest, entered, before_waiting)
         }),
     }
 }
 
 /// Resume every coroutine until it hands over a call, drive the calls on this thread's
 /// runtime, and resume each coroutine whose call ended, until all have returned.
-fn schedule(mut fibers: Vec<FiberRef<'_>>) -> Result<(), String> {
+fn schedule(mut fibers: Vec<FiberRef<'_>>, before_waiting: &dyn Fn()) -> Result<(), String> {
     io::drive(async move {
         let mut waiting = FuturesUnordered::new();
         let mut ready: Vec<(usize, Option<()>)> = (0..fibers.len()).map(|i| (i, None)).collect();
@@ -88,11 +99,13 @@ fn schedule(mut fibers: Vec<FiberRef<'_>>) -> Result<(), String> {
                     waiting.push(call.map(move |ended| (i, ended)));
                 }
             }
+            // Nothing handed over is polled (sent) before this.
+            before_waiting();
             let Some(first) = waiting.next().await else {
                 return;
             };
             ready.push(first);
-            // Every call that has ended by now, before the rows run on.
+            // Every call that has ended by now, before the rows run on (no call is new here).
             while let Some(Some(next)) = waiting.next().now_or_never() {
                 ready.push(next);
             }
@@ -130,7 +143,7 @@ mod tests {
                 seen.lock().unwrap().push((n as u64, current_row()));
             }
         };
-        run(3, 256 * 1024, &body).unwrap();
+        run(3, 256 * 1024, &body, &|| {}).unwrap();
         // Three rows waited at once on the one thread.
         assert_eq!(MOST.load(Ordering::SeqCst), 3);
         let seen = seen.into_inner().unwrap();

@@ -105,11 +105,17 @@ pub struct RowReport {
 
 /// Writes report lines as rows finish, each whole, to `REPORT.partial`; renamed to `REPORT`
 /// when the run ends, so that a run cut short never leaves half a report over a good one.
+/// Lines wait in `held` until `flush`, which a bulk run calls each time its rows hand their
+/// calls over (with the journal's), so many rows' lines take one write.
 pub struct ReportWriter {
     path: Option<PathBuf>,
     partial: Option<PathBuf>,
     file: Option<File>,
+    held: Vec<u8>,
 }
+
+/// Past this many bytes held, lines are written without waiting for `flush`.
+const HOLD_AT: usize = 64 * 1024;
 
 impl ReportWriter {
     /// A report, starting with the rows an earlier report (`--resume`) already has as done,
@@ -124,6 +130,7 @@ impl ReportWriter {
                 path: None,
                 partial: None,
                 file: None,
+                held: Vec::new(),
             });
         };
         let partial = partial_path(path);
@@ -146,6 +153,7 @@ impl ReportWriter {
             path: Some(path.to_path_buf()),
             partial: Some(partial),
             file: Some(file),
+            held: Vec::new(),
         })
     }
 
@@ -155,6 +163,7 @@ impl ReportWriter {
 
     /// Put the finished report in its place.
     pub fn finish(&mut self) -> Result<(), ReportError> {
+        self.flush()?;
         self.file = None;
         match (&self.partial, &self.path) {
             (Some(partial), Some(path)) => std::fs::rename(partial, path).map_err(|e| {
@@ -169,15 +178,37 @@ impl ReportWriter {
     }
 
     pub fn write(&mut self, row: &RowReport) -> Result<(), ReportError> {
+        if self.file.is_none() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(row).map_err(|e| ReportError::Write(e.to_string()))?;
+        self.held
+            .extend_from_slice(crate::util::secret::scrub(&json).as_bytes());
+        self.held.push(b'\n');
+        if self.held.len() >= HOLD_AT {
+            return self.flush();
+        }
+        Ok(())
+    }
+
+    /// Write the lines held, in one write: each line is whole in the report or not there.
+    pub fn flush(&mut self) -> Result<(), ReportError> {
         let Some(file) = &mut self.file else {
             return Ok(());
         };
-        let json = serde_json::to_string(row).map_err(|e| ReportError::Write(e.to_string()))?;
-        let mut line = crate::util::secret::scrubbed(json);
-        line.push('\n');
-        // One write per row: a row's line is whole in the report or not there.
-        file.write_all(line.as_bytes())
-            .map_err(|e| ReportError::Write(format!("cannot write the report: {e}")))
+        if self.held.is_empty() {
+            return Ok(());
+        }
+        let written = file.write_all(&self.held);
+        self.held.clear();
+        written.map_err(|e| ReportError::Write(format!("cannot write the report: {e}")))
+    }
+}
+
+impl Drop for ReportWriter {
+    /// A run that ends without `finish` (an error) still keeps the rows it finished.
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }
 

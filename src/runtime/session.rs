@@ -433,6 +433,37 @@ mod tests {
         assert!(err.render().contains("hint: "), "{}", err.render());
     }
 
+    /// A call announced by a record that was held back and then failed to be written is not
+    /// started: its gate refuses it, and the error says why and that nothing was sent.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_call_after_a_lost_record_is_refused_before_it_starts() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let info = RunInfo {
+            command: "run",
+            script: None,
+            profile: None,
+            simulated: false,
+            undo_of: None,
+        };
+        let journal = Journal::open(&dir.path().join("j.jsonl"), info).expect("opens");
+        let session = Session::new(Some(Io::new()), None, journal, Mode::default());
+        let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ran = started.clone();
+        let call = async move { ran.store(true, std::sync::atomic::Ordering::SeqCst) };
+        // The journal breaks (as a failed `flush` breaks it) after the intent was accepted.
+        session.journal.break_for_test();
+        let err = session.wait(call).expect_err("refused");
+        assert!(
+            !started.load(std::sync::atomic::Ordering::SeqCst),
+            "the call ran"
+        );
+        let CallError::Setup(message) = err else {
+            panic!("not a setup error: {err:?}");
+        };
+        assert!(message.ends_with("; nothing was sent"), "{message}");
+    }
+
     #[test]
     fn a_run_with_a_sound_journal_ends_as_it_ran() {
         let session = Session::new(None, None, Journal::memory(), Mode::default());

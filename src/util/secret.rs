@@ -17,9 +17,7 @@ pub struct Secret(Arc<str>);
 impl Secret {
     /// A secret, remembered so that its value is scrubbed from everything onboard writes.
     pub fn new(text: impl Into<Arc<str>>) -> Self {
-        let secret = Secret(text.into());
-        remember(&secret.0);
-        secret
+        Secret(remember(text.into()))
     }
 
     pub fn reveal(&self) -> &str {
@@ -110,6 +108,19 @@ impl Registry {
         self.len += 1;
     }
 
+    /// The remembered secret whose text is `text` (its variants are remembered with it).
+    fn known(&self, text: &str) -> Option<&Arc<str>> {
+        let bytes = text.as_bytes();
+        if bytes.len() < SCRUB_MIN {
+            return None;
+        }
+        let bucket = self.by_prefix.get(&prefix(bytes))?;
+        bucket
+            .iter()
+            .find(|k| k.variant.is_none() && *k.owner == *text)
+            .map(|k| &k.owner)
+    }
+
     /// Forget the values whose secret nothing else holds any more.
     fn sweep(&mut self) {
         self.by_prefix.retain(|_, bucket| {
@@ -143,28 +154,42 @@ impl Registry {
     }
 }
 
-/// Remember a secret value, as written and as a vendor may quote it back.
-fn remember(text: &Arc<str>) {
+/// Remember a secret value, as written and as a vendor may quote it back; the text to hold it
+/// by. A value known already is held by the registry's own copy, so that a sweep sees it is
+/// still in use.
+fn remember(text: Arc<str>) -> Arc<str> {
     if text.len() < SCRUB_MIN {
-        return;
+        return text;
     }
-    let json = serde_json::to_string(&**text).unwrap_or_default();
+    // The same value comes again and again (the row's offline check, then its run): known
+    // already, it needs no variants made and no write lock.
+    if let Ok(guard) = REGISTRY.read()
+        && let Some(owner) = guard.as_ref().and_then(|r| r.known(&text))
+    {
+        return owner.clone();
+    }
+    let json = serde_json::to_string(&*text).unwrap_or_default();
     let json = json.trim_matches('"').to_string();
     let form: String = form_urlencoded::byte_serialize(text.as_bytes()).collect();
     let json_form: String = form_urlencoded::byte_serialize(json.as_bytes()).collect();
     let Ok(mut guard) = REGISTRY.write() else {
-        return;
+        return text;
     };
     let registry = guard.get_or_insert_with(Registry::default);
-    registry.add(text, None);
+    // Another thread may have remembered it since the look above.
+    if let Some(owner) = registry.known(&text) {
+        return owner.clone();
+    }
+    registry.add(&text, None);
     for variant in [json, form, json_form] {
-        if *variant != **text {
-            registry.add(text, Some(variant));
+        if *variant != *text {
+            registry.add(&text, Some(variant));
         }
     }
     if registry.len >= SWEEP_AT && registry.len >= registry.swept_at * 2 {
         registry.sweep();
     }
+    text
 }
 
 /// `text` with every secret value the process knows replaced by `********`.
@@ -408,6 +433,22 @@ mod tests {
         assert!(!clean.contains("Qx7"), "{clean}");
         assert_eq!(clean.matches(MASK).count(), 3, "{clean}");
         assert_eq!(scrub("nothing secret here"), "nothing secret here");
+    }
+
+    /// A value made a secret twice is remembered once; dropping the first leaves the second
+    /// scrubbed, also after a sweep forgets what nothing holds.
+    #[test]
+    fn a_secret_made_again_stays_scrubbed_after_the_first_is_gone() {
+        let first = Secret::new("Vw3-made-twice-9");
+        let second = Secret::new(String::from("Vw3-made-twice-9"));
+        drop(first);
+        if let Ok(mut guard) = REGISTRY.write()
+            && let Some(r) = guard.as_mut()
+        {
+            r.sweep();
+        }
+        assert_eq!(scrub("pw Vw3-made-twice-9"), format!("pw {MASK}"));
+        assert_eq!(second.reveal(), "Vw3-made-twice-9");
     }
 
     #[test]

@@ -45,7 +45,12 @@ impl Session {
             return Err(CallError::Interrupted);
         }
         let cancel = self.cancel.clone();
+        let gate = self.journal.gate();
         let call = async move {
+            // What announced this call may have failed to reach the disk since (`journal`).
+            if gate.check().is_err() {
+                return None;
+            }
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => None,
@@ -57,12 +62,20 @@ impl Session {
         let answered = match crate::runtime::io::suspend(call) {
             // A row of `--each`: other rows run on this thread while it waits.
             Ok(ended) => Some(ended),
-            Err(call) => self.drive(rt, call)?,
+            Err(call) => {
+                self.journal.flush();
+                self.drive(rt, call)?
+            }
         };
         crate::util::budget::waited(started.elapsed());
         match answered {
             Some(Some(())) => Ok(()),
-            Some(None) => Err(CallError::Interrupted),
+            Some(None) => match self.journal.broken() {
+                Some(e) if !self.cancel.is_cancelled() => {
+                    Err(CallError::Setup(format!("{e}; nothing was sent")))
+                }
+                _ => Err(CallError::Interrupted),
+            },
             None => Err(no_answer()),
         }
     }
