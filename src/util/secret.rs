@@ -71,6 +71,8 @@ struct Registry {
     by_prefix: HashMap<[u8; 4], Vec<Known>>,
     /// One bit per first two bytes: most places in a text start no secret, and say so here.
     starts: Vec<u64>,
+    /// One bit per first byte: the cheapest look, made at every byte of every text scrubbed.
+    first: [u64; 4],
     len: usize,
     swept_at: usize,
 }
@@ -92,7 +94,7 @@ impl Registry {
         if bytes.len() < SCRUB_MIN {
             return;
         }
-        let (key, bit) = (prefix(bytes), start_bit(bytes));
+        let (key, bit, head) = (prefix(bytes), start_bit(bytes), bytes[0]);
         let bucket = self.by_prefix.entry(key).or_default();
         if bucket.iter().any(|k| k.text() == text) {
             return;
@@ -105,6 +107,7 @@ impl Registry {
             self.starts = vec![0; 1024];
         }
         self.starts[bit / 64] |= 1 << (bit % 64);
+        self.first[usize::from(head >> 6)] |= 1 << (head & 63);
         self.len += 1;
     }
 
@@ -129,10 +132,13 @@ impl Registry {
         });
         self.len = self.by_prefix.values().map(Vec::len).sum();
         self.starts.iter_mut().for_each(|w| *w = 0);
+        self.first = [0; 4];
         for bucket in self.by_prefix.values() {
             for k in bucket {
-                let bit = start_bit(k.text().as_bytes());
+                let bytes = k.text().as_bytes();
+                let bit = start_bit(bytes);
                 self.starts[bit / 64] |= 1 << (bit % 64);
+                self.first[usize::from(bytes[0] >> 6)] |= 1 << (bytes[0] & 63);
             }
         }
         self.swept_at = self.len;
@@ -207,6 +213,11 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     let mut out: Option<String> = None;
     let (mut i, mut copied) = (0, 0);
     while i + SCRUB_MIN <= bytes.len() {
+        let b = bytes[i];
+        if registry.first[usize::from(b >> 6)] & (1 << (b & 63)) == 0 {
+            i += 1;
+            continue;
+        }
         match registry.match_at(&bytes[i..]) {
             // A secret is whole UTF-8 text, so it starts and ends on character boundaries.
             Some(len) => {
