@@ -503,11 +503,8 @@ impl Journal {
         let Ok(mut events) = self.events.lock() else {
             return Vec::new();
         };
-        let (mine, rest) = std::mem::take(&mut *events)
-            .into_iter()
-            .partition(|e| e.row == Some(row));
-        *events = rest;
-        mine
+        // Taken out in place: the others (rows still running) are not moved.
+        events.extract_if(.., |e| e.row == Some(row)).collect()
     }
 
     /// The outcomes of this run so far.

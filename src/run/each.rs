@@ -272,7 +272,8 @@ fn rows_thread(
         shared.file,
         shared.limits,
         shared.required.to_vec(),
-    );
+    )
+    .for_run();
     let local = Local {
         engine: &engine,
         ast: &ast,
@@ -457,6 +458,7 @@ fn run_row(shared: &Shared, local: &Local, row: Row) -> RowReport {
     };
 
     let result = engine::eval(local.engine, shared.limits, &mut scope, local.ast);
+    crate::script::memo::forget(number);
     report.ok = result.is_ok();
     if let Err(err) = &result {
         let (diag, _) = diagnostics::from_eval_error(err, shared.file, shared.limits);

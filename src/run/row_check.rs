@@ -8,8 +8,8 @@ use crate::journal::Journal;
 use crate::run::report::RowError;
 use crate::run::rows::{Row, script_row};
 use crate::runtime::session::{Mode, Session};
-use crate::script::diagnostics;
 use crate::script::engine::{self, Limits};
+use crate::script::{diagnostics, memo};
 
 /// What checking a row needs: the script, and an engine that sends nothing.
 pub struct RowCheck<'a> {
@@ -21,6 +21,8 @@ pub struct RowCheck<'a> {
     pub limits: &'a Limits,
     /// Columns every row must have (those the script reads as `row.NAME`).
     pub required: Vec<String>,
+    /// Whether the row's run follows, to be handed the requests the check validated.
+    for_run: bool,
 }
 
 impl<'a> RowCheck<'a> {
@@ -52,7 +54,15 @@ impl<'a> RowCheck<'a> {
             file,
             limits,
             required,
+            for_run: false,
         }
+    }
+
+    /// A check whose rows run next: each row's run is handed the requests its check validated
+    /// (`script::memo`); the run must `memo::forget` the row when it ends.
+    pub fn for_run(mut self) -> Self {
+        self.for_run = true;
+        self
     }
 
     /// The row's values in a scope ready to run it, or why it must not run (nothing is sent
@@ -79,7 +89,16 @@ impl<'a> RowCheck<'a> {
         }
         let mut scope = self.scope.clone();
         scope.set_value("row", Dynamic::from_map(script_row(&values)));
-        match self.dry_run(&scope) {
+        let refused = if self.for_run {
+            let refused = memo::keeping(row.number, || self.dry_run(&scope));
+            if refused.is_some() {
+                memo::forget(row.number);
+            }
+            refused
+        } else {
+            self.dry_run(&scope)
+        };
+        match refused {
             Some(refused) => Err(refused),
             None => Ok(scope),
         }

@@ -189,9 +189,13 @@ pub fn to_rhai(err: CallError) -> Box<EvalAltResult> {
     }
 }
 
-fn request<A: UserApi>(operation: &'static str, map: &Map) -> RhaiResult<Request> {
-    validate::validate(A::spec().create, map)
-        .map_err(|p| validation_error(A::spec().name, operation, &p).into_rhai())
+/// The request a create's map makes, validated once per row of a bulk run (`memo`).
+fn request<A: UserApi>(operation: &'static str, map: Map) -> RhaiResult<Request> {
+    let spec = A::spec().create;
+    crate::script::memo::validate_once(spec, map, |map| {
+        validate::validate(spec, map)
+            .map_err(|p| validation_error(A::spec().name, operation, &p).into_rhai())
+    })
 }
 
 fn check_name<A: UserApi>(operation: &'static str, username: &str) -> RhaiResult<()> {
@@ -260,7 +264,7 @@ fn install_requests<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
             module,
             move |ctx: NativeCallContext, map: Map| -> RhaiResult<A::User> {
                 let run = || {
-                    let req = request::<A>("create_user", &map)?;
+                    let req = request::<A>("create_user", map)?;
                     c.create("create_user", req).map_err(to_rhai)
                 };
                 run().map_err(|e| located(&ctx, e))
@@ -287,7 +291,7 @@ fn install_requests<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
             module,
             move |ctx: NativeCallContext, map: Map| -> RhaiResult<A::User> {
                 let run = || {
-                    let req = request::<A>("ensure_user", &map)?;
+                    let req = request::<A>("ensure_user", map)?;
                     c.ensure(req).map_err(to_rhai)
                 };
                 run().map_err(|e| located(&ctx, e))

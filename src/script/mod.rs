@@ -13,6 +13,7 @@ pub mod held;
 pub mod helpers;
 pub mod library;
 pub mod lifecycle;
+pub mod memo;
 pub mod modules;
 pub mod print;
 pub mod stdlib;
