@@ -503,8 +503,17 @@ impl Journal {
         let Ok(mut events) = self.events.lock() else {
             return Vec::new();
         };
-        // Taken out in place: the others (rows still running) are not moved.
-        events.extract_if(.., |e| e.row == Some(row)).collect()
+        // Taken out in place, in order: the others (rows still running) stay where they are.
+        let mut mine = Vec::new();
+        let mut i = 0;
+        while i < events.len() {
+            if events[i].row == Some(row) {
+                mine.push(events.remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        mine
     }
 
     /// The outcomes of this run so far.
