@@ -7,7 +7,7 @@
 //! call go out (`deferring`, `flush`): still before the request, with one write for many.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -63,6 +63,9 @@ thread_local! {
     static ROW: Cell<Option<u64>> = const { Cell::new(None) };
     /// Whether this thread's records wait for the next `flush` (see `deferring`).
     static DEFER: Cell<bool> = const { Cell::new(false) };
+    /// This thread's records held back, in the order they were made: each thread writes its
+    /// own, so that no thread waits on another's lock or write.
+    static HELD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Mark the row this thread runs (for journal records, rollback and printing).
@@ -135,8 +138,6 @@ pub struct Journal {
     /// The first record that could not be written: every change after it is refused, and the
     /// run ends by saying so. Shared with the calls in flight (`gate`).
     broken: Arc<OnceLock<JournalError>>,
-    /// Records of deferring threads not yet written, in the order they were made.
-    held: Mutex<Vec<u8>>,
     seq: AtomicU64,
     events: Mutex<Vec<Event>>,
 }
@@ -171,7 +172,6 @@ impl Journal {
             header: None,
             header_written: OnceLock::new(),
             broken: Arc::default(),
-            held: Mutex::default(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         }
@@ -210,7 +210,6 @@ impl Journal {
             header: Some(header),
             header_written: OnceLock::new(),
             broken: Arc::default(),
-            held: Mutex::default(),
             seq: AtomicU64::new(0),
             events: Mutex::default(),
         })
@@ -241,10 +240,8 @@ impl Journal {
             })
             .clone();
         let written = header.and_then(|()| {
-            if DEFER.with(Cell::get)
-                && let Ok(mut held) = self.held.lock()
-            {
-                held.extend_from_slice(&line);
+            if DEFER.with(Cell::get) {
+                HELD.with(|h| h.borrow_mut().extend_from_slice(&line));
                 return Ok(());
             }
             self.append(&line)
@@ -282,20 +279,30 @@ impl Journal {
         out
     }
 
-    /// Write every record held back, in one write. A failure breaks the journal: the calls
-    /// those records announce are refused by their `Gate`. The lock is held through the write:
-    /// a thread whose records another thread is writing waits here until they are on disk.
+    /// Write every record this thread held back, in one write. A failure breaks the journal:
+    /// the calls those records announce are refused by their `Gate`.
     pub fn flush(&self) {
-        let Ok(mut held) = self.held.lock() else {
+        // A journal in memory (a row's offline check) holds nothing: what is held is the
+        // file's, for the file's own flush.
+        if self.file.is_none() {
             return;
-        };
+        }
+        let held = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
         if held.is_empty() {
             return;
         }
         if let Err(e) = self.append(&held) {
             self.break_with(&e);
         }
-        held.clear();
+        // The buffer's room, kept for the next round.
+        let mut spare = held;
+        spare.clear();
+        HELD.with(|h| {
+            let mut h = h.borrow_mut();
+            if h.is_empty() {
+                *h = spare;
+            }
+        });
     }
 
     /// The run's first record. A run killed in the middle of a write leaves its last line

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a report cannot be written or read back.
@@ -105,17 +106,32 @@ pub struct RowReport {
 
 /// Writes report lines as rows finish, each whole, to `REPORT.partial`; renamed to `REPORT`
 /// when the run ends, so that a run cut short never leaves half a report over a good one.
-/// Lines wait in `held` until `flush`, which a bulk run calls each time its rows hand their
-/// calls over (with the journal's), so many rows' lines take one write.
+/// The threads of a bulk run write their rows' lines themselves, through a `ReportSink`.
 pub struct ReportWriter {
     path: Option<PathBuf>,
     partial: Option<PathBuf>,
-    file: Option<File>,
-    held: Vec<u8>,
+    file: Option<Arc<File>>,
 }
 
-/// Past this many bytes held, lines are written without waiting for `flush`.
-const HOLD_AT: usize = 64 * 1024;
+/// Where a thread writes its rows' lines: many lines in one write, each whole.
+#[derive(Clone)]
+pub struct ReportSink(Arc<File>);
+
+impl ReportSink {
+    pub fn write(&self, lines: &[u8]) -> Result<(), ReportError> {
+        (&*self.0)
+            .write_all(lines)
+            .map_err(|e| ReportError::Write(format!("cannot write the report: {e}")))
+    }
+}
+
+/// A row's line of the report, secrets scrubbed, with its line end.
+pub fn line(row: &RowReport) -> Result<String, ReportError> {
+    let json = serde_json::to_string(row).map_err(|e| ReportError::Write(e.to_string()))?;
+    let mut line = crate::util::secret::scrubbed(json);
+    line.push('\n');
+    Ok(line)
+}
 
 impl ReportWriter {
     /// A report, starting with the rows an earlier report (`--resume`) already has as done,
@@ -130,7 +146,6 @@ impl ReportWriter {
                 path: None,
                 partial: None,
                 file: None,
-                held: Vec::new(),
             });
         };
         let partial = partial_path(path);
@@ -152,8 +167,7 @@ impl ReportWriter {
         Ok(ReportWriter {
             path: Some(path.to_path_buf()),
             partial: Some(partial),
-            file: Some(file),
-            held: Vec::new(),
+            file: Some(Arc::new(file)),
         })
     }
 
@@ -163,7 +177,6 @@ impl ReportWriter {
 
     /// Put the finished report in its place.
     pub fn finish(&mut self) -> Result<(), ReportError> {
-        self.flush()?;
         self.file = None;
         match (&self.partial, &self.path) {
             (Some(partial), Some(path)) => std::fs::rename(partial, path).map_err(|e| {
@@ -177,38 +190,9 @@ impl ReportWriter {
         }
     }
 
-    pub fn write(&mut self, row: &RowReport) -> Result<(), ReportError> {
-        if self.file.is_none() {
-            return Ok(());
-        }
-        let json = serde_json::to_string(row).map_err(|e| ReportError::Write(e.to_string()))?;
-        self.held
-            .extend_from_slice(crate::util::secret::scrub(&json).as_bytes());
-        self.held.push(b'\n');
-        if self.held.len() >= HOLD_AT {
-            return self.flush();
-        }
-        Ok(())
-    }
-
-    /// Write the lines held, in one write: each line is whole in the report or not there.
-    pub fn flush(&mut self) -> Result<(), ReportError> {
-        let Some(file) = &mut self.file else {
-            return Ok(());
-        };
-        if self.held.is_empty() {
-            return Ok(());
-        }
-        let written = file.write_all(&self.held);
-        self.held.clear();
-        written.map_err(|e| ReportError::Write(format!("cannot write the report: {e}")))
-    }
-}
-
-impl Drop for ReportWriter {
-    /// A run that ends without `finish` (an error) still keeps the rows it finished.
-    fn drop(&mut self) {
-        let _ = self.flush();
+    /// Where the rows' lines go (`None` without `--report`).
+    pub fn sink(&self) -> Option<ReportSink> {
+        self.file.clone().map(ReportSink)
     }
 }
 
