@@ -230,23 +230,35 @@ impl Journal {
         if let Some(e) = self.broken.get() {
             return Err(e.clone());
         }
-        let line = line(record)?;
         // Every other thread waits here until the header is out, so nothing comes before it.
-        let header = self
-            .header_written
-            .get_or_init(|| match &self.header {
-                Some(h) => self.append_header(h),
-                None => Ok(()),
-            })
-            .clone();
-        let written = header.and_then(|()| {
-            if DEFER.with(Cell::get) {
-                HELD.with(|h| h.borrow_mut().extend_from_slice(&line));
-                return Ok(());
-            }
-            self.append(&line)
+        let header = self.header_written.get_or_init(|| match &self.header {
+            Some(h) => self.append_header(h),
+            None => Ok(()),
         });
-        written.inspect_err(|e| self.break_with(e))
+        if let Err(e) = header {
+            let e = e.clone();
+            self.break_with(&e);
+            return Err(e);
+        }
+        if DEFER.with(Cell::get) {
+            // Made straight into the thread's held records.
+            return HELD.with(|h| {
+                let mut held = h.borrow_mut();
+                let start = held.len();
+                match serde_json::to_writer(&mut *held, record) {
+                    Ok(()) => {
+                        held.push(b'\n');
+                        Ok(())
+                    }
+                    Err(e) => {
+                        held.truncate(start);
+                        Err(JournalError::Encode(e.to_string()))
+                    }
+                }
+            });
+        }
+        let line = line(record)?;
+        self.append(&line).inspect_err(|e| self.break_with(e))
     }
 
     fn break_with(&self, e: &JournalError) {
@@ -549,8 +561,19 @@ fn line(record: &Record<'_>) -> Result<Vec<u8>, JournalError> {
     Ok(line)
 }
 
+/// The time for a record: made once a second per thread (every record has one).
 fn now() -> String {
-    dates::format_rfc3339(dates::now())
+    thread_local! {
+        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let secs = dates::now();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != secs {
+            *last = (secs, dates::format_rfc3339(secs));
+        }
+        last.1.clone()
+    })
 }
 
 #[cfg(test)]

@@ -328,3 +328,52 @@ pub fn kind_of_status(status: u16) -> ErrorKind {
         _ => ErrorKind::Protocol,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http(url: &str) -> Http {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let settings = VendorSettings {
+            vendor: "cyberark",
+            profile: "t".into(),
+            at: crate::vendors::settings::Loc {
+                file: "t.toml".into(),
+                line: 1,
+                col: 1,
+            },
+            url: reqwest::Url::parse(url).expect("url"),
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            ca_pem: None,
+            insecure: false,
+            max_concurrent: None,
+            max_per_minute: None,
+            values: Default::default(),
+        };
+        Http::new(&settings).expect("client")
+    }
+
+    /// The configured URL's path stays a prefix; names and ids are escaped as one segment each,
+    /// an empty last one making the trailing slash some endpoints want.
+    #[test]
+    fn a_url_is_the_base_its_product_path_and_escaped_segments() {
+        let h = http("https://pvwa.example/pvwa/");
+        let url = h.url("/PasswordVault/API/Users", &["a b/c?", ""]);
+        assert_eq!(
+            url.as_str(),
+            "https://pvwa.example/pvwa/PasswordVault/API/Users/a%20b%2Fc%3F/"
+        );
+        let bare = http("http://127.0.0.1:9");
+        assert_eq!(
+            bare.url("/restapi/json/v1/user", &[]).as_str(),
+            "http://127.0.0.1:9/restapi/json/v1/user"
+        );
+        assert_eq!(
+            bare.url("/PasswordVault/API/Users", &["7", "Activate"])
+                .as_str(),
+            "http://127.0.0.1:9/PasswordVault/API/Users/7/Activate"
+        );
+    }
+}
