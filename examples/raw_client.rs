@@ -34,6 +34,8 @@ async fn main() -> Result<(), Error> {
     // The simulator speaks plain HTTP: no system CA store to load, as onboard does for http://.
     let client = reqwest::Client::builder()
         .tls_certs_only(Vec::new())
+        // The same request bytes as onboard's.
+        .user_agent(concat!("onboard/", env!("CARGO_PKG_VERSION")))
         .pool_max_idle_per_host(64)
         .build()?;
     let logon = client
