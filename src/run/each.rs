@@ -13,9 +13,7 @@ use crate::journal::set_current_row;
 use crate::run::Options;
 use crate::run::once::{Prepared, SCRIPT_STACK, scope_of};
 use crate::run::progress::Progress;
-use crate::run::report::{
-    Header, ReportError, ReportWriter, RowError, RowReport, Summary, read_for_resume,
-};
+use crate::run::report::{Header, ReportError, ReportWriter, RowError, RowReport, Summary};
 use crate::run::row_check::RowCheck;
 use crate::run::rows::{Format, Row, Rows, Selection};
 use crate::runtime::session::Session;
@@ -98,7 +96,7 @@ pub fn run_each(mut p: Prepared, args: &Options, rows: Rows) -> Result<(), Error
         let problems = missing.iter().map(|d| d.problem(&mut sources)).collect();
         return Err(Error::many(Exit::Input, problems));
     }
-    let (selection, carried) = select(args, &rows, each)?;
+    let (selection, carried) = crate::run::resume::select(args, &rows, each)?;
     let chosen = selection.count(rows.total);
     if chosen == 0 {
         crate::outln!("nothing to do: every row of {} is done", each.display());
@@ -370,46 +368,6 @@ impl Tally {
         self.summary.add(report);
         self.progress.update(self.summary.rows, self.summary.failed);
     }
-}
-
-/// The rows to run: `--rows`, the rest of a `--resume` report, or all; and the report lines of
-/// rows an earlier report has as done, for the new report to carry.
-fn select(args: &Options, rows: &Rows, each: &Path) -> Result<(Selection, Vec<String>), Error> {
-    if let Some(spec) = &args.rows {
-        let selection = Selection::parse(spec)?;
-        if let Some(row) = selection.past_end(rows.total) {
-            return Err(Error::input(format!(
-                "--rows {spec}: {} has {} rows, so there is no row {row}",
-                each.display(),
-                rows.total
-            )));
-        }
-        return Ok((selection, Vec::new()));
-    }
-    let Some(report) = &args.resume else {
-        return Ok((Selection::all(), Vec::new()));
-    };
-    if crate::run::failed::is_failed_rows(report) {
-        let chosen = crate::run::failed::rows_named_in(report, rows).map_err(Error::input)?;
-        return Ok((Selection::only(chosen), Vec::new()));
-    }
-    let done = read_for_resume(report)?;
-    let header = &done.header;
-    let same_file = Path::new(&header.file).file_name() == each.file_name();
-    if !same_file || header.rows != rows.total {
-        return Err(Error::input(format!(
-            "--resume: {} is the report of {} ({} rows), not of {} ({} rows)",
-            report.display(),
-            header.file,
-            header.rows,
-            each.display(),
-            rows.total
-        )));
-    }
-    let rest = (1..=rows.total)
-        .filter(|n| !done.rows.contains(n))
-        .collect();
-    Ok((Selection::only(rest), done.lines))
 }
 
 fn worker(

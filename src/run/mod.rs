@@ -6,6 +6,7 @@ pub mod fibers;
 pub mod once;
 pub mod progress;
 pub mod report;
+pub mod resume;
 pub mod row_check;
 pub mod rows;
 pub mod summary;
