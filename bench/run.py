@@ -304,6 +304,17 @@ def main():
             report("onboard --each vs python loop (people/s)", n / t_ob, "/s", t_py / t_ob, ">= 20",
                    t_py / t_ob >= 20)
             print(f"  (onboard's rounds: {', '.join(f'{w:.3f}' for w in all_ob)} s)")
+            # The same work counted in instructions, which a loaded machine does not move.
+            few = os.path.join(tmp, "people-few.csv")
+            people_csv(few, 300)
+            fresh()
+            i_raw = instructions([RAW, sim.url, "300", jobs])
+            fresh()
+            i_ob = instructions([ONBOARD, "--config", config, "run", script, "--each", few, "--jobs", jobs,
+                                 "--quiet", "--report", report_file], env)
+            if i_raw and i_ob:
+                report("onboard instructions per person (300 people)", i_ob / 300 / 1000, "k",
+                       i_ob / i_raw, note=f"  (the limit: {i_raw / 300 / 1000:.0f}k)")
 
         if "latency" in wanted:
             slow = Sim("--latency-ms", "20")
