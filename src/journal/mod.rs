@@ -7,9 +7,8 @@
 //! call go out (`deferring`, `flush`): still before the request, with one write for many.
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +22,9 @@ mod history;
 mod index;
 mod read;
 mod record;
+mod write;
+
+use write::{line, now};
 
 pub use crate::vendors::Sent;
 pub use history::{Account, Altered, Change, ChangeState, History, RunSummary, State, find_run};
@@ -61,11 +63,6 @@ pub fn new_run_id() -> String {
 thread_local! {
     /// The row of `--each` this thread is running, if any.
     static ROW: Cell<Option<u64>> = const { Cell::new(None) };
-    /// Whether this thread's records wait for the next `flush` (see `deferring`).
-    static DEFER: Cell<bool> = const { Cell::new(false) };
-    /// This thread's records held back, in the order they were made: each thread writes its
-    /// own, so that no thread waits on another's lock or write.
-    static HELD: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Mark the row this thread runs (for journal records, rollback and printing).
@@ -142,17 +139,6 @@ pub struct Journal {
     events: Mutex<Vec<Event>>,
 }
 
-/// What a call checks as it starts: whether the records made before it are on disk. A call
-/// made after an intent that could not be written is refused here, before it sends anything.
-#[derive(Clone)]
-pub struct Gate(Arc<OnceLock<JournalError>>);
-
-impl Gate {
-    pub fn check(&self) -> Result<(), JournalError> {
-        self.0.get().map_or(Ok(()), |e| Err(e.clone()))
-    }
-}
-
 /// Who is writing a run, for its first record.
 pub struct RunInfo {
     pub command: &'static str,
@@ -221,132 +207,6 @@ impl Journal {
 
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
-    }
-
-    fn write(&self, record: &Record<'_>) -> Result<(), JournalError> {
-        if self.file.is_none() {
-            return Ok(());
-        }
-        if let Some(e) = self.broken.get() {
-            return Err(e.clone());
-        }
-        // Every other thread waits here until the header is out, so nothing comes before it.
-        let header = self.header_written.get_or_init(|| match &self.header {
-            Some(h) => self.append_header(h),
-            None => Ok(()),
-        });
-        if let Err(e) = header {
-            let e = e.clone();
-            self.break_with(&e);
-            return Err(e);
-        }
-        if DEFER.with(Cell::get) {
-            // Made straight into the thread's held records.
-            return HELD.with(|h| {
-                let mut held = h.borrow_mut();
-                let start = held.len();
-                match serde_json::to_writer(&mut *held, record) {
-                    Ok(()) => {
-                        held.push(b'\n');
-                        Ok(())
-                    }
-                    Err(e) => {
-                        held.truncate(start);
-                        Err(JournalError::Encode(e.to_string()))
-                    }
-                }
-            });
-        }
-        let line = line(record)?;
-        self.append(&line).inspect_err(|e| self.break_with(e))
-    }
-
-    fn break_with(&self, e: &JournalError) {
-        let _ = self.broken.set(e.clone());
-    }
-
-    /// Break the journal as a failed write would (for tests of what must then be refused).
-    #[cfg(test)]
-    pub(crate) fn break_for_test(&self) {
-        self.break_with(&JournalError::Write("the test".into(), "no room".into()));
-    }
-
-    /// The first write that failed, if one did: the run must end by saying so.
-    pub fn broken(&self) -> Option<&JournalError> {
-        self.broken.get()
-    }
-
-    /// What a call must pass before it sends: see `Gate`.
-    pub fn gate(&self) -> Gate {
-        Gate(self.broken.clone())
-    }
-
-    /// Run `f` with this thread's records held back until `flush`: for a thread that runs
-    /// many rows, which must call `flush` before it lets any of their calls go out.
-    pub fn deferring<R>(&self, f: impl FnOnce() -> R) -> R {
-        let was = DEFER.with(|d| d.replace(true));
-        let out = f();
-        DEFER.with(|d| d.set(was));
-        self.flush();
-        out
-    }
-
-    /// Write every record this thread held back, in one write. A failure breaks the journal:
-    /// the calls those records announce are refused by their `Gate`.
-    pub fn flush(&self) {
-        // A journal in memory (a row's offline check) holds nothing: what is held is the
-        // file's, for the file's own flush.
-        if self.file.is_none() {
-            return;
-        }
-        let held = HELD.with(|h| std::mem::take(&mut *h.borrow_mut()));
-        if held.is_empty() {
-            return;
-        }
-        if let Err(e) = self.append(&held) {
-            self.break_with(&e);
-        }
-        // The buffer's room, kept for the next round.
-        let mut spare = held;
-        spare.clear();
-        HELD.with(|h| {
-            let mut h = h.borrow_mut();
-            if h.is_empty() {
-                *h = spare;
-            }
-        });
-    }
-
-    /// The run's first record. A run killed in the middle of a write leaves its last line
-    /// unfinished: the header starts on a line of its own rather than glued onto that one.
-    fn append_header(&self, header: &[u8]) -> Result<(), JournalError> {
-        let torn = match self.file.as_ref() {
-            Some(f) => ends_unterminated(f).unwrap_or(false),
-            None => false,
-        };
-        if !torn {
-            return self.append(header);
-        }
-        let mut line = Vec::with_capacity(header.len() + 1);
-        line.push(b'\n');
-        line.extend_from_slice(header);
-        self.append(&line)
-    }
-
-    /// One record as one `write` on the append-mode file: it lands whole, after everything
-    /// already there, whatever else is writing. (Only a full disk cuts a write short.)
-    fn append(&self, line: &[u8]) -> Result<(), JournalError> {
-        let Some(mut file) = self.file.as_ref() else {
-            return Ok(());
-        };
-        file.write_all(line).map_err(|e| {
-            let where_ = self
-                .path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            JournalError::Write(where_, e.to_string())
-        })
     }
 
     /// Record that a change is about to be sent, with what identifies the account it makes.
@@ -541,140 +401,5 @@ impl Journal {
     }
 }
 
-/// Whether the file's last byte is something other than a line end (a torn last record).
-fn ends_unterminated(mut file: &File) -> std::io::Result<bool> {
-    let len = file.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(false);
-    }
-    file.seek(SeekFrom::Start(len - 1))?;
-    let mut last = [0u8; 1];
-    file.read_exact(&mut last)?;
-    Ok(last[0] != b'\n')
-}
-
-/// A record as a JSON line.
-fn line(record: &Record<'_>) -> Result<Vec<u8>, JournalError> {
-    let mut line = Vec::with_capacity(256);
-    serde_json::to_writer(&mut line, record).map_err(|e| JournalError::Encode(e.to_string()))?;
-    line.push(b'\n');
-    Ok(line)
-}
-
-/// The time for a record: made once a second per thread (every record has one).
-fn now() -> String {
-    thread_local! {
-        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
-    }
-    let secs = dates::now();
-    LAST.with(|last| {
-        let mut last = last.borrow_mut();
-        if last.0 != secs {
-            *last = (secs, dates::format_rfc3339(secs));
-        }
-        last.1.clone()
-    })
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn info() -> RunInfo {
-        RunInfo {
-            command: "run",
-            script: None,
-            profile: None,
-            simulated: false,
-            undo_of: None,
-        }
-    }
-
-    /// An outcome that cannot be written (the disk filled up after the create was sent) is
-    /// kept, not printed: every later change is refused, and the run ends by saying so.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_failed_write_refuses_every_later_change() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut journal = Journal::open(&dir.path().join("journal.jsonl"), info()).expect("open");
-        let seq = journal
-            .intent("cyberark", "create_user", "a", None)
-            .expect("intent");
-        journal.file = OpenOptions::new().append(true).open("/dev/full").ok();
-        assert!(journal.file.is_some(), "/dev/full opens");
-        journal.outcome(
-            Some(seq),
-            Event::new("cyberark", "create_user", "a", Outcome::Created),
-        );
-        let broken = journal.broken().map(ToString::to_string);
-        assert!(
-            broken
-                .as_deref()
-                .is_some_and(|b| b.starts_with("cannot write the journal")),
-            "{broken:?}"
-        );
-        assert!(
-            journal
-                .intent("cyberark", "create_user", "b", None)
-                .is_err()
-        );
-        // The run still knows what it did, for its summary.
-        assert_eq!(journal.events().len(), 1);
-    }
-
-    /// Held-back records are written by `flush`, in order, in one go; when that write fails,
-    /// the calls they announce are refused at their gate, before they send anything.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn deferred_records_wait_for_flush_and_a_failed_flush_shuts_the_gate() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("journal.jsonl");
-        let journal = Journal::open(&path, info()).expect("open");
-        let lines = || {
-            std::fs::read_to_string(&path)
-                .unwrap_or_default()
-                .lines()
-                .count()
-        };
-        journal.deferring(|| {
-            journal
-                .intent("pam360", "create_user", "a", None)
-                .expect("a");
-            journal
-                .intent("pam360", "create_user", "b", None)
-                .expect("b");
-            // The header is out; the intents are held.
-            assert_eq!(lines(), 1);
-            journal.flush();
-            assert_eq!(lines(), 3);
-        });
-        assert!(journal.gate().check().is_ok());
-
-        let mut journal = Journal::open(&path, info()).expect("open again");
-        journal
-            .intent("pam360", "create_user", "c", None)
-            .expect("c");
-        journal.file = OpenOptions::new().append(true).open("/dev/full").ok();
-        let gate = journal.gate();
-        journal.deferring(|| {
-            journal
-                .intent("pam360", "create_user", "d", None)
-                .expect("held");
-            assert!(gate.check().is_ok());
-            journal.flush();
-        });
-        assert!(
-            gate.check().is_err(),
-            "the call announced by a lost intent is refused"
-        );
-        assert!(journal.intent("pam360", "create_user", "e", None).is_err());
-    }
-
-    #[test]
-    fn a_journal_in_memory_writes_nothing_and_never_breaks() {
-        let journal = Journal::memory();
-        assert!(journal.intent("pam360", "create_user", "a", None).is_ok());
-        assert!(journal.broken().is_none());
-        assert!(journal.path().is_none());
-    }
-}
+mod tests;

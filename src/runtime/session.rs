@@ -404,16 +404,20 @@ impl Session {
 mod tests {
     use super::*;
 
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn a_run_whose_journal_broke_ends_in_an_error_that_says_so() {
-        let info = RunInfo {
+    fn info() -> RunInfo {
+        RunInfo {
             command: "run",
             script: None,
             profile: None,
             simulated: false,
             undo_of: None,
-        };
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_run_whose_journal_broke_ends_in_an_error_that_says_so() {
+        let info = info();
         let journal = Journal::open(std::path::Path::new("/dev/full"), info).expect("opens");
         assert!(
             journal
@@ -439,13 +443,7 @@ mod tests {
     #[test]
     fn a_call_after_a_lost_record_is_refused_before_it_starts() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let info = RunInfo {
-            command: "run",
-            script: None,
-            profile: None,
-            simulated: false,
-            undo_of: None,
-        };
+        let info = info();
         let journal = Journal::open(&dir.path().join("j.jsonl"), info).expect("opens");
         let session = Session::new(Some(Io::new()), None, journal, Mode::default());
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
