@@ -99,3 +99,23 @@ fn a_journal_in_memory_writes_nothing_and_never_breaks() {
     assert!(journal.broken().is_none());
     assert!(journal.path().is_none());
 }
+
+/// What a thread held back is written even when its rows end in a panic.
+#[test]
+fn held_records_are_written_when_the_thread_panics() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("journal.jsonl");
+    let journal = Journal::open(&path, info()).expect("open");
+    let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        journal.deferring(|| {
+            journal
+                .intent("pam360", "create_user", "a", None)
+                .expect("a");
+            panic!("a row's script went wrong");
+        })
+    }));
+    assert!(ended.is_err());
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("\"username\":\"a\""), "{text}");
+}

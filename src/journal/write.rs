@@ -90,11 +90,16 @@ impl Journal {
     /// Run `f` with this thread's records held back until `flush`: for a thread that runs
     /// many rows, which must call `flush` before it lets any of their calls go out.
     pub fn deferring<R>(&self, f: impl FnOnce() -> R) -> R {
-        let was = DEFER.with(|d| d.replace(true));
-        let out = f();
-        DEFER.with(|d| d.set(was));
-        self.flush();
-        out
+        /// Writes what is held however `f` ends, a panic included.
+        struct Done<'j>(&'j Journal, bool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                DEFER.with(|d| d.set(self.1));
+                self.0.flush();
+            }
+        }
+        let _done = Done(self, DEFER.with(|d| d.replace(true)));
+        f()
     }
 
     /// Write every record this thread held back, in one write. A failure breaks the journal:
