@@ -82,9 +82,11 @@ impl Journal {
         self.broken.get()
     }
 
-    /// What a call must pass before it sends: see `Gate`.
-    pub fn gate(&self) -> Gate {
-        Gate(self.broken.clone())
+    /// What a call must pass before it sends: see `Gate`. Only a thread that holds its
+    /// records back needs one: elsewhere a record that cannot be written fails at once, before
+    /// its call is made.
+    pub fn gate(&self) -> Option<Gate> {
+        DEFER.with(Cell::get).then(|| Gate(self.broken.clone()))
     }
 
     /// Run `f` with this thread's records held back until `flush`: for a thread that runs

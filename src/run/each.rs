@@ -193,10 +193,10 @@ fn failed_rows(
     }
 }
 
-/// Run the chosen rows on `jobs` workers; what they tallied, and why a worker could not start.
 /// How many rows one thread runs at once before the next thread is started.
 const JOBS_PER_THREAD: usize = 32;
 
+/// Run the chosen rows on `jobs` workers; what they tallied, and why a worker could not start.
 fn run_rows(
     p: &Prepared,
     args: &Options,

@@ -451,7 +451,10 @@ mod tests {
         let call = async move { ran.store(true, std::sync::atomic::Ordering::SeqCst) };
         // The journal breaks (as a failed `flush` breaks it) after the intent was accepted.
         session.journal.break_for_test();
-        let err = session.wait(call).expect_err("refused");
+        let err = session
+            .journal
+            .deferring(|| session.wait(call))
+            .expect_err("refused");
         assert!(
             !started.load(std::sync::atomic::Ordering::SeqCst),
             "the call ran"

@@ -48,7 +48,7 @@ impl Session {
         let gate = self.journal.gate();
         let call = async move {
             // What announced this call may have failed to reach the disk since (`journal`).
-            if gate.check().is_err() {
+            if gate.is_some_and(|g| g.check().is_err()) {
                 return None;
             }
             tokio::select! {
