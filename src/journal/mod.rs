@@ -148,6 +148,20 @@ pub struct RunInfo {
     pub undo_of: Option<String>,
 }
 
+impl RunInfo {
+    /// A plain `run` with nothing else said, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_test() -> RunInfo {
+        RunInfo {
+            command: "run",
+            script: None,
+            profile: None,
+            simulated: false,
+            undo_of: None,
+        }
+    }
+}
+
 impl Journal {
     /// A journal kept only in memory: `check`, `docs`, dry runs.
     pub fn memory() -> Journal {

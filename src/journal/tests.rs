@@ -3,13 +3,7 @@
 use super::*;
 
 fn info() -> RunInfo {
-    RunInfo {
-        command: "run",
-        script: None,
-        profile: None,
-        simulated: false,
-        undo_of: None,
-    }
+    RunInfo::for_test()
 }
 
 /// An outcome that cannot be written (the disk filled up after the create was sent) is

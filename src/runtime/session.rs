@@ -405,13 +405,7 @@ mod tests {
     use super::*;
 
     fn info() -> RunInfo {
-        RunInfo {
-            command: "run",
-            script: None,
-            profile: None,
-            simulated: false,
-            undo_of: None,
-        }
+        RunInfo::for_test()
     }
 
     #[cfg(target_os = "linux")]

@@ -55,7 +55,7 @@ pub fn validate_once<E>(
         KEPT.with(|k| k.borrow_mut().push(kept));
         return Ok(request);
     }
-    if let Some(row) = current_row().filter(|r| has(*r))
+    if let Some(row) = current_row()
         && let Some(request) = take(row, spec, &map)
     {
         return Ok(request);
@@ -72,11 +72,6 @@ fn take(row: u64, spec: &'static RequestSpec, map: &Map) -> Option<Request> {
         let e = kept.remove(at);
         (std::ptr::eq(e.spec, spec) && same_map(&e.map, map)).then_some(e.request)
     })
-}
-
-/// Whether anything is kept for `row` (so the run's calls look).
-fn has(row: u64) -> bool {
-    KEPT.with(|k| k.borrow().iter().any(|e| e.row == row))
 }
 
 /// Drop what is kept for `row`: its run has ended, or it was refused.
@@ -140,12 +135,7 @@ fn same_value(a: &Dynamic, b: &Dynamic) -> bool {
 mod tests {
     use super::*;
 
-    fn map(pairs: &[(&str, Dynamic)]) -> Map {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), v.clone()))
-            .collect()
-    }
+    use crate::vendors::validate::test_map as map;
 
     /// The run's call is handed the check's request only for the same row, vendor request and
     /// map, once; a call that differs, or a second call, is validated again.

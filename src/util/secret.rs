@@ -87,6 +87,13 @@ fn start_bit(b: &[u8]) -> usize {
     (b[0] as usize) << 8 | b[1] as usize
 }
 
+/// Say in the look-up bits that a secret starts with `bytes` (at least two of them).
+fn mark(starts: &mut [u64], first: &mut [u64; 4], bytes: &[u8]) {
+    let bit = start_bit(bytes);
+    starts[bit / 64] |= 1 << (bit % 64);
+    first[usize::from(bytes[0] >> 6)] |= 1 << (bytes[0] & 63);
+}
+
 impl Registry {
     fn add(&mut self, owner: &Arc<str>, variant: Option<String>) {
         let text = variant.as_deref().unwrap_or(owner);
@@ -94,20 +101,18 @@ impl Registry {
         if bytes.len() < SCRUB_MIN {
             return;
         }
-        let (key, bit, head) = (prefix(bytes), start_bit(bytes), bytes[0]);
-        let bucket = self.by_prefix.entry(key).or_default();
+        let bucket = self.by_prefix.entry(prefix(bytes)).or_default();
         if bucket.iter().any(|k| k.text() == text) {
             return;
         }
+        if self.starts.is_empty() {
+            self.starts = vec![0; 1024];
+        }
+        mark(&mut self.starts, &mut self.first, bytes);
         bucket.push(Known {
             owner: owner.clone(),
             variant: variant.map(String::into_boxed_str),
         });
-        if self.starts.is_empty() {
-            self.starts = vec![0; 1024];
-        }
-        self.starts[bit / 64] |= 1 << (bit % 64);
-        self.first[usize::from(head >> 6)] |= 1 << (head & 63);
         self.len += 1;
     }
 
@@ -135,10 +140,7 @@ impl Registry {
         self.first = [0; 4];
         for bucket in self.by_prefix.values() {
             for k in bucket {
-                let bytes = k.text().as_bytes();
-                let bit = start_bit(bytes);
-                self.starts[bit / 64] |= 1 << (bit % 64);
-                self.first[usize::from(bytes[0] >> 6)] |= 1 << (bytes[0] & 63);
+                mark(&mut self.starts, &mut self.first, k.text().as_bytes());
             }
         }
         self.swept_at = self.len;

@@ -269,20 +269,24 @@ fn merge_alias(
     }
 }
 
+/// A map of `pairs`, for tests of what takes a script's map.
+#[cfg(test)]
+pub(crate) fn test_map(pairs: &[(&str, Dynamic)]) -> Map {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).into(), v.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use rhai::{Dynamic, Map};
+    use rhai::Dynamic;
 
     use super::validate;
     use crate::vendors::schema::{Problem, Value};
     use crate::vendors::{appmanager, cyberark};
 
-    fn map(pairs: &[(&str, Dynamic)]) -> Map {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), v.clone()))
-            .collect()
-    }
+    use super::test_map as map;
 
     fn messages(problems: &[Problem]) -> Vec<&str> {
         problems.iter().map(|p| p.message.as_str()).collect()
