@@ -247,7 +247,8 @@ def main():
     if args.no_valgrind:
         global instructions
         instructions = lambda cmd, env=None: None  # noqa: E731
-    if not args.skip_build:
+    # --skip-build skips the build only when every binary it would make is already there.
+    if not args.skip_build or not all(os.path.exists(b) for b in (ONBOARD, PLAIN, RAW)):
         build()
     tmp = tempfile.mkdtemp(prefix="onboard-bench-")
     results = []

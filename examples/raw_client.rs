@@ -20,7 +20,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 // The allocator onboard uses: the limit gets every advantage onboard has.
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: onboard::util::alloc::Mi = onboard::util::alloc::Mi;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> Result<(), Error> {

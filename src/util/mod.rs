@@ -1,5 +1,6 @@
 //! The bottom layer: what every other layer uses and that knows nothing of onboard's features.
 
+pub mod alloc;
 pub mod budget;
 pub(crate) mod dates;
 pub(crate) mod error;
