@@ -93,8 +93,14 @@ mod tests {
                     assert_eq!(p as usize % align, 0, "alloc {size}/{align}");
                     assert_eq!(z as usize % align, 0, "alloc_zeroed {size}/{align}");
                     assert!((0..size).all(|i| *z.add(i) == 0));
+                    p.write_bytes(0xa5, size);
                     let r = Mi.realloc(p, layout, size * 3 + 5);
+                    assert!(!r.is_null());
                     assert_eq!(r as usize % align, 0, "realloc {size}/{align}");
+                    assert!(
+                        (0..size).all(|i| *r.add(i) == 0xa5),
+                        "realloc kept {size}/{align}"
+                    );
                     Mi.dealloc(z, layout);
                     kept.push((r, Layout::from_size_align_unchecked(size * 3 + 5, align)));
                 }
