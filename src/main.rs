@@ -3,5 +3,6 @@
 static ALLOC: onboard::util::budget::Counting = onboard::util::budget::Counting;
 
 fn main() -> std::process::ExitCode {
+    onboard::util::alloc::leave_heap_at_exit();
     onboard::cli::main()
 }
