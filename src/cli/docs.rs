@@ -31,7 +31,8 @@ pub fn print(config_path: Option<&Path>, args: &DocsArgs) -> Result<(), Error> {
 pub fn definitions(config_path: Option<&Path>, args: &DefinitionsArgs) -> Result<(), Error> {
     let module_path = search_dirs(config_path)?;
     let session = Session::offline();
-    let engine = engine::build(&session, &engine::Options::default());
+    let mut engine = engine::build(&session, &engine::Options::default());
+    crate::script::bridge::register_all_getters(&mut engine);
     let dir = &args.dir;
     engine
         .definitions()
@@ -44,13 +45,18 @@ pub fn definitions(config_path: Option<&Path>, args: &DefinitionsArgs) -> Result
             ))
         })?;
     // Rhai leaves the return type of some standard conversions empty (`-> ;`), which the
-    // language server cannot parse: say "unknown" instead.
+    // language server cannot parse: say "unknown" instead. The results' property indexer is
+    // written as a function no parser takes; their getters say the same.
     if let Ok(entries) = std::fs::read_dir(dir) {
         for path in entries.filter_map(Result::ok).map(|e| e.path()) {
             if let Ok(text) = std::fs::read_to_string(&path)
-                && text.contains("-> ;")
+                && (text.contains("-> ;") || text.contains("fn index$get$("))
             {
-                let _ = std::fs::write(&path, text.replace("-> ;", "-> ?;"));
+                let kept: Vec<&str> = text
+                    .split("\n\n")
+                    .filter(|block| !block.contains("fn index$get$("))
+                    .collect();
+                let _ = std::fs::write(&path, kept.join("\n\n").replace("-> ;", "-> ?;"));
             }
         }
     }

@@ -9,7 +9,8 @@ mod v3;
 use super::directory::{Directory, Named};
 use super::{SimRequest, SimResponse, SimSpec, SimVendor};
 
-/// Applications Manager has no knobs of its own.
+// Applications Manager has no knobs of its own. (The knobs structs have no doc comments: `sim`'s
+// arguments are built deferred, and a flattened struct's doc would replace its summary.)
 #[derive(clap::Args, Debug, Clone, Default)]
 #[group(skip)]
 pub struct Knobs {}

@@ -25,7 +25,7 @@ use answers::{error, invalid, not_found, user_not_found};
 use routes::{Route, json_body};
 use users::{AUTHORIZATIONS, build_user, from_gen1, gen1_view, summary, user_name};
 
-/// CyberArk's knobs of `onboard sim`.
+// CyberArk's knobs of `onboard sim` (not a doc comment: see appmanager.rs).
 #[derive(clap::Args, Debug, Clone, Default)]
 #[group(skip)]
 #[command(next_help_heading = "CyberArk")]

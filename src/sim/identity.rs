@@ -18,7 +18,7 @@ use crate::util::secret::random_hex;
 
 mod roles;
 
-/// Identity's knobs of `onboard sim`.
+// Identity's knobs of `onboard sim` (not a doc comment: see appmanager.rs).
 #[derive(clap::Args, Debug, Clone, Default)]
 #[group(skip)]
 #[command(next_help_heading = "CyberArk Identity")]

@@ -85,7 +85,8 @@ macro_rules! declare_sims {
         /// Every vendor's simulator, in the same order as the clients.
         pub static ALL: &[&SimSpec] = &[$(&$name::SIM),*];
 
-        /// Every vendor's own simulator knobs, each declared in its simulator file.
+        // Every vendor's own simulator knobs, each declared in its simulator file (no doc
+        // comment, as the vendors' own: see appmanager.rs).
         #[derive(clap::Args, Debug, Clone, Default)]
         #[group(skip)]
         pub struct Knobs {

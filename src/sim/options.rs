@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use super::Knobs;
 
-/// The simulator's options: where it listens, the faults it injects, and each vendor's own
-/// knobs (declared in the vendor's simulator file).
+// The simulator's options: where it listens, the faults it injects, and each vendor's own
+// knobs (declared in the vendor's simulator file). Not a doc comment: `onboard sim`'s arguments
+// are built deferred, after its summary, which a doc comment here would replace.
 #[derive(clap::Args, Debug, Clone)]
 #[group(skip)]
 pub struct Options {

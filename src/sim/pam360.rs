@@ -25,7 +25,7 @@ pub static SIM: SimSpec = SimSpec {
     },
 };
 
-/// PAM360's knobs of `onboard sim`.
+// PAM360's knobs of `onboard sim` (not a doc comment: see appmanager.rs).
 #[derive(clap::Args, Debug, Clone, Default)]
 #[group(skip)]
 #[command(next_help_heading = "PAM360")]

@@ -79,20 +79,34 @@ pub trait UserRecord: Clone + Send + Sync + 'static {
     /// The properties worth showing on the one-line summary.
     const SUMMARY: &'static [&'static str];
 
-    fn to_map(&self) -> Map {
+    /// A property by name, as `r.name` reads it: one of `COMMON_PROPERTIES` or `PROPERTIES`.
+    fn get(&self, name: &str) -> Option<Dynamic> {
         let c = self.common();
-        let mut m = Map::new();
-        m.insert("vendor".into(), c.vendor.into());
-        m.insert("id".into(), Dynamic::from_int(c.id));
-        m.insert("username".into(), c.username.clone().into());
-        m.insert("created".into(), c.created.into());
-        m.insert("dry_run".into(), c.dry_run.into());
-        m.insert("changed".into(), c.changed.into());
-        m.insert("changes".into(), changes_array(&c.changes));
-        for (name, _) in Self::PROPERTIES {
-            m.insert((*name).into(), self.property(name));
-        }
-        m
+        Some(match name {
+            "vendor" => c.vendor.into(),
+            "id" => Dynamic::from_int(c.id),
+            "username" => c.username.clone().into(),
+            "created" => c.created.into(),
+            "dry_run" => c.dry_run.into(),
+            "changed" => c.changed.into(),
+            "changes" => changes_array(&c.changes),
+            _ if Self::PROPERTIES.iter().any(|(n, _)| *n == name) => self.property(name),
+            _ => return None,
+        })
+    }
+
+    /// Every property's name, common ones first.
+    fn property_names() -> impl Iterator<Item = &'static str> {
+        COMMON_PROPERTIES
+            .iter()
+            .chain(Self::PROPERTIES)
+            .map(|(name, _)| *name)
+    }
+
+    fn to_map(&self) -> Map {
+        Self::property_names()
+            .filter_map(|name| Some((name.into(), self.get(name)?)))
+            .collect()
     }
 
     /// `CyberArkUser { id: 12, username: "jdoe", created: true, user_type: "EPVUser" }`.
@@ -171,6 +185,34 @@ pub fn json_to_dynamic(v: &serde_json::Value) -> Dynamic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every documented common property reads back, so the docs and `get` cannot drift apart.
+    #[test]
+    fn every_common_property_is_readable() {
+        #[derive(Clone)]
+        struct Probe(Common);
+        impl UserRecord for Probe {
+            const TYPE_NAME: &'static str = "Probe";
+            const PROPERTIES: &'static [(&'static str, &'static str)] = &[("team", "")];
+            const SUMMARY: &'static [&'static str] = &[];
+            fn common(&self) -> &Common {
+                &self.0
+            }
+            fn common_mut(&mut self) -> &mut Common {
+                &mut self.0
+            }
+            fn property(&self, _: &str) -> Dynamic {
+                "noc".into()
+            }
+        }
+        let user = Probe(Common::default());
+        for (name, _) in COMMON_PROPERTIES {
+            assert!(user.get(name).is_some(), "{name}");
+        }
+        assert_eq!(user.to_map().len(), COMMON_PROPERTIES.len() + 1);
+        assert!(user.get("team").is_some());
+        assert!(user.get("idd").is_none());
+    }
 
     #[test]
     fn snake() {

@@ -188,3 +188,69 @@ fn a_missing_script_file_is_exit_2() {
         out.stderr
     );
 }
+
+/// Each command's help opens with the summary `onboard --help` gives it, and takes the global
+/// flags, though its arguments are only built when it is the one run.
+#[test]
+fn every_command_help_opens_with_its_summary() {
+    let top = output(onboard().arg("--help"));
+    let commands: Vec<(String, String)> = top
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // A summary too long for one line goes on indented further.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| {
+            let (name, summary) = l.trim().split_once(' ')?;
+            Some((name.to_string(), summary.trim().to_string()))
+        })
+        .filter(|(name, _)| name != "help")
+        .collect();
+    assert!(commands.len() >= 8, "{}", top.stdout);
+    for (command, summary) in commands {
+        let out = output(onboard().args([&command, "--help"]));
+        assert_eq!(out.code, 0, "{command}: {}", out.stderr);
+        let opening: String = summary.chars().take(20).collect();
+        assert!(
+            out.stdout.starts_with(&opening),
+            "{command}: {}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains("--journal <PATH>"),
+            "{command}: {}",
+            out.stdout
+        );
+    }
+}
+
+/// A result's properties read as before; a typo'd one is named, with the nearest and the list.
+#[test]
+fn a_typoed_result_property_says_what_there_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(
+        &dir,
+        "s.rhai",
+        "let u = pam360::create_user(#{ username: \"a\", first_name: \"A\", last_name: \"B\",\n\
+         email: \"a@example.com\" });\nprint(`${u.username} ${u.id > 0} ${u[\"created\"]}`);\nprint(u.usernme);\n",
+    );
+    let out = output(
+        onboard()
+            .current_dir(dir.path())
+            .arg("run")
+            .arg(&s)
+            .arg("--sim"),
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert_eq!(out.stdout, "a true true\n", "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "`Pam360User` has no property `usernme`; did you mean `username`? (it has vendor, id,"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("s.rhai:4:"), "{}", out.stderr);
+}
