@@ -11,7 +11,7 @@ use crate::run::each::missing_columns;
 use crate::run::row_check::RowCheck;
 use crate::run::rows::Rows;
 use crate::runtime::session::Session;
-use crate::script::compile::{Checked, compile_checked, parse_vars, script_dir};
+use crate::script::compile::{Checked, compile_checked, parse_vars, script_dir, unread_vars};
 use crate::script::diagnostics::{Diagnostic, Sources};
 use crate::script::engine;
 use crate::script::library::search_dirs;
@@ -84,6 +84,10 @@ fn check_one(
     let mut sources = Sources::default();
     sources.add(&file, &source);
     let checked = compile_checked(&mut engine, &source, &file, &scope, None).and_then(|c| {
+        let unread = unread_vars(&options.vars, &c.analysis, &file);
+        if !unread.is_empty() {
+            return Err(unread);
+        }
         let Some(each) = each else {
             return Ok((c, None));
         };

@@ -14,7 +14,7 @@ pub use crate::run::summary::{account_lines, plan_text};
 use crate::runtime::io::Io;
 use crate::runtime::session::{Mode, Session};
 use crate::runtime::undo;
-use crate::script::compile::{Checked, compile_checked, parse_vars, script_dir};
+use crate::script::compile::{Checked, compile_checked, parse_vars, script_dir, unread_vars};
 use crate::script::diagnostics::{self, Diagnostic, Failure, Sources};
 use crate::script::engine::{self, Limits};
 use crate::script::print::PrintTo;
@@ -110,7 +110,15 @@ pub fn prepare(
     let mut sources = Sources::default();
     sources.add(&file, &source);
 
-    let checked = match compile_checked(&mut engine, &source, &file, &scope, None) {
+    let checked = compile_checked(&mut engine, &source, &file, &scope, None).and_then(|c| {
+        let unread = unread_vars(&vars, &c.analysis, &file);
+        if unread.is_empty() {
+            Ok(c)
+        } else {
+            Err(unread)
+        }
+    });
+    let checked = match checked {
         Ok(c) => c,
         Err(diags) => {
             let problems = diags.iter().map(|d| d.problem(&mut sources)).collect();

@@ -24,6 +24,11 @@ pub struct Analysis {
     /// Columns read as `row.NAME`, with where: a missing one is an error, so the file must have
     /// them. A name also tested with `"NAME" in row` is optional and left out.
     pub row_columns: Vec<(String, Position)>,
+    /// Names the script may read a `--var` by: `var_or("NAME", …)`, `is_def_var("NAME")`, or
+    /// the variable itself.
+    pub vars_read: BTreeSet<String>,
+    /// Whether it may read others too: a name computed at run time, or an imported module.
+    pub vars_open: bool,
 }
 
 /// Functions taking a user name.
@@ -75,8 +80,13 @@ pub fn analyze(ast: &AST, callables: Option<&Callables<'_>>) -> Analysis {
                 });
             }
             Some(ASTNode::Stmt(Stmt::FnCall(call, pos))) => note_plain(call, *pos, &mut plain),
+            Some(ASTNode::Expr(Expr::Variable(v, ..))) => {
+                out.vars_read.insert(v.1.to_string());
+            }
+            Some(ASTNode::Stmt(Stmt::Import(..))) => out.vars_open = true,
             Some(ASTNode::Expr(Expr::FnCall(call, pos))) => {
                 note_plain(call, *pos, &mut plain);
+                note_var_read(call, &mut out);
                 check_call(call, *pos, &mut out);
                 // `"name" in row` is parsed as `contains(row, "name")`.
                 if call.name == "contains"
@@ -108,6 +118,19 @@ pub fn analyze(ast: &AST, callables: Option<&Callables<'_>>) -> Analysis {
     out.findings
         .sort_by_key(|f| (f.pos.line(), f.pos.position()));
     out
+}
+
+/// `var_or("NAME", …)` and `is_def_var("NAME")` read a `--var` by name.
+fn note_var_read(call: &FnCallExpr, out: &mut Analysis) {
+    if !call.namespace.is_empty() || !matches!(call.name.as_str(), "var_or" | "is_def_var") {
+        return;
+    }
+    match call.args.first() {
+        Some(Expr::StringConstant(name, _)) => {
+            out.vars_read.insert(name.to_string());
+        }
+        _ => out.vars_open = true,
+    }
 }
 
 fn note_plain(call: &FnCallExpr, pos: Position, plain: &mut Vec<PlainCall>) {

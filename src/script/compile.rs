@@ -65,6 +65,33 @@ fn optimised(engine: &Engine, scope: &Scope, ast: AST, file: &str) -> AST {
     ast
 }
 
+/// A `--var` the script never reads is a typo or a leftover, and running anyway would onboard
+/// whoever the defaults name: refused, with the nearest name it does read. Not checked when the
+/// script may read names it only knows at run time (a computed name, an imported module).
+pub fn unread_vars(vars: &[Var], analysis: &Analysis, file: &str) -> Vec<Diagnostic> {
+    if analysis.vars_open {
+        return Vec::new();
+    }
+    vars.iter()
+        .filter(|v| !analysis.vars_read.contains(&v.name))
+        .map(|v| {
+            let near = crate::util::suggest::did_you_mean(
+                &v.name,
+                analysis.vars_read.iter().map(String::as_str),
+            );
+            Diagnostic::new(
+                format!(
+                    "--var {}: the script never reads it (with var_or(\"{}\", …) or as the \
+                     variable {}){near}",
+                    v.name, v.name, v.name
+                ),
+                file,
+                rhai::Position::NONE,
+            )
+        })
+        .collect()
+}
+
 /// `--var KEY=VALUE` as a typed value: canonical integers and numbers, true and false; anything
 /// else (including `007`) stays a string.
 pub fn parse_vars(raw: &[String], need_value: bool) -> Result<Vec<Var>, String> {

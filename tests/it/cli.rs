@@ -254,3 +254,74 @@ fn a_typoed_result_property_says_what_there_is() {
     );
     assert!(out.stderr.contains("s.rhai:4:"), "{}", out.stderr);
 }
+
+/// A `--var` the script never reads is refused before anything is sent (it would have onboarded
+/// whoever the defaults name), with the nearest name it does read; `check` refuses it too.
+#[test]
+fn a_var_the_script_never_reads_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(
+        &dir,
+        "s.rhai",
+        "let name = var_or(\"username\", \"jdoe\");\n\
+         print(cyberark::create_user(#{ username: name, initial_password: random_password(20) }).username);",
+    );
+    let out = output(
+        onboard()
+            .arg("run")
+            .arg(&s)
+            .args(["--sim", "--var", "usernme=asmith"]),
+    );
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.stdout, "", "nothing may run: {}", out.all());
+    assert!(
+        out.stderr
+            .contains("--var usernme: the script never reads it")
+            && out.stderr.contains("did you mean `username`?"),
+        "{}",
+        out.stderr
+    );
+    let out = output(
+        onboard()
+            .arg("check")
+            .arg(&s)
+            .args(["--var", "usernme=asmith"]),
+    );
+    assert_eq!(out.code, 2, "{}", out.all());
+    let out = output(
+        onboard()
+            .arg("run")
+            .arg(&s)
+            .args(["--sim", "--var", "username=asmith"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "asmith\n");
+}
+
+/// What counts as reading a var: `var_or` inside a function, the variable itself, and (unknowable
+/// before the run) a name computed at run time.
+#[test]
+fn vars_read_in_any_way_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = script_in(
+        &dir,
+        "s.rhai",
+        "fn team() { var_or(\"team\", \"NOC\") }\nprint(team()); print(site);",
+    );
+    let out = output(
+        onboard()
+            .arg("run")
+            .arg(&s)
+            .args(["--var", "team=SRE", "--var", "site=lon"]),
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "SRE\nlon\n");
+    let s = script_in(
+        &dir,
+        "c.rhai",
+        "let k = \"te\" + \"am\";\nprint(var_or(k, \"NOC\"));",
+    );
+    let out = output(onboard().arg("run").arg(&s).args(["--var", "team=SRE"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "SRE\n");
+}
