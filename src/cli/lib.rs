@@ -213,7 +213,7 @@ fn check_modules(manifest: &Manifest, parent: &Path, dirs: &[SearchDir]) -> Vec<
             .map_err(|e| Problem::new(e.to_string()))
             .and_then(|ast| {
                 modules::preflight(&engine, &ast, None)
-                    .and_then(|()| engine.run_ast(&ast))
+                    .and_then(|_| engine.run_ast(&ast))
                     .map_err(|e| {
                         diagnostics::from_eval_error(&e, &shown, &Limits::default())
                             .0

@@ -24,11 +24,48 @@ pub struct Analysis {
     /// Columns read as `row.NAME`, with where: a missing one is an error, so the file must have
     /// them. A name also tested with `"NAME" in row` is optional and left out.
     pub row_columns: Vec<(String, Position)>,
-    /// Names the script may read a `--var` by: `var_or("NAME", …)`, `is_def_var("NAME")`, or
-    /// the variable itself.
-    pub vars_read: BTreeSet<String>,
-    /// Whether it may read others too: a name computed at run time, or an imported module.
-    pub vars_open: bool,
+    /// The `--var`s it reads (its modules' are added by `modules::preflight`).
+    pub vars: VarReads,
+}
+
+/// The names a script may read a `--var` by: `var_or("NAME", …)`, `is_def_var("NAME")`, or the
+/// variable itself.
+#[derive(Debug, Default, Clone)]
+pub struct VarReads {
+    pub names: BTreeSet<String>,
+    /// It may read others too: a name computed at run time, or a module found only at run time.
+    pub open: bool,
+}
+
+impl VarReads {
+    pub fn merge(&mut self, other: VarReads) {
+        self.names.extend(other.names);
+        self.open |= other.open;
+    }
+}
+
+/// The `--var`s a module reads: by `var_or` and `is_def_var` only, since a module does not see
+/// the script's variables.
+pub fn module_var_reads(ast: &AST) -> VarReads {
+    let mut reads = VarReads::default();
+    ast.walk(&mut |path: &[ASTNode]| {
+        match path.last() {
+            Some(ASTNode::Expr(Expr::FnCall(call, _)) | ASTNode::Stmt(Stmt::FnCall(call, _))) => {
+                note_var_read(call, &mut reads)
+            }
+            Some(ASTNode::Stmt(Stmt::Import(x, _))) => note_import(&x.0, &mut reads),
+            _ => {}
+        }
+        true
+    });
+    reads
+}
+
+/// An import whose path is computed loads a module no check can see.
+fn note_import(path: &Expr, reads: &mut VarReads) {
+    if !matches!(path, Expr::StringConstant(..)) {
+        reads.open = true;
+    }
 }
 
 /// Functions taking a user name.
@@ -79,14 +116,18 @@ pub fn analyze(ast: &AST, callables: Option<&Callables<'_>>) -> Analysis {
                     pos: *pos,
                 });
             }
-            Some(ASTNode::Stmt(Stmt::FnCall(call, pos))) => note_plain(call, *pos, &mut plain),
-            Some(ASTNode::Expr(Expr::Variable(v, ..))) => {
-                out.vars_read.insert(v.1.to_string());
+            Some(ASTNode::Stmt(Stmt::FnCall(call, pos))) => {
+                note_plain(call, *pos, &mut plain);
+                // A function's last statement is its value: `fn team() { var_or("team", "") }`.
+                note_var_read(call, &mut out.vars);
             }
-            Some(ASTNode::Stmt(Stmt::Import(..))) => out.vars_open = true,
+            Some(ASTNode::Expr(Expr::Variable(v, ..))) => {
+                out.vars.names.insert(v.1.to_string());
+            }
+            Some(ASTNode::Stmt(Stmt::Import(x, _))) => note_import(&x.0, &mut out.vars),
             Some(ASTNode::Expr(Expr::FnCall(call, pos))) => {
                 note_plain(call, *pos, &mut plain);
-                note_var_read(call, &mut out);
+                note_var_read(call, &mut out.vars);
                 check_call(call, *pos, &mut out);
                 // `"name" in row` is parsed as `contains(row, "name")`.
                 if call.name == "contains"
@@ -121,15 +162,15 @@ pub fn analyze(ast: &AST, callables: Option<&Callables<'_>>) -> Analysis {
 }
 
 /// `var_or("NAME", …)` and `is_def_var("NAME")` read a `--var` by name.
-fn note_var_read(call: &FnCallExpr, out: &mut Analysis) {
+fn note_var_read(call: &FnCallExpr, reads: &mut VarReads) {
     if !call.namespace.is_empty() || !matches!(call.name.as_str(), "var_or" | "is_def_var") {
         return;
     }
     match call.args.first() {
         Some(Expr::StringConstant(name, _)) => {
-            out.vars_read.insert(name.to_string());
+            reads.names.insert(name.to_string());
         }
-        _ => out.vars_open = true,
+        _ => reads.open = true,
     }
 }
 

@@ -34,9 +34,11 @@ pub fn compile_checked(
             .collect());
     }
     let ast = optimised(engine, scope, ast, file);
+    let mut analysis = analysis;
     // Every module it imports must load and pass the same checks before anything runs.
-    crate::script::modules::preflight(engine, &ast, Some(file))
+    let module_reads = crate::script::modules::preflight(engine, &ast, Some(file))
         .map_err(|e| vec![diagnostics::from_eval_error(&e, file, &engine::Limits::default()).0])?;
+    analysis.vars.merge(module_reads);
     Ok(Checked { ast, analysis })
 }
 
@@ -66,19 +68,18 @@ fn optimised(engine: &Engine, scope: &Scope, ast: AST, file: &str) -> AST {
 }
 
 /// A `--var` the script never reads is a typo or a leftover, and running anyway would onboard
-/// whoever the defaults name: refused, with the nearest name it does read. Not checked when the
-/// script may read names it only knows at run time (a computed name, an imported module).
+/// whoever the defaults name: refused, with the nearest name it (or a module it imports) does
+/// read. Not checked when a name, or a module's path, is only known at run time.
 pub fn unread_vars(vars: &[Var], analysis: &Analysis, file: &str) -> Vec<Diagnostic> {
-    if analysis.vars_open {
+    let reads = &analysis.vars;
+    if reads.open {
         return Vec::new();
     }
     vars.iter()
-        .filter(|v| !analysis.vars_read.contains(&v.name))
+        .filter(|v| !reads.names.contains(&v.name))
         .map(|v| {
-            let near = crate::util::suggest::did_you_mean(
-                &v.name,
-                analysis.vars_read.iter().map(String::as_str),
-            );
+            let near =
+                crate::util::suggest::did_you_mean(&v.name, reads.names.iter().map(String::as_str));
             Diagnostic::new(
                 format!(
                     "--var {}: the script never reads it (with var_or(\"{}\", …) or as the \

@@ -215,11 +215,13 @@ impl Resolver {
 
 /// Every module `ast` imports with a literal path, and theirs in turn, parsed and checked
 /// without running anything: a bad module stops a run before its first request.
+/// What it returns: the `--var`s the modules read, for `compile::unread_vars`.
 pub fn preflight(
     engine: &Engine,
     ast: &AST,
     source: Option<&str>,
-) -> Result<(), Box<EvalAltResult>> {
+) -> Result<analyze::VarReads, Box<EvalAltResult>> {
+    let mut reads = analyze::VarReads::default();
     // What each alias names, for checking `alias::function(…)` calls below.
     let mut aliases: HashMap<String, Option<(String, Exports)>> = HashMap::new();
     for (path, alias, pos) in imports(ast) {
@@ -227,6 +229,8 @@ pub fn preflight(
             .module_resolver()
             .resolve_ast(engine, source, &path, pos)
         else {
+            // Not a script module this resolver knows before the run.
+            reads.open = true;
             continue;
         };
         // Not found is reported at the import; a module that does not load, inside it.
@@ -244,12 +248,16 @@ pub fn preflight(
         if LOADING.with(|l| l.borrow().contains(&name)) {
             continue;
         }
+        reads.merge(analyze::module_var_reads(&module_ast));
         LOADING.with(|l| l.borrow_mut().push(name.clone()));
         let result = preflight(engine, &module_ast, Some(&name));
         LOADING.with(|l| l.borrow_mut().pop());
-        result.map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.clone(), e, pos)))?;
+        reads.merge(
+            result.map_err(|e| Box::new(EvalAltResult::ErrorInModule(name.clone(), e, pos)))?,
+        );
     }
-    check_module_calls(ast, &aliases)
+    check_module_calls(ast, &aliases)?;
+    Ok(reads)
 }
 
 /// `alias::name(…)` where `alias` is an imported script module: the module must have a public

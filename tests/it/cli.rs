@@ -325,3 +325,30 @@ fn vars_read_in_any_way_are_accepted() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.stdout, "SRE\n");
 }
+
+/// A module's `var_or` counts as the script reading that var: a library's var is accepted, a
+/// typo of it refused with the library's name as the nearest.
+#[test]
+fn vars_read_by_an_imported_module_count() {
+    let dir = tempfile::tempdir().unwrap();
+    script_in(
+        &dir,
+        "teams.rhai",
+        "fn team() { var_or(\"team\", \"NOC\") }\n",
+    );
+    let s = script_in(
+        &dir,
+        "s.rhai",
+        "import \"teams\" as t;\nprint(t::team());\n",
+    );
+    let out = output(onboard().arg("run").arg(&s).args(["--var", "team=SRE"]));
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(out.stdout, "SRE\n");
+    let out = output(onboard().arg("run").arg(&s).args(["--var", "tem=SRE"]));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("did you mean `team`?"),
+        "{}",
+        out.stderr
+    );
+}
