@@ -14,7 +14,6 @@ use crate::vendors::error::{ErrorKind, VendorError, located};
 use crate::vendors::record::UserRecord;
 use crate::vendors::schema::{Problem, Request};
 use crate::vendors::validate;
-use crate::vendors::values;
 use crate::vendors::{USERNAME_ARG, UserApi, VendorSpec};
 
 /// The functions of every vendor module, with the line of help each gets.
@@ -219,7 +218,7 @@ pub type Exists = Arc<dyn Fn(&str) -> RhaiResult<bool> + Send + Sync>;
 /// Register `A`'s user type and its static module (`cyberark::create_user` and friends); its
 /// `user_exists`, for `user_exists_in`.
 pub fn install<A: UserApi>(engine: &mut Engine, session: &Arc<Session>) -> Exists {
-    register_record::<A::User>(engine);
+    crate::script::records::register::<A::User>(engine);
     let mut module = Module::new();
     let caller = Arc::new(Caller::<A>::new(session.clone()));
     install_requests(&mut module, &caller);
@@ -433,46 +432,6 @@ fn install_deletes<A: UserApi>(module: &mut Module, caller: &Arc<Caller<A>>) {
 }
 
 /// Register `T` with the engine: its name, read-only getters, printing and conversions.
-fn register_record<T: UserRecord>(engine: &mut Engine) {
-    engine.register_type_with_name::<T>(T::TYPE_NAME);
-    // One indexer, not a getter per property: Rhai tries the indexer when `r.name` finds no
-    // getter, and registering 19 getters a vendor was an eighth of start-up's instructions.
-    engine.register_indexer_get(
-        |ctx: NativeCallContext, r: &mut T, name: ImmutableString| -> RhaiResult<Dynamic> {
-            r.get(&name).ok_or_else(|| {
-                let message = format!(
-                    "`{}` has no property `{name}`{} (it has {})",
-                    T::TYPE_NAME,
-                    crate::util::suggest::did_you_mean(&name, T::property_names()),
-                    T::property_names().collect::<Vec<_>>().join(", ")
-                );
-                EvalAltResult::ErrorDotExpr(message, ctx.call_position()).into()
-            })
-        },
-    );
-    engine.register_fn("to_map", |r: &mut T| r.to_map());
-    engine.register_fn("to_json", |r: &mut T| {
-        values::to_json_string(&Dynamic::from_map(r.to_map()), false)
-    });
-    engine.register_fn("to_string", |r: &mut T| r.summary());
-    engine.register_fn("to_debug", |r: &mut T| r.summary());
-}
-
-/// Each property of `T` as a getter of its own, typed where it can be, for editors' definition
-/// files (`onboard definitions`); scripts read properties through `register_record`'s indexer.
-fn register_getters<T: UserRecord>(engine: &mut Engine) {
-    engine.register_get("vendor", |r: &mut T| r.common().vendor.to_string());
-    engine.register_get("id", |r: &mut T| r.common().id);
-    engine.register_get("username", |r: &mut T| r.common().username.clone());
-    engine.register_get("created", |r: &mut T| r.common().created);
-    engine.register_get("dry_run", |r: &mut T| r.common().dry_run);
-    engine.register_get("changed", |r: &mut T| r.common().changed);
-    let typed = ["vendor", "id", "username", "created", "dry_run", "changed"];
-    for name in T::property_names().filter(|n| !typed.contains(n)) {
-        engine.register_get(name, move |r: &mut T| r.get(name).unwrap_or_default());
-    }
-}
-
 macro_rules! install_vendors {
     ($($name:ident),*) => {
         /// Every registered vendor's user type and module, and the functions that take a
@@ -490,7 +449,7 @@ macro_rules! install_vendors {
 
         /// Every vendor's result properties as getters, for definition files.
         pub fn register_all_getters(engine: &mut Engine) {
-            $(register_getters::<<crate::vendors::$name::Client as UserApi>::User>(engine);)*
+            $(crate::script::records::register_getters::<<crate::vendors::$name::Client as UserApi>::User>(engine);)*
         }
     };
 }

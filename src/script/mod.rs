@@ -16,4 +16,5 @@ pub mod lifecycle;
 pub mod memo;
 pub mod modules;
 pub mod print;
+pub mod records;
 pub mod stdlib;
