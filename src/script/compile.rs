@@ -25,7 +25,7 @@ pub fn compile_checked(
     // Analyse the unoptimised tree: optimising folds constant maps and loses where keys are.
     let ast = unoptimised(engine, source, scope)
         .map_err(|e| vec![diagnostics::from_parse_error(&e, file)])?;
-    let analysis = analyze::analyze(&ast, Some(&analyze::Callables { engine, before }));
+    let mut analysis = analyze::analyze(&ast, Some(&analyze::Callables { engine, before }));
     if !analysis.findings.is_empty() {
         return Err(analysis
             .findings
@@ -34,7 +34,6 @@ pub fn compile_checked(
             .collect());
     }
     let ast = optimised(engine, scope, ast, file);
-    let mut analysis = analysis;
     // Every module it imports must load and pass the same checks before anything runs.
     let module_reads = crate::script::modules::preflight(engine, &ast, Some(file))
         .map_err(|e| vec![diagnostics::from_eval_error(&e, file, &engine::Limits::default()).0])?;
