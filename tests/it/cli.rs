@@ -226,6 +226,11 @@ fn every_command_help_opens_with_its_summary() {
     }
 }
 
+/// `onboard COMMAND SCRIPT ARGS…`, as the tests below run it.
+fn run_as(command: &str, script: &std::path::Path, args: &[&str]) -> crate::common::Output {
+    output(onboard().arg(command).arg(script).args(args))
+}
+
 /// A result's properties read as before; a typo'd one is named, with the nearest and the list.
 #[test]
 fn a_typoed_result_property_says_what_there_is() {
@@ -236,13 +241,7 @@ fn a_typoed_result_property_says_what_there_is() {
         "let u = pam360::create_user(#{ username: \"a\", first_name: \"A\", last_name: \"B\",\n\
          email: \"a@example.com\" });\nprint(`${u.username} ${u.id > 0} ${u[\"created\"]}`);\nprint(u.usernme);\n",
     );
-    let out = output(
-        onboard()
-            .current_dir(dir.path())
-            .arg("run")
-            .arg(&s)
-            .arg("--sim"),
-    );
+    let out = run_as("run", &s, &["--sim"]);
     assert_eq!(out.code, 1, "{}", out.all());
     assert_eq!(out.stdout, "a true true\n", "{}", out.all());
     assert!(
@@ -266,12 +265,7 @@ fn a_var_the_script_never_reads_is_refused() {
         "let name = var_or(\"username\", \"jdoe\");\n\
          print(cyberark::create_user(#{ username: name, initial_password: random_password(20) }).username);",
     );
-    let out = output(
-        onboard()
-            .arg("run")
-            .arg(&s)
-            .args(["--sim", "--var", "usernme=asmith"]),
-    );
+    let out = run_as("run", &s, &["--sim", "--var", "usernme=asmith"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert_eq!(out.stdout, "", "nothing may run: {}", out.all());
     assert!(
@@ -281,19 +275,9 @@ fn a_var_the_script_never_reads_is_refused() {
         "{}",
         out.stderr
     );
-    let out = output(
-        onboard()
-            .arg("check")
-            .arg(&s)
-            .args(["--var", "usernme=asmith"]),
-    );
+    let out = run_as("check", &s, &["--var", "usernme=asmith"]);
     assert_eq!(out.code, 2, "{}", out.all());
-    let out = output(
-        onboard()
-            .arg("run")
-            .arg(&s)
-            .args(["--sim", "--var", "username=asmith"]),
-    );
+    let out = run_as("run", &s, &["--sim", "--var", "username=asmith"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.stdout, "asmith\n");
 }
@@ -308,12 +292,7 @@ fn vars_read_in_any_way_are_accepted() {
         "s.rhai",
         "fn team() { var_or(\"team\", \"NOC\") }\nprint(team()); print(site);",
     );
-    let out = output(
-        onboard()
-            .arg("run")
-            .arg(&s)
-            .args(["--var", "team=SRE", "--var", "site=lon"]),
-    );
+    let out = run_as("run", &s, &["--var", "team=SRE", "--var", "site=lon"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.stdout, "SRE\nlon\n");
     let s = script_in(
@@ -321,7 +300,7 @@ fn vars_read_in_any_way_are_accepted() {
         "c.rhai",
         "let k = \"te\" + \"am\";\nprint(var_or(k, \"NOC\"));",
     );
-    let out = output(onboard().arg("run").arg(&s).args(["--var", "team=SRE"]));
+    let out = run_as("run", &s, &["--var", "team=SRE"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.stdout, "SRE\n");
 }
@@ -341,10 +320,10 @@ fn vars_read_by_an_imported_module_count() {
         "s.rhai",
         "import \"teams\" as t;\nprint(t::team());\n",
     );
-    let out = output(onboard().arg("run").arg(&s).args(["--var", "team=SRE"]));
+    let out = run_as("run", &s, &["--var", "team=SRE"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(out.stdout, "SRE\n");
-    let out = output(onboard().arg("run").arg(&s).args(["--var", "tem=SRE"]));
+    let out = run_as("run", &s, &["--var", "tem=SRE"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.stderr.contains("did you mean `team`?"),
